@@ -1,0 +1,173 @@
+//! The typed model of an annotated function: its parameters sorted into
+//! tool arguments and the caller-context parameter, with the attributes
+//! that belong to the generated arguments struct split off.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Attribute, FnArg, Ident, ItemFn, Pat, Type};
+
+use crate::attr::Errors;
+
+/// How the context parameter is taken.
+pub enum ContextKind {
+    Owned,
+    Borrowed,
+}
+
+pub enum ParamKind {
+    /// A tool argument: a field of the generated arguments struct.
+    Argument {
+        /// `///` docs, `#[serde]` and `#[schemars]` attributes, moved to the struct field.
+        field_attrs: Vec<Attribute>,
+    },
+    /// The caller's context, excluded from the schema.
+    Context(ContextKind),
+}
+
+pub struct Param {
+    pub ident: Ident,
+    pub ty: Type,
+    pub kind: ParamKind,
+}
+
+pub struct ToolFn {
+    /// The function as the user wrote it, minus the attributes guard consumes.
+    pub item: ItemFn,
+    pub params: Vec<Param>,
+    /// Joined doc comment lines, if any.
+    pub doc: Option<String>,
+}
+
+/// The marker that names the context parameter explicitly.
+const CONTEXT_MARKER: &str = "context";
+
+/// Splits the function into the model. Always returns the cleaned item, even
+/// when errors were recorded, so the caller can emit it as a fallback.
+pub fn parse(mut item: ItemFn, errors: &mut Errors) -> ToolFn {
+    let doc = doc_text(&item.attrs);
+    let mut params = Vec::new();
+    for input in item.sig.inputs.iter_mut() {
+        match input {
+            FnArg::Receiver(receiver) => errors.push(syn::Error::new(
+                receiver.span(),
+                "#[secure_tool] works on free functions; `self` parameters are not supported",
+            )),
+            FnArg::Typed(pat_type) => {
+                let mut field_attrs = Vec::new();
+                let mut marker: Option<Span> = None;
+                pat_type.attrs.retain(|attr| {
+                    let path = attr.path();
+                    if path.is_ident("doc") || path.is_ident("serde") || path.is_ident("schemars") {
+                        field_attrs.push(attr.clone());
+                        false
+                    } else if path.is_ident(CONTEXT_MARKER) {
+                        marker = Some(attr.span());
+                        false
+                    } else {
+                        true
+                    }
+                });
+                let ident = match &*pat_type.pat {
+                    Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                        pat.ident.clone()
+                    }
+                    other => {
+                        errors.push(syn::Error::new(
+                            other.span(),
+                            "tool parameters must be plain identifiers, e.g. `path: String`",
+                        ));
+                        continue;
+                    }
+                };
+                let ty = (*pat_type.ty).clone();
+                let context = match marker {
+                    Some(span) => {
+                        let kind = context_kind(&ty);
+                        if kind.is_none() {
+                            errors.push(syn::Error::new(
+                                span,
+                                "#[context] marks a parameter of type `CallContext` or `&CallContext`",
+                            ));
+                        }
+                        if !field_attrs.is_empty() {
+                            errors.push(syn::Error::new(
+                                field_attrs[0].span(),
+                                "the context parameter is not part of the schema; docs, #[serde] and #[schemars] do not apply",
+                            ));
+                        }
+                        kind
+                    }
+                    None if is_full_context_path(&ty) => context_kind(&ty),
+                    None => None,
+                };
+                let kind = match context {
+                    Some(kind) => ParamKind::Context(kind),
+                    None => ParamKind::Argument { field_attrs },
+                };
+                params.push(Param { ident, ty, kind });
+            }
+        }
+    }
+    ToolFn { item, params, doc }
+}
+
+/// `CallContext` or `&CallContext` under any path: the marker already said what it is.
+fn context_kind(ty: &Type) -> Option<ContextKind> {
+    match ty {
+        Type::Reference(reference) if reference.mutability.is_none() => {
+            matches!(&*reference.elem, Type::Path(_)).then_some(ContextKind::Borrowed)
+        }
+        Type::Path(_) => Some(ContextKind::Owned),
+        _ => None,
+    }
+}
+
+/// Without the marker, only the full path `guard_runtime::CallContext` (or
+/// `::guard_runtime::CallContext`) counts: a bare `CallContext` might be any type.
+fn is_full_context_path(ty: &Type) -> bool {
+    let ty = match ty {
+        Type::Reference(reference) => &*reference.elem,
+        other => other,
+    };
+    let Type::Path(path) = ty else { return false };
+    if path.qself.is_some() {
+        return false;
+    }
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    segments == ["guard_runtime", "CallContext"]
+        && path.path.segments.iter().all(|s| s.arguments.is_none())
+}
+
+/// The text of `///` comments: one leading space dropped per line, lines
+/// joined with newlines, surrounding blank lines trimmed.
+pub fn doc_text(attrs: &[Attribute]) -> Option<String> {
+    let mut lines = Vec::new();
+    for attr in attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) = &nv.value
+        {
+            let value = lit.value();
+            lines.push(
+                value
+                    .strip_prefix(' ')
+                    .unwrap_or(&value)
+                    .trim_end()
+                    .to_owned(),
+            );
+        }
+    }
+    let text = lines.join("\n");
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}

@@ -1,0 +1,179 @@
+//! The grammar of `#[secure_tool(...)]`: a comma-separated list of
+//! `risk = "..."`, `confirm`, `rate = N`, `name = "..."`, `description = "..."`.
+//! Every key may appear once; anything else is an error on its own span.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
+
+/// Risk levels, in the order the runtime compares them.
+#[derive(Clone, Copy)]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Risk {
+    pub fn variant(self) -> &'static str {
+        match self {
+            Risk::Low => "Low",
+            Risk::Medium => "Medium",
+            Risk::High => "High",
+            Risk::Critical => "Critical",
+        }
+    }
+}
+
+/// The parsed attribute. Values keep their spans for the checks in `valid.rs`.
+#[derive(Default)]
+pub struct ToolAttr {
+    pub risk: Option<Risk>,
+    pub confirm: bool,
+    pub rate: Option<(u32, Span)>,
+    pub name: Option<LitStr>,
+    pub description: Option<LitStr>,
+}
+
+const KEYS: &str = "`risk`, `confirm`, `rate`, `name`, `description`";
+
+/// Parses the attribute arguments, collecting every error rather than stopping at the first.
+pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
+    let mut attr = ToolAttr::default();
+    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
+        Ok(metas) => metas,
+        Err(err) => {
+            errors.push(err);
+            return attr;
+        }
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for meta in metas {
+        let Some(key) = meta.path().get_ident().map(|ident| ident.to_string()) else {
+            errors.push(syn::Error::new(
+                meta.path().span(),
+                format!("unknown key; expected one of {KEYS}"),
+            ));
+            continue;
+        };
+        if seen.contains(&key) {
+            errors.push(syn::Error::new(
+                meta.path().span(),
+                format!("duplicate key `{key}`"),
+            ));
+            continue;
+        }
+        seen.push(key.clone());
+        match key.as_str() {
+            "confirm" => match &meta {
+                Meta::Path(_) => attr.confirm = true,
+                other => errors.push(syn::Error::new(
+                    other.span(),
+                    "`confirm` takes no value: write `confirm`",
+                )),
+            },
+            "risk" => {
+                if let Some(lit) = string_value(&meta, &key, errors) {
+                    attr.risk = match lit.value().as_str() {
+                        "low" => Some(Risk::Low),
+                        "medium" => Some(Risk::Medium),
+                        "high" => Some(Risk::High),
+                        "critical" => Some(Risk::Critical),
+                        _ => {
+                            errors.push(syn::Error::new(
+                                lit.span(),
+                                "`risk` must be one of \"low\", \"medium\", \"high\", \"critical\"",
+                            ));
+                            None
+                        }
+                    }
+                }
+            }
+            "rate" => {
+                if let Some(lit) = int_value(&meta, &key, errors) {
+                    match lit.base10_parse::<u32>() {
+                        Ok(0) => errors.push(syn::Error::new(
+                            lit.span(),
+                            "`rate` must be at least 1 call per minute; remove the key for no limit",
+                        )),
+                        Ok(n) => attr.rate = Some((n, lit.span())),
+                        Err(_) => errors.push(syn::Error::new(
+                            lit.span(),
+                            "`rate` must be a whole number of calls per minute (1 to 4294967295)",
+                        )),
+                    }
+                }
+            }
+            "name" => attr.name = string_value(&meta, &key, errors),
+            "description" => attr.description = string_value(&meta, &key, errors),
+            _ => errors.push(syn::Error::new(
+                meta.path().span(),
+                format!("unknown key `{key}`; expected one of {KEYS}"),
+            )),
+        }
+    }
+    attr
+}
+
+fn value<'m>(meta: &'m Meta, key: &str, kind: &str, errors: &mut Errors) -> Option<&'m Expr> {
+    match meta {
+        Meta::NameValue(nv) => Some(&nv.value),
+        other => {
+            errors.push(syn::Error::new(
+                other.span(),
+                format!("`{key}` needs a value: write `{key} = {kind}`"),
+            ));
+            None
+        }
+    }
+}
+
+fn string_value(meta: &Meta, key: &str, errors: &mut Errors) -> Option<LitStr> {
+    match value(meta, key, "\"...\"", errors)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Some(lit.clone()),
+        other => {
+            errors.push(syn::Error::new(
+                other.span(),
+                format!("`{key}` takes a string literal"),
+            ));
+            None
+        }
+    }
+}
+
+fn int_value(meta: &Meta, key: &str, errors: &mut Errors) -> Option<LitInt> {
+    match value(meta, key, "N", errors)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(lit), ..
+        }) if lit.suffix().is_empty() => Some(lit.clone()),
+        other => {
+            errors.push(syn::Error::new(
+                other.span(),
+                format!("`{key}` takes an unsuffixed integer literal"),
+            ));
+            None
+        }
+    }
+}
+
+/// Collects errors so that all of them are reported at once (serde_derive's way).
+#[derive(Default)]
+pub struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub fn push(&mut self, err: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(err),
+            None => self.0 = Some(err),
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), syn::Error> {
+        self.0.map_or(Ok(()), Err)
+    }
+}

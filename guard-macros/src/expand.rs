@@ -1,0 +1,148 @@
+//! Code generation. Everything the generated code names is reached through
+//! `<guard-runtime>::__private`, so a user crate needs no other dependency and
+//! the versions of serde, schemars and inventory always match the runtime's.
+
+use proc_macro_crate::{FoundCrate, crate_name};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{Ident, ItemFn};
+
+use crate::ast::{self, ContextKind, ParamKind, ToolFn};
+use crate::attr::{self, Errors};
+use crate::valid::{self, Checked};
+
+pub fn secure_tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn: ItemFn = match syn::parse2(item.clone()) {
+        Ok(item_fn) => item_fn,
+        Err(_) => {
+            let err = syn::Error::new(
+                Span::call_site(),
+                "#[secure_tool] applies to free functions (`fn` or `async fn`)",
+            );
+            // The user's item stays in place so IDEs and later errors still make sense.
+            let err = err.to_compile_error();
+            return quote!(#item #err);
+        }
+    };
+    let mut errors = Errors::default();
+    let attr = attr::parse(args, &mut errors);
+    let tool = ast::parse(item_fn, &mut errors);
+    let checked = valid::check(&attr, &tool, &mut errors);
+    match errors.into_result() {
+        Ok(()) => generate(&tool, &checked),
+        Err(err) => {
+            // The cleaned function is still emitted: it stays callable and
+            // one mistake in the attribute does not cascade into others.
+            let item = &tool.item;
+            let err = err.to_compile_error();
+            quote!(#item #err)
+        }
+    }
+}
+
+/// The path of guard-runtime as the user's crate names it (it may be renamed).
+fn runtime_path() -> TokenStream {
+    match crate_name("guard-runtime") {
+        Ok(FoundCrate::Name(name)) => {
+            let ident = Ident::new(&name, Span::call_site());
+            quote!(::#ident)
+        }
+        // Inside guard-runtime itself, `extern crate self as guard_runtime` makes this resolve.
+        Ok(FoundCrate::Itself) | Err(_) => quote!(::guard_runtime),
+    }
+}
+
+fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
+    let krate = runtime_path();
+    let private = quote!(#krate::__private);
+    let serde_path = quote!(#private::serde).to_string();
+    let schemars_path = quote!(#private::schemars).to_string();
+
+    let item = &tool.item;
+    let fn_ident = &item.sig.ident;
+    let fn_name = fn_ident.to_string();
+
+    let mut fields = Vec::new();
+    let mut bindings = Vec::new();
+    let mut call_args = Vec::new();
+    for (index, param) in tool.params.iter().enumerate() {
+        match &param.kind {
+            ParamKind::Argument { field_attrs } => {
+                let ident = &param.ident;
+                let ty = &param.ty;
+                // Bound to fresh names so a parameter can share the function's name.
+                let binding = format_ident!("__guard_arg_{}", index);
+                fields.push(quote!(#(#field_attrs)* #ident: #ty));
+                bindings.push(quote!(#ident: #binding));
+                call_args.push(quote!(#binding));
+            }
+            ParamKind::Context(ContextKind::Owned) => call_args.push(quote!(__guard_ctx)),
+            ParamKind::Context(ContextKind::Borrowed) => call_args.push(quote!(&__guard_ctx)),
+        }
+    }
+
+    let invocation = if item.sig.asyncness.is_some() {
+        quote! {
+            #private::Invocation::asynchronous(async move {
+                #private::Wrap(#fn_ident(#(#call_args),*).await).__guard_output()
+            })
+        }
+    } else {
+        quote! {
+            #private::Invocation::blocking(move || {
+                #private::Wrap(#fn_ident(#(#call_args),*)).__guard_output()
+            })
+        }
+    };
+
+    let Checked {
+        name,
+        description,
+        risk,
+        confirm,
+        rate,
+    } = checked;
+    let risk = Ident::new(risk.variant(), Span::call_site());
+    let rate = match rate {
+        Some(n) => quote!(::core::option::Option::Some(#n)),
+        None => quote!(::core::option::Option::None),
+    };
+
+    quote! {
+        #item
+
+        #[allow(non_camel_case_types, non_snake_case, unused_variables, clippy::all)]
+        const _: () = {
+            use #private::{ViaPlain as _, ViaResult as _};
+
+            #[derive(#private::serde::Deserialize, #private::schemars::JsonSchema)]
+            #[serde(crate = #serde_path, deny_unknown_fields)]
+            #[schemars(crate = #schemars_path)]
+            struct __GuardArgs {
+                #(#fields,)*
+            }
+
+            fn __guard_prepare(
+                __guard_args: &#private::serde_json::Value,
+                __guard_ctx: #private::CallContext,
+            ) -> ::core::result::Result<#private::Invocation, #private::serde_json::Error> {
+                let __GuardArgs { #(#bindings),* } =
+                    <__GuardArgs as #private::serde::Deserialize>::deserialize(__guard_args)?;
+                ::core::result::Result::Ok(#invocation)
+            }
+
+            #private::inventory::submit! {
+                #private::ToolRegistration {
+                    name: #name,
+                    description: #description,
+                    rust_path: ::core::concat!(::core::module_path!(), "::", #fn_name),
+                    risk: #private::Risk::#risk,
+                    confirm: #confirm,
+                    rate_per_minute: #rate,
+                    schema: #private::args_schema::<__GuardArgs>,
+                    prepare: __guard_prepare,
+                }
+            }
+        };
+    }
+}

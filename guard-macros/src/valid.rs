@@ -1,0 +1,146 @@
+//! Checks on the parsed model, run in their own pass so every problem is
+//! reported together, each on its own span.
+
+use syn::spanned::Spanned;
+use syn::{ReturnType, Type};
+
+use crate::ast::{ParamKind, ToolFn};
+use crate::attr::{Errors, Risk, ToolAttr};
+
+/// What expansion needs once the checks have passed.
+pub struct Checked {
+    pub name: String,
+    pub description: String,
+    pub risk: Risk,
+    pub confirm: bool,
+    pub rate: Option<u32>,
+}
+
+pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
+    let sig = &tool.item.sig;
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(syn::Error::new(
+            sig.generics.span(),
+            "#[secure_tool] functions cannot be generic: the schema is derived from concrete types",
+        ));
+    }
+    if let Some(token) = &sig.constness {
+        errors.push(syn::Error::new(
+            token.span(),
+            "#[secure_tool] cannot be used on a `const fn`",
+        ));
+    }
+    if let Some(token) = &sig.unsafety {
+        errors.push(syn::Error::new(
+            token.span(),
+            "#[secure_tool] cannot be used on an `unsafe fn`",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(syn::Error::new(
+            abi.span(),
+            "#[secure_tool] cannot be used on an `extern` function",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new(
+            variadic.span(),
+            "#[secure_tool] functions cannot be variadic",
+        ));
+    }
+    if let ReturnType::Type(_, ty) = &sig.output
+        && let Type::ImplTrait(_) = &**ty
+    {
+        errors.push(syn::Error::new(
+            ty.span(),
+            "#[secure_tool] needs a concrete return type, not `impl Trait`",
+        ));
+    }
+
+    let mut context_seen = false;
+    for param in &tool.params {
+        match &param.kind {
+            ParamKind::Context(_) => {
+                if context_seen {
+                    errors.push(syn::Error::new(
+                        param.ident.span(),
+                        "only one context parameter is allowed",
+                    ));
+                }
+                context_seen = true;
+            }
+            ParamKind::Argument { .. } => match &param.ty {
+                Type::Reference(reference) => errors.push(syn::Error::new(
+                    reference.span(),
+                    "tool arguments are deserialized into owned values: use an owned type (e.g. `String` for `&str`); mark a `&CallContext` parameter with #[context]",
+                )),
+                Type::ImplTrait(impl_trait) => errors.push(syn::Error::new(
+                    impl_trait.span(),
+                    "tool arguments need a concrete `Deserialize + JsonSchema` type, not `impl Trait`",
+                )),
+                _ => {}
+            },
+        }
+    }
+
+    let name = match &attr.name {
+        Some(lit) => {
+            let name = lit.value();
+            if !valid_tool_name(&name) {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    "tool names must match ^[a-zA-Z0-9_-]{1,64}$",
+                ));
+            }
+            name
+        }
+        None => {
+            let name = sig.ident.to_string();
+            let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+            if !valid_tool_name(&name) {
+                errors.push(syn::Error::new(
+                    sig.ident.span(),
+                    "the function name is not a valid tool name (^[a-zA-Z0-9_-]{1,64}$); set one with `name = \"...\"`",
+                ));
+            }
+            name
+        }
+    };
+
+    let description = match (&attr.description, &tool.doc) {
+        (Some(lit), _) => {
+            let text = lit.value().trim().to_owned();
+            if text.is_empty() {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    "`description` must not be empty",
+                ));
+            }
+            text
+        }
+        (None, Some(doc)) => doc.clone(),
+        (None, None) => {
+            errors.push(syn::Error::new(
+                sig.ident.span(),
+                "a tool needs a description for the model: add a `///` doc comment or `description = \"...\"`",
+            ));
+            String::new()
+        }
+    };
+
+    Checked {
+        name,
+        description,
+        risk: attr.risk.unwrap_or(Risk::Medium),
+        confirm: attr.confirm,
+        rate: attr.rate.map(|(n, _)| n),
+    }
+}
+
+/// `^[a-zA-Z0-9_-]{1,64}$`, the rule OpenAI applies to function names.
+fn valid_tool_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}

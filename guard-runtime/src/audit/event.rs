@@ -1,0 +1,83 @@
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use serde::{Serialize, Serializer};
+use sha2::{Digest as _, Sha256};
+
+use crate::context::CallContext;
+use crate::outcome::Outcome;
+use crate::policy::Risk;
+
+/// SHA-256 of a call's raw arguments text: lets an auditor match a call to
+/// its arguments without the audit trail storing them.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ArgumentsDigest(pub [u8; 32]);
+
+impl ArgumentsDigest {
+    /// The digest of the given arguments text.
+    ///
+    /// ```
+    /// use guard_runtime::ArgumentsDigest;
+    /// assert_eq!(
+    ///     ArgumentsDigest::of("").to_string(),
+    ///     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    /// );
+    /// ```
+    pub fn of(arguments: &str) -> Self {
+        ArgumentsDigest(Sha256::digest(arguments.as_bytes()).into())
+    }
+}
+
+impl fmt::Display for ArgumentsDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+impl fmt::Debug for ArgumentsDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ArgumentsDigest({self})")
+    }
+}
+
+impl Serialize for ArgumentsDigest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// What happened to one call.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct AuditEvent {
+    /// When the call finished.
+    #[serde(serialize_with = "unix_millis")]
+    pub time: SystemTime,
+    /// The call's `tool_call_id` (truncated if absurdly long).
+    pub call_id: String,
+    /// Who called.
+    pub context: CallContext,
+    /// The tool name as requested (sanitised and truncated for unknown tools).
+    pub tool: String,
+    /// The tool's risk, when the tool exists.
+    pub risk: Option<Risk>,
+    /// SHA-256 of the raw arguments text.
+    pub arguments_digest: ArgumentsDigest,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Time from the start of the call's checks to its reply.
+    #[serde(serialize_with = "micros")]
+    pub latency: Duration,
+}
+
+fn unix_millis<S: Serializer>(time: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    let millis = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    s.serialize_u64(millis)
+}
+
+fn micros<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}

@@ -1,0 +1,293 @@
+//! The dispatcher: every call goes through the same checks, in order —
+//! known tool, size cap, JSON parse, schema, deserialize, rate limit,
+//! confirmation — and a batch is checked completely before any of it runs.
+//! Every call gets exactly one reply, in the calls' order.
+
+use std::panic::AssertUnwindSafe;
+use std::time::{Instant, SystemTime};
+
+use futures_util::FutureExt as _;
+use futures_util::future::join_all;
+use serde_json::{Map, Value};
+
+use crate::audit::{ArgumentsDigest, AuditEvent};
+use crate::call::{ToolCall, ToolReply};
+use crate::confirm::{ConfirmRequest, Decision};
+use crate::context::CallContext;
+use crate::exec::{self, ToolFailure};
+use crate::guard::Guard;
+use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
+use crate::registry::{Invocation, ToolEntry};
+use crate::validate;
+
+/// Longest tool-error message passed on to the model.
+const MAX_TOOL_ERROR_CHARS: usize = 1000;
+/// Longest confirmer message passed on to the model.
+const MAX_DENY_CHARS: usize = 500;
+/// Longest parser or deserializer message in a refusal.
+const MAX_REASON_CHARS: usize = 200;
+/// Longest call id or tool name copied into audit records.
+const MAX_ID_CHARS: usize = 128;
+
+/// A call after its checks: ready to run, or already answered.
+enum Checked<'g> {
+    Ready(&'g ToolEntry, Invocation),
+    Refused(Option<&'g ToolEntry>, Outcome),
+}
+
+impl Guard {
+    /// Checks and runs a batch of tool calls (one model turn) and answers each.
+    ///
+    /// Replies come in the calls' order, one per call, including for
+    /// malformed JSON, unknown tools and duplicate ids (a repeated id is
+    /// refused; the first call with that id runs). Calls that pass every
+    /// check run concurrently; plain `fn` tools run on Tokio's blocking pool.
+    /// A panicking tool becomes a `Failed` reply.
+    pub async fn dispatch(&self, ctx: &CallContext, calls: &[ToolCall]) -> Vec<ToolReply> {
+        let started: Vec<Instant> = Vec::with_capacity(calls.len());
+        let mut started = started;
+        let mut checked = Vec::with_capacity(calls.len());
+        for (i, call) in calls.iter().enumerate() {
+            started.push(Instant::now());
+            let result = if calls[..i].iter().any(|earlier| earlier.id == call.id) {
+                Checked::Refused(
+                    self.inner.registry.get(&call.name),
+                    Outcome::DuplicateCallId,
+                )
+            } else {
+                self.check(ctx, call).await
+            };
+            checked.push(result);
+        }
+
+        let mut results: Vec<Option<(Outcome, String)>> = vec![None; calls.len()];
+        let mut runs = Vec::new();
+        let mut entries: Vec<Option<&ToolEntry>> = Vec::with_capacity(calls.len());
+        for (i, item) in checked.into_iter().enumerate() {
+            match item {
+                Checked::Ready(entry, invocation) => {
+                    entries.push(Some(entry));
+                    runs.push((i, execute(entry, invocation)));
+                }
+                Checked::Refused(entry, outcome) => {
+                    entries.push(entry);
+                    let content = outcome.model_content().unwrap_or_default();
+                    results[i] = Some((outcome, content));
+                }
+            }
+        }
+        if runs.len() == 1 {
+            let (i, run) = runs.pop().expect("one run");
+            results[i] = Some(run.await);
+        } else if !runs.is_empty() {
+            let (indices, futures): (Vec<usize>, Vec<_>) = runs.into_iter().unzip();
+            for (i, result) in indices.into_iter().zip(join_all(futures).await) {
+                results[i] = Some(result);
+            }
+        }
+
+        calls
+            .iter()
+            .zip(results)
+            .zip(entries)
+            .zip(started)
+            .map(|(((call, result), entry), start)| {
+                let (outcome, content) = result.expect("every call has a result");
+                self.audit(ctx, call, entry, &outcome, start);
+                ToolReply {
+                    tool_call_id: call.id.clone(),
+                    content,
+                    outcome,
+                }
+            })
+            .collect()
+    }
+
+    async fn check<'g>(&'g self, ctx: &CallContext, call: &ToolCall) -> Checked<'g> {
+        let Some(entry) = self.inner.registry.get(&call.name) else {
+            return Checked::Refused(
+                None,
+                Outcome::UnknownTool {
+                    name: echoable_name(&call.name),
+                },
+            );
+        };
+        let refuse = |outcome| Checked::Refused(Some(entry), outcome);
+
+        let limit = self.inner.max_argument_bytes;
+        if call.arguments.len() > limit {
+            return refuse(Outcome::ArgumentsTooLarge {
+                size: call.arguments.len(),
+                limit,
+            });
+        }
+
+        // Some providers send "" for a call without arguments.
+        let mut args = if call.arguments.trim().is_empty() {
+            Value::Object(Map::new())
+        } else {
+            match serde_json::from_str::<Value>(&call.arguments) {
+                Ok(args) => args,
+                Err(err) => {
+                    return refuse(Outcome::MalformedArguments {
+                        reason: safe_text(&err.to_string(), MAX_REASON_CHARS),
+                    });
+                }
+            }
+        };
+
+        let validator = match entry.validator() {
+            Ok(validator) => validator,
+            Err(message) => {
+                tracing::error!(target: "guard", tool = entry.registration.name, %message,
+                    "argument schema does not compile; refusing the call");
+                return refuse(Outcome::Failed {
+                    reason: FailReason::SchemaUnavailable,
+                });
+            }
+        };
+        let nulls = entry.null_plan();
+        if !nulls.is_empty() {
+            nulls.apply(&mut args);
+        }
+        if let Err(violation) = validate::check(validator, &args) {
+            return refuse(Outcome::InvalidArguments {
+                pointer: violation.pointer,
+                reason: violation.reason,
+            });
+        }
+
+        let prepare = entry.registration.prepare;
+        let invocation =
+            match std::panic::catch_unwind(AssertUnwindSafe(|| prepare(&args, ctx.clone()))) {
+                Ok(Ok(invocation)) => invocation,
+                Ok(Err(err)) => {
+                    return refuse(Outcome::InvalidArguments {
+                        pointer: String::new(),
+                        reason: safe_text(&err.to_string(), MAX_REASON_CHARS),
+                    });
+                }
+                Err(_) => {
+                    return refuse(Outcome::Failed {
+                        reason: FailReason::Panicked,
+                    });
+                }
+            };
+
+        if let Some(rate) = &entry.rate
+            && let Err(retry_after) = rate.check(ctx)
+        {
+            return refuse(Outcome::RateLimited { retry_after });
+        }
+
+        if entry.registration.confirm {
+            let Some(confirmer) = &self.inner.confirmer else {
+                return refuse(Outcome::Denied {
+                    reason: DenyReason::NoConfirmer,
+                });
+            };
+            let request = ConfirmRequest {
+                call_id: &call.id,
+                tool: entry.registration.name,
+                description: entry.registration.description,
+                risk: entry.registration.risk,
+                arguments: &args,
+                context: ctx,
+            };
+            let decision = AssertUnwindSafe(confirmer.confirm(request))
+                .catch_unwind()
+                .await;
+            match decision {
+                Ok(Decision::Approve) => {}
+                Ok(Decision::Deny { message }) => {
+                    return refuse(Outcome::Denied {
+                        reason: DenyReason::Declined {
+                            message: message.map(|m| safe_text(&m, MAX_DENY_CHARS)),
+                        },
+                    });
+                }
+                Err(_) => {
+                    tracing::error!(target: "guard", tool = entry.registration.name,
+                        "confirmer panicked; denying the call");
+                    return refuse(Outcome::Denied {
+                        reason: DenyReason::Declined { message: None },
+                    });
+                }
+            }
+        }
+
+        Checked::Ready(entry, invocation)
+    }
+
+    fn audit(
+        &self,
+        ctx: &CallContext,
+        call: &ToolCall,
+        entry: Option<&ToolEntry>,
+        outcome: &Outcome,
+        start: Instant,
+    ) {
+        let event = AuditEvent {
+            time: SystemTime::now(),
+            call_id: bounded(&call.id),
+            context: ctx.clone(),
+            tool: entry.map_or_else(|| bounded(&call.name), |e| e.registration.name.to_owned()),
+            risk: entry.map(|e| e.registration.risk),
+            arguments_digest: ArgumentsDigest::of(&call.arguments),
+            outcome: outcome.clone(),
+            latency: start.elapsed(),
+        };
+        for sink in &self.inner.sinks {
+            sink.record(&event);
+        }
+    }
+}
+
+async fn execute(entry: &ToolEntry, invocation: Invocation) -> (Outcome, String) {
+    match exec::run(invocation).await {
+        Ok(Ok(content)) => (Outcome::Success, content),
+        Ok(Err(ToolFailure::Error(message))) => {
+            let outcome = Outcome::ToolError {
+                message: safe_text(&message, MAX_TOOL_ERROR_CHARS),
+            };
+            let content = outcome.model_content().unwrap_or_default();
+            (outcome, content)
+        }
+        Ok(Err(ToolFailure::Unserializable)) => {
+            tracing::error!(target: "guard", tool = entry.registration.name,
+                "tool output could not be serialized to JSON");
+            failed(FailReason::UnserializableOutput)
+        }
+        Err(_) => {
+            tracing::error!(target: "guard", tool = entry.registration.name, "tool panicked");
+            failed(FailReason::Panicked)
+        }
+    }
+}
+
+fn failed(reason: FailReason) -> (Outcome, String) {
+    let outcome = Outcome::Failed { reason };
+    let content = outcome.model_content().unwrap_or_default();
+    (outcome, content)
+}
+
+/// The requested name, echoed back only when it looks like a tool name.
+fn echoable_name(name: &str) -> String {
+    let plausible = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if plausible {
+        name.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+fn bounded(text: &str) -> String {
+    if text.len() <= MAX_ID_CHARS && !text.chars().any(char::is_control) {
+        text.to_owned()
+    } else {
+        safe_text(text, MAX_ID_CHARS)
+    }
+}

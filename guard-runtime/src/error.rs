@@ -1,0 +1,34 @@
+//! Errors of building a guard.
+
+/// Why [`GuardBuilder::build`](crate::GuardBuilder::build) failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Two registered tools share a name.
+    #[error("duplicate tool name `{name}`: registered by `{first}` and by `{second}`")]
+    DuplicateTool {
+        /// The shared name.
+        name: String,
+        /// One defining function's path.
+        first: String,
+        /// The other defining function's path.
+        second: String,
+    },
+    /// `only` names a tool that is not registered (or was dropped by the linker).
+    #[error(
+        "no tool named `{name}` is registered; if it is defined in another crate, \
+         make sure that crate is linked (see the guard-runtime docs on linking)"
+    )]
+    UnknownTool {
+        /// The missing name.
+        name: String,
+    },
+    /// A tool's argument schema does not compile (found by `eager_schemas`).
+    #[error("the argument schema of tool `{tool}` does not compile: {message}")]
+    InvalidSchema {
+        /// The tool.
+        tool: String,
+        /// The compiler's message.
+        message: String,
+    },
+}

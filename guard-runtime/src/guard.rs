@@ -1,0 +1,209 @@
+//! The guard: a configured set of tools and the checks around them.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::audit::{AuditSink, TracingSink};
+use crate::confirm::Confirmer;
+use crate::error::BuildError;
+use crate::limits::{Clock, RateScope};
+use crate::registry::{self, Registry, ToolInfo};
+
+/// Default cap on the size of one call's arguments text.
+pub const DEFAULT_MAX_ARGUMENT_BYTES: usize = 64 * 1024;
+
+/// The security layer between a model's tool calls and the tools.
+///
+/// Cheap to clone (one reference count) and `Send + Sync`: build it once and
+/// share it across tasks.
+///
+/// ```
+/// use guard_runtime::{CallContext, Guard, MemorySink, ToolCall, ToolError, secure_tool};
+///
+/// /// Add two numbers.
+/// #[secure_tool(risk = "low")]
+/// fn add(a: i64, b: i64) -> Result<i64, ToolError> {
+///     a.checked_add(b).ok_or_else(|| ToolError::new("overflow"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let audit = MemorySink::new();
+/// let guard = Guard::builder().only(["add"]).audit(audit.clone()).build().unwrap();
+/// assert_eq!(guard.openai_tools()[0]["function"]["name"], "add");
+///
+/// let ctx = CallContext::new("agent-1");
+/// let replies = guard.dispatch(&ctx, &[ToolCall::new("c1", "add", r#"{"a":2,"b":3}"#)]).await;
+/// assert_eq!(replies[0].content, "5");
+/// assert_eq!(audit.events().len(), 1);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Guard {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) registry: Registry,
+    pub(crate) confirmer: Option<Arc<dyn Confirmer>>,
+    pub(crate) sinks: Vec<Arc<dyn AuditSink>>,
+    pub(crate) max_argument_bytes: usize,
+}
+
+impl Guard {
+    /// Starts configuring a guard over every registered tool.
+    pub fn builder() -> GuardBuilder {
+        GuardBuilder::default()
+    }
+
+    /// The tools of this guard, sorted by name.
+    pub fn tools(&self) -> impl ExactSizeIterator<Item = ToolInfo<'_>> {
+        self.inner.registry.iter().map(|entry| ToolInfo { entry })
+    }
+
+    /// One tool by name.
+    pub fn tool(&self, name: &str) -> Option<ToolInfo<'_>> {
+        self.inner
+            .registry
+            .get(name)
+            .map(|entry| ToolInfo { entry })
+    }
+
+    /// The Chat Completions `tools` array.
+    pub fn openai_tools(&self) -> Value {
+        self.tools().map(registry::chat_tool).collect()
+    }
+
+    /// The Responses API `tools` array (flat function tools).
+    pub fn responses_tools(&self) -> Value {
+        self.tools().map(registry::responses_tool).collect()
+    }
+
+    /// The legacy Chat Completions `functions` array.
+    pub fn functions(&self) -> Value {
+        self.tools().map(registry::legacy_function).collect()
+    }
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("tools", &self.tools().map(|t| t.name()).collect::<Vec<_>>())
+            .field("confirmer", &self.inner.confirmer.is_some())
+            .field("audit_sinks", &self.inner.sinks.len())
+            .field("max_argument_bytes", &self.inner.max_argument_bytes)
+            .finish()
+    }
+}
+
+/// Configures a [`Guard`].
+#[derive(Default)]
+#[must_use]
+pub struct GuardBuilder {
+    only: Option<Vec<String>>,
+    confirmer: Option<Arc<dyn Confirmer>>,
+    sinks: Vec<Arc<dyn AuditSink>>,
+    max_argument_bytes: Option<usize>,
+    rate_scope: RateScope,
+    clock: Clock,
+    eager_schemas: bool,
+}
+
+impl GuardBuilder {
+    /// Restricts the guard to the named tools. Building fails if one is not registered.
+    pub fn only<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.only = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets who approves calls to `confirm` tools. Without one they are denied.
+    pub fn confirmer(mut self, confirmer: impl Confirmer) -> Self {
+        self.confirmer = Some(Arc::new(confirmer));
+        self
+    }
+
+    /// Adds an audit sink. Without any, events go to [`TracingSink`].
+    pub fn audit(mut self, sink: impl AuditSink) -> Self {
+        self.sinks.push(Arc::new(sink));
+        self
+    }
+
+    /// Caps the size of one call's arguments text (default 64 KiB).
+    pub fn max_argument_bytes(mut self, bytes: usize) -> Self {
+        self.max_argument_bytes = Some(bytes);
+        self
+    }
+
+    /// Whose calls share a rate-limit bucket (default: one bucket per tool).
+    pub fn rate_scope(mut self, scope: RateScope) -> Self {
+        self.rate_scope = scope;
+        self
+    }
+
+    /// The clock rate limits run on; pass a [`FakeClock`](crate::FakeClock) in tests.
+    pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
+        self.clock = clock.into();
+        self
+    }
+
+    /// Builds and compiles every schema now instead of on first use, so a
+    /// schema that does not compile fails the build rather than its calls.
+    pub fn eager_schemas(mut self) -> Self {
+        self.eager_schemas = true;
+        self
+    }
+
+    /// Builds the guard.
+    ///
+    /// # Errors
+    /// [`BuildError::DuplicateTool`] if two tools share a name,
+    /// [`BuildError::UnknownTool`] if `only` names a missing tool, and with
+    /// `eager_schemas`, [`BuildError::InvalidSchema`].
+    pub fn build(self) -> Result<Guard, BuildError> {
+        let registry = Registry::build(self.only.as_deref(), self.rate_scope, &self.clock)?;
+        if self.eager_schemas {
+            for entry in registry.iter() {
+                entry
+                    .validator()
+                    .map_err(|message| BuildError::InvalidSchema {
+                        tool: entry.registration.name.to_owned(),
+                        message: message.to_owned(),
+                    })?;
+            }
+        }
+        let sinks = if self.sinks.is_empty() {
+            vec![Arc::new(TracingSink) as Arc<dyn AuditSink>]
+        } else {
+            self.sinks
+        };
+        Ok(Guard {
+            inner: Arc::new(Inner {
+                registry,
+                confirmer: self.confirmer,
+                sinks,
+                max_argument_bytes: self
+                    .max_argument_bytes
+                    .unwrap_or(DEFAULT_MAX_ARGUMENT_BYTES),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for GuardBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardBuilder")
+            .field("only", &self.only)
+            .field("confirmer", &self.confirmer.is_some())
+            .field("audit_sinks", &self.sinks.len())
+            .field("max_argument_bytes", &self.max_argument_bytes)
+            .field("rate_scope", &self.rate_scope)
+            .field("clock", &self.clock)
+            .finish()
+    }
+}

@@ -1,0 +1,122 @@
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use governor::clock::Clock as _;
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter};
+
+use super::clock::{Clock, GovernorClock};
+use crate::context::CallContext;
+
+/// Whose calls share one rate-limit bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RateScope {
+    /// One bucket per tool, shared by every caller (the default).
+    #[default]
+    Tool,
+    /// One bucket per tool and agent.
+    Agent,
+    /// One bucket per tool and end user; calls without a user share one bucket.
+    User,
+    /// One bucket per tool and session; calls without a session share one bucket.
+    Session,
+}
+
+type Key = Option<Arc<str>>;
+type Limiter = RateLimiter<Key, HashMapStateStore<Key>, GovernorClock, NoOpMiddleware<Duration>>;
+
+/// How many checks pass between sweeps of idle keys.
+const SWEEP_EVERY: u32 = 4096;
+
+/// A per-tool GCRA limiter: `per_minute` calls a minute, with bursts of the same size.
+pub(crate) struct RateLimit {
+    limiter: Limiter,
+    scope: RateScope,
+    clock: GovernorClock,
+    checks: AtomicU32,
+}
+
+impl RateLimit {
+    pub(crate) fn new(per_minute: NonZeroU32, scope: RateScope, clock: Clock) -> Self {
+        let clock = GovernorClock(clock);
+        RateLimit {
+            limiter: RateLimiter::hashmap_with_clock(Quota::per_minute(per_minute), clock.clone()),
+            scope,
+            clock,
+            checks: AtomicU32::new(0),
+        }
+    }
+
+    /// Admits the call or says how long until one would be admitted.
+    pub(crate) fn check(&self, ctx: &CallContext) -> Result<(), Duration> {
+        let key = match self.scope {
+            RateScope::Tool => None,
+            RateScope::Agent => Some(ctx.agent_key().clone()),
+            RateScope::User => ctx.user_key().cloned(),
+            RateScope::Session => ctx.session_key().cloned(),
+        };
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            // Keys whose buckets are full again hold no information: drop them
+            // so memory stays bounded however many users or sessions pass.
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+        }
+        self.limiter
+            .check_key(&key)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn tracked_keys(&self) -> usize {
+        self.limiter.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::FakeClock;
+
+    #[test]
+    fn admits_exactly_the_quota_then_refills() {
+        let fake = FakeClock::new();
+        let limit = RateLimit::new(
+            NonZeroU32::new(3).unwrap(),
+            RateScope::Tool,
+            fake.clone().into(),
+        );
+        let ctx = CallContext::new("a");
+        for _ in 0..3 {
+            assert_eq!(limit.check(&ctx), Ok(()));
+        }
+        assert_eq!(limit.check(&ctx), Err(Duration::from_secs(20)));
+        fake.advance(Duration::from_secs(20));
+        assert_eq!(limit.check(&ctx), Ok(()));
+        assert_eq!(limit.check(&ctx), Err(Duration::from_secs(20)));
+    }
+
+    #[test]
+    fn user_scope_keeps_buckets_apart_and_evicts_idle_ones() {
+        let fake = FakeClock::new();
+        let limit = RateLimit::new(
+            NonZeroU32::new(1).unwrap(),
+            RateScope::User,
+            fake.clone().into(),
+        );
+        let alice = CallContext::new("a").user("alice");
+        let bob = CallContext::new("a").user("bob");
+        assert_eq!(limit.check(&alice), Ok(()));
+        assert_eq!(limit.check(&bob), Ok(()));
+        assert!(limit.check(&alice).is_err());
+        assert_eq!(limit.tracked_keys(), 2);
+        fake.advance(Duration::from_secs(120));
+        for i in 0..SWEEP_EVERY {
+            let _ = limit.check(&CallContext::new("a").user(format!("u{}", i % 2)));
+        }
+        assert_eq!(limit.tracked_keys(), 2, "idle keys were not evicted");
+    }
+}

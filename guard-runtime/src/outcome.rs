@@ -1,0 +1,205 @@
+//! The typed result of one call, and the short, safe text the model sees for it.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+/// What happened to a call. Every refusal has its own variant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The tool ran and returned a value.
+    Success,
+    /// The tool ran and returned its own error; the model sees its message.
+    ToolError {
+        /// The tool's error message (its `Display`), truncated.
+        message: String,
+    },
+    /// No tool has that name (or it is not enabled in this guard).
+    UnknownTool {
+        /// The requested name, sanitised and truncated.
+        name: String,
+    },
+    /// An earlier call in the same batch had the same id; this one was not run.
+    DuplicateCallId,
+    /// The arguments text exceeded the size cap and was not parsed.
+    ArgumentsTooLarge {
+        /// Size of the arguments in bytes.
+        size: usize,
+        /// The configured cap in bytes.
+        limit: usize,
+    },
+    /// The arguments were not valid JSON.
+    MalformedArguments {
+        /// The parser's message (position only, never the input).
+        reason: String,
+    },
+    /// The arguments did not satisfy the tool's schema or could not be deserialized.
+    InvalidArguments {
+        /// JSON pointer to the offending value (`""` for the whole object).
+        pointer: String,
+        /// What is wrong, without echoing the value.
+        reason: String,
+    },
+    /// The tool's rate limit was reached.
+    RateLimited {
+        /// When a call could next be admitted.
+        #[serde(serialize_with = "millis", rename = "retry_after_ms")]
+        retry_after: Duration,
+    },
+    /// A check refused the call.
+    Denied {
+        /// Why.
+        reason: DenyReason,
+    },
+    /// The tool could not produce a result (it panicked, say); details stay internal.
+    Failed {
+        /// Why.
+        reason: FailReason,
+    },
+}
+
+/// Why a call was denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DenyReason {
+    /// The tool needs confirmation and the guard has no confirmer (fail closed).
+    NoConfirmer,
+    /// The confirmer declined.
+    Declined {
+        /// A message for the model, if the confirmer gave one.
+        message: Option<String>,
+    },
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FailReason {
+    /// The tool panicked.
+    Panicked,
+    /// The tool's return value could not be serialized to JSON.
+    UnserializableOutput,
+    /// The tool's argument schema could not be compiled, so nothing can be checked.
+    SchemaUnavailable,
+}
+
+fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Outcome {
+    /// A stable snake_case name for the variant, used in refusals and audit records.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::ToolError { .. } => "tool_error",
+            Outcome::UnknownTool { .. } => "unknown_tool",
+            Outcome::DuplicateCallId => "duplicate_call_id",
+            Outcome::ArgumentsTooLarge { .. } => "arguments_too_large",
+            Outcome::MalformedArguments { .. } => "malformed_arguments",
+            Outcome::InvalidArguments { .. } => "invalid_arguments",
+            Outcome::RateLimited { .. } => "rate_limited",
+            Outcome::Denied { .. } => "denied",
+            Outcome::Failed { .. } => "failed",
+        }
+    }
+
+    /// Whether the tool ran and succeeded.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Success)
+    }
+
+    /// Whether the tool body ran (successfully or with its own error).
+    pub fn tool_ran(&self) -> bool {
+        matches!(self, Outcome::Success | Outcome::ToolError { .. })
+    }
+
+    /// The short message the model sees for a refusal or error; `None` for success.
+    pub fn model_message(&self) -> Option<String> {
+        let message = match self {
+            Outcome::Success => return None,
+            Outcome::ToolError { message } => message.clone(),
+            Outcome::UnknownTool { name } if name.is_empty() => {
+                "no tool with that name is available".to_owned()
+            }
+            Outcome::UnknownTool { name } => format!("no tool named `{name}` is available"),
+            Outcome::DuplicateCallId => {
+                "another call in this batch has the same id; this one was not run".to_owned()
+            }
+            Outcome::ArgumentsTooLarge { size, limit } => {
+                format!("arguments are {size} bytes; the limit is {limit} bytes")
+            }
+            Outcome::MalformedArguments { reason } => {
+                format!("arguments are not valid JSON: {reason}")
+            }
+            Outcome::InvalidArguments { pointer, reason } if pointer.is_empty() => reason.clone(),
+            Outcome::InvalidArguments { pointer, reason } => format!("{pointer}: {reason}"),
+            Outcome::RateLimited { retry_after } => {
+                let mut text = String::from("rate limit reached for this tool; retry in ");
+                let _ = write!(text, "{:.1} s", retry_after.as_secs_f64());
+                text
+            }
+            Outcome::Denied { reason } => match reason {
+                DenyReason::NoConfirmer => {
+                    "this call needs human approval and no approver is available".to_owned()
+                }
+                DenyReason::Declined { message: Some(m) } => m.clone(),
+                DenyReason::Declined { message: None } => "the user declined this call".to_owned(),
+            },
+            Outcome::Failed { .. } => "the tool failed; the error was recorded".to_owned(),
+        };
+        Some(message)
+    }
+
+    /// The content sent to the model for a refusal:
+    /// `{"error":{"kind":"...","message":"..."}}`.
+    pub fn model_content(&self) -> Option<String> {
+        let message = self.model_message()?;
+        Some(serde_json::json!({"error": {"kind": self.kind(), "message": message}}).to_string())
+    }
+}
+
+/// Makes a string safe to show the model or log: control characters become
+/// spaces and anything past `max_chars` characters is cut with an ellipsis,
+/// so no refusal can echo a huge or terminal-hostile input.
+pub(crate) fn safe_text(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4 + 3));
+    for (count, c) in text.chars().enumerate() {
+        if count == max_chars {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_text_cuts_and_cleans() {
+        assert_eq!(safe_text("a\nb\u{7}c", 10), "a b c");
+        assert_eq!(safe_text("abcdef", 3), "abc…");
+        assert_eq!(safe_text("ééé", 2), "éé…");
+    }
+
+    #[test]
+    fn refusal_content_is_short_json() {
+        let outcome = Outcome::InvalidArguments {
+            pointer: "/path".into(),
+            reason: "longer than 200 characters".into(),
+        };
+        assert_eq!(
+            outcome.model_content().unwrap(),
+            r#"{"error":{"kind":"invalid_arguments","message":"/path: longer than 200 characters"}}"#
+        );
+        assert_eq!(Outcome::Success.model_content(), None);
+    }
+}

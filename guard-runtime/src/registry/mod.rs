@@ -1,0 +1,212 @@
+//! Registry and schema export: the tools `#[secure_tool]` registered at link
+//! time, their schemas (built lazily, on first use), and the arrays sent to
+//! OpenAI.
+
+mod export;
+mod registration;
+mod wire;
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::OnceLock;
+
+use jsonschema::Validator;
+use serde_json::Value;
+
+pub(crate) use export::{chat_tool, legacy_function, responses_tool};
+pub use registration::{BoxFuture, Invocation, PrepareFn, ToolRegistration, args_schema};
+pub(crate) use wire::NullPlan;
+use wire::WireSchema;
+
+use crate::error::BuildError;
+use crate::limits::{Clock, RateLimit, RateScope};
+use crate::policy::Risk;
+use crate::validate;
+
+/// The tools of one guard, sorted by name.
+pub(crate) struct Registry {
+    tools: Vec<ToolEntry>,
+    index: HashMap<&'static str, usize>,
+}
+
+pub(crate) struct ToolEntry {
+    pub(crate) registration: &'static ToolRegistration,
+    pub(crate) rate: Option<RateLimit>,
+    schemas: OnceLock<Schemas>,
+    /// `Err` holds why the schema does not compile; calls then fail closed.
+    validator: OnceLock<Result<Validator, String>>,
+}
+
+struct Schemas {
+    validation: Value,
+    wire: WireSchema,
+    nulls: NullPlan,
+}
+
+impl Registry {
+    /// Collects every registered tool (or only the named ones).
+    pub(crate) fn build(
+        only: Option<&[String]>,
+        scope: RateScope,
+        clock: &Clock,
+    ) -> Result<Registry, BuildError> {
+        let mut seen: HashMap<&'static str, &'static str> = HashMap::new();
+        let mut selected: Vec<&'static ToolRegistration> = Vec::new();
+        for registration in inventory::iter::<ToolRegistration> {
+            if let Some(first) = seen.insert(registration.name, registration.rust_path) {
+                let (first, second) = ordered(first, registration.rust_path);
+                return Err(BuildError::DuplicateTool {
+                    name: registration.name.to_owned(),
+                    first: first.to_owned(),
+                    second: second.to_owned(),
+                });
+            }
+            if only.is_none_or(|names| names.iter().any(|n| n == registration.name)) {
+                selected.push(registration);
+            }
+        }
+        if let Some(names) = only
+            && let Some(missing) = names.iter().find(|n| !seen.contains_key(n.as_str()))
+        {
+            return Err(BuildError::UnknownTool {
+                name: missing.clone(),
+            });
+        }
+        selected.sort_by_key(|r| r.name);
+        let tools: Vec<ToolEntry> = selected
+            .into_iter()
+            .map(|registration| ToolEntry {
+                registration,
+                rate: registration
+                    .rate_per_minute
+                    .and_then(NonZeroU32::new)
+                    .map(|n| RateLimit::new(n, scope, clock.clone())),
+                schemas: OnceLock::new(),
+                validator: OnceLock::new(),
+            })
+            .collect();
+        let index = tools
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.registration.name, i))
+            .collect();
+        Ok(Registry { tools, index })
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&ToolEntry> {
+        self.index.get(name).map(|&i| &self.tools[i])
+    }
+
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &ToolEntry> {
+        self.tools.iter()
+    }
+}
+
+/// Inventory's order is unspecified; name the two definitions in a stable order.
+fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+impl ToolEntry {
+    fn schemas(&self) -> &Schemas {
+        self.schemas.get_or_init(|| {
+            let validation = (self.registration.schema)();
+            let wire = wire::wire_schema(&validation);
+            let nulls = NullPlan::from_validation(&validation);
+            Schemas {
+                validation,
+                wire,
+                nulls,
+            }
+        })
+    }
+
+    pub(crate) fn validator(&self) -> Result<&Validator, &str> {
+        self.validator
+            .get_or_init(|| validate::compile(&self.schemas().validation))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    pub(crate) fn null_plan(&self) -> &NullPlan {
+        &self.schemas().nulls
+    }
+}
+
+/// A read-only view of one tool: its metadata and both of its schemas.
+///
+/// ```no_run
+/// # let guard = guard_runtime::Guard::builder().build().unwrap();
+/// for tool in guard.tools() {
+///     if !tool.is_strict() {
+///         println!("{} is not strict: {}", tool.name(), tool.non_strict_reason().unwrap());
+///     }
+/// }
+/// ```
+#[derive(Clone, Copy)]
+pub struct ToolInfo<'g> {
+    pub(crate) entry: &'g ToolEntry,
+}
+
+impl<'g> ToolInfo<'g> {
+    /// The name the model calls.
+    pub fn name(&self) -> &'static str {
+        self.entry.registration.name
+    }
+
+    /// The description sent to the model.
+    pub fn description(&self) -> &'static str {
+        self.entry.registration.description
+    }
+
+    /// The Rust path of the function (`crate::module::function`).
+    pub fn rust_path(&self) -> &'static str {
+        self.entry.registration.rust_path
+    }
+
+    /// The declared risk.
+    pub fn risk(&self) -> Risk {
+        self.entry.registration.risk
+    }
+
+    /// Whether calls need a confirmer's approval.
+    pub fn needs_confirmation(&self) -> bool {
+        self.entry.registration.confirm
+    }
+
+    /// The rate limit in calls per minute, if any.
+    pub fn rate_per_minute(&self) -> Option<u32> {
+        self.entry.registration.rate_per_minute
+    }
+
+    /// The schema arguments are validated against, with every constraint.
+    pub fn validation_schema(&self) -> &'g Value {
+        &self.entry.schemas().validation
+    }
+
+    /// The schema sent to the model.
+    pub fn wire_schema(&self) -> &'g Value {
+        &self.entry.schemas().wire.schema
+    }
+
+    /// Whether the tool is exported with `"strict": true`.
+    pub fn is_strict(&self) -> bool {
+        self.entry.schemas().wire.strict
+    }
+
+    /// Why the tool's types cannot be expressed in strict mode, if they cannot.
+    pub fn non_strict_reason(&self) -> Option<&'g str> {
+        self.entry.schemas().wire.non_strict_reason.as_deref()
+    }
+}
+
+impl std::fmt::Debug for ToolInfo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolInfo")
+            .field("name", &self.name())
+            .field("risk", &self.risk())
+            .field("confirm", &self.needs_confirmation())
+            .field("rate_per_minute", &self.rate_per_minute())
+            .finish()
+    }
+}
