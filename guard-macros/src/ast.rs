@@ -61,7 +61,7 @@ pub fn parse(mut item: ItemFn, errors: &mut Errors) -> ToolFn {
                         field_attrs.push(attr.clone());
                         false
                     } else if path.is_ident(CONTEXT_MARKER) {
-                        marker = Some(attr.span());
+                        marker = Some(attr.path().span());
                         false
                     } else {
                         true

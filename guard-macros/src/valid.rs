@@ -19,8 +19,13 @@ pub struct Checked {
 pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
     let sig = &tool.item.sig;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        let span = sig
+            .generics
+            .params
+            .first()
+            .map_or_else(|| sig.generics.span(), |param| param.span());
         errors.push(syn::Error::new(
-            sig.generics.span(),
+            span,
             "#[secure_tool] functions cannot be generic: the schema is derived from concrete types",
         ));
     }

@@ -1,1 +1,1 @@
-
+//! Integration, UI and corpus tests of guard live in `tests/`; this library is empty.

@@ -159,7 +159,17 @@ impl<'a> Converter<'a> {
                         return Err(format!("{} has a malformed `{key}`", place(path)));
                     };
                     for branch in branches {
-                        any_of.push(self.node(branch, path)?);
+                        match self.node(branch, path)? {
+                            // `Option<Enum>` nests the enum's branches: splice them in.
+                            Value::Object(mut inner)
+                                if inner.len() == 1 && inner.contains_key("anyOf") =>
+                            {
+                                if let Some(Value::Array(nested)) = inner.shift_remove("anyOf") {
+                                    any_of.extend(nested);
+                                }
+                            }
+                            converted => any_of.push(converted),
+                        }
                     }
                 }
                 "minLength" => notes.push(format!("at least {value} characters")),
