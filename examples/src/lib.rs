@@ -1,1 +1,2 @@
-
+//! Shared pieces of the guard examples. Run them from the workspace root:
+//! `cargo run --example quickstart`.

@@ -122,13 +122,29 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                 #(#fields,)*
             }
 
+            fn __guard_bind(
+                __guard_args: __GuardArgs,
+                __guard_ctx: #private::CallContext,
+            ) -> #private::Invocation {
+                let __GuardArgs { #(#bindings),* } = __guard_args;
+                #invocation
+            }
+
             fn __guard_prepare(
                 __guard_args: &#private::serde_json::Value,
                 __guard_ctx: #private::CallContext,
             ) -> ::core::result::Result<#private::Invocation, #private::serde_json::Error> {
-                let __GuardArgs { #(#bindings),* } =
+                let __guard_args =
                     <__GuardArgs as #private::serde::Deserialize>::deserialize(__guard_args)?;
-                ::core::result::Result::Ok(#invocation)
+                ::core::result::Result::Ok(__guard_bind(__guard_args, __guard_ctx))
+            }
+
+            fn __guard_prepare_str(
+                __guard_args: &str,
+                __guard_ctx: #private::CallContext,
+            ) -> ::core::result::Result<#private::Invocation, #private::serde_json::Error> {
+                let __guard_args = #private::serde_json::from_str::<__GuardArgs>(__guard_args)?;
+                ::core::result::Result::Ok(__guard_bind(__guard_args, __guard_ctx))
             }
 
             #private::inventory::submit! {
@@ -141,6 +157,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                     rate_per_minute: #rate,
                     schema: #private::args_schema::<__GuardArgs>,
                     prepare: __guard_prepare,
+                    prepare_str: __guard_prepare_str,
                 }
             }
         };

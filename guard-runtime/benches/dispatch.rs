@@ -1,1 +1,163 @@
-fn main() {}
+//! `cargo bench --bench dispatch`: what guard adds to one call.
+//!
+//! - `floor`: the least any dispatcher must do — parse the arguments JSON
+//!   into the arguments struct and call the function.
+//! - `dispatch`: the full pipeline for the same call (lookup, size cap,
+//!   parse, schema validation, deserialize, rate limit, audit to memory).
+//! - `registry_build_1000`: building a guard over 1,000 tools (schemas and
+//!   validators are compiled lazily, on first use).
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use guard_runtime::__private::{ToolRegistration, inventory};
+use guard_runtime::{AuditEvent, AuditSink, CallContext, Guard, ToolCall, ToolError, secure_tool};
+use serde::Deserialize;
+
+/// Look up a customer's order.
+// The highest rate: the limiter is checked on every call but never refuses one.
+#[secure_tool(risk = "low", rate = 4294967295)]
+async fn lookup(customer: String, order: u32, include_items: bool) -> Result<String, ToolError> {
+    Ok(if include_items {
+        customer
+    } else {
+        order.to_string()
+    })
+}
+
+/// The same tool with constraints in its schema, so jsonschema validates every call.
+#[secure_tool(risk = "low", rate = 4294967295)]
+async fn lookup_checked(
+    #[schemars(length(max = 64), regex(pattern = r"^c-[0-9]+$"))] customer: String,
+    #[schemars(range(min = 1))] order: u32,
+    include_items: bool,
+) -> Result<String, ToolError> {
+    Ok(if include_items {
+        customer
+    } else {
+        order.to_string()
+    })
+}
+
+#[derive(Deserialize)]
+struct LookupArgs {
+    customer: String,
+    order: u32,
+    include_items: bool,
+}
+
+const ARGS: &str = r#"{"customer":"c-1042","order":77,"include_items":true}"#;
+
+/// Keeps the last events in memory, as `MemorySink` does, without growing
+/// without bound over millions of iterations.
+#[derive(Default)]
+struct RingSink(Mutex<VecDeque<AuditEvent>>);
+
+impl AuditSink for RingSink {
+    fn record(&self, event: &AuditEvent) {
+        let mut events = self.0.lock().unwrap();
+        if events.len() == 1024 {
+            events.pop_front();
+        }
+        events.push_back(event.clone());
+    }
+}
+
+fn floor(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    c.bench_function("floor", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let args: LookupArgs = serde_json::from_str(black_box(ARGS)).unwrap();
+                    black_box(
+                        lookup(args.customer, args.order, args.include_items)
+                            .await
+                            .unwrap(),
+                    );
+                }
+                start.elapsed()
+            })
+        })
+    });
+}
+
+fn dispatch(c: &mut Criterion) {
+    for (bench, tool) in [
+        ("dispatch", "lookup"),
+        ("dispatch_schema_validated", "lookup_checked"),
+    ] {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let guard = Guard::builder()
+            .only([tool])
+            .audit(RingSink::default())
+            .eager_schemas()
+            .build()
+            .unwrap();
+        let ctx = CallContext::new("agent-1").user("u-7").session("s-1");
+        let calls = [ToolCall::new("call_1", tool, ARGS)];
+        c.bench_function(bench, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    let mut last = Vec::new();
+                    for _ in 0..iters {
+                        last = black_box(guard.dispatch(&ctx, black_box(&calls)).await);
+                    }
+                    let elapsed = start.elapsed();
+                    // Measure admitted calls only: a refusal would flatter the figure.
+                    assert_eq!(last[0].content, "c-1042", "{last:?}");
+                    elapsed
+                })
+            })
+        });
+    }
+}
+
+fn registry_build(c: &mut Criterion) {
+    let template = inventory::iter::<ToolRegistration>
+        .into_iter()
+        .find(|r| r.name == "lookup")
+        .unwrap();
+    // 1,000 tools as `#[secure_tool]` registers them: same schema and body, distinct names.
+    let registrations: Vec<&'static ToolRegistration> = (0..1000)
+        .map(|i| {
+            &*Box::leak(Box::new(ToolRegistration {
+                name: Box::leak(format!("tool_{i:04}").into_boxed_str()),
+                ..*template
+            }))
+        })
+        .collect();
+    c.bench_function("registry_build_1000", |b| {
+        b.iter(|| {
+            Guard::builder()
+                .__registrations(registrations.clone())
+                .build()
+                .unwrap()
+        })
+    });
+    c.bench_function("registry_build_1000_and_export", |b| {
+        b.iter(|| {
+            let guard = Guard::builder()
+                .__registrations(registrations.clone())
+                .build()
+                .unwrap();
+            black_box(guard.openai_tools())
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    targets = floor, dispatch, registry_build
+}
+criterion_main!(benches);

@@ -9,7 +9,7 @@ use crate::audit::{AuditSink, TracingSink};
 use crate::confirm::Confirmer;
 use crate::error::BuildError;
 use crate::limits::{Clock, RateScope};
-use crate::registry::{self, Registry, ToolInfo};
+use crate::registry::{self, Registry, ToolInfo, ToolRegistration};
 
 /// Default cap on the size of one call's arguments text.
 pub const DEFAULT_MAX_ARGUMENT_BYTES: usize = 64 * 1024;
@@ -109,6 +109,7 @@ pub struct GuardBuilder {
     rate_scope: RateScope,
     clock: Clock,
     eager_schemas: bool,
+    registrations: Option<Vec<&'static ToolRegistration>>,
 }
 
 impl GuardBuilder {
@@ -159,6 +160,14 @@ impl GuardBuilder {
         self
     }
 
+    /// Uses these registrations instead of the ones `#[secure_tool]` submitted
+    /// at link time. For benchmarks and tests of the registry itself.
+    #[doc(hidden)]
+    pub fn __registrations(mut self, registrations: Vec<&'static ToolRegistration>) -> Self {
+        self.registrations = Some(registrations);
+        self
+    }
+
     /// Builds the guard.
     ///
     /// # Errors
@@ -166,7 +175,16 @@ impl GuardBuilder {
     /// [`BuildError::UnknownTool`] if `only` names a missing tool, and with
     /// `eager_schemas`, [`BuildError::InvalidSchema`].
     pub fn build(self) -> Result<Guard, BuildError> {
-        let registry = Registry::build(self.only.as_deref(), self.rate_scope, &self.clock)?;
+        let registrations = match self.registrations {
+            Some(registrations) => registrations,
+            None => inventory::iter::<ToolRegistration>.into_iter().collect(),
+        };
+        let registry = Registry::build(
+            registrations,
+            self.only.as_deref(),
+            self.rate_scope,
+            &self.clock,
+        )?;
         if self.eager_schemas {
             for entry in registry.iter() {
                 entry

@@ -42,6 +42,7 @@ pub struct Tree {
 
 /// Ship a parcel.
 #[secure_tool(risk = "high", name = "ship-parcel")]
+#[allow(clippy::too_many_arguments)]
 fn ship(
     /// Where to.
     to: Address,

@@ -66,7 +66,7 @@ pub struct AuditEvent {
     /// What happened.
     pub outcome: Outcome,
     /// Time from the start of the call's checks to its reply.
-    #[serde(serialize_with = "micros")]
+    #[serde(serialize_with = "micros", rename = "latency_us")]
     pub latency: Duration,
 }
 

@@ -4,7 +4,7 @@
 //! Every call gets exactly one reply, in the calls' order.
 
 use std::panic::AssertUnwindSafe;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::FutureExt as _;
 use futures_util::future::join_all;
@@ -29,6 +29,13 @@ const MAX_REASON_CHARS: usize = 200;
 /// Longest call id or tool name copied into audit records.
 const MAX_ID_CHARS: usize = 128;
 
+/// One call of a batch: when its checks began, the tool it named, its answer once known.
+struct Slot<'g> {
+    started: Instant,
+    entry: Option<&'g ToolEntry>,
+    answer: Option<Answer>,
+}
+
 /// A call after its checks: ready to run, or already answered.
 enum Checked<'g> {
     Ready(&'g ToolEntry, Invocation),
@@ -44,12 +51,11 @@ impl Guard {
     /// check run concurrently; plain `fn` tools run on Tokio's blocking pool.
     /// A panicking tool becomes a `Failed` reply.
     pub async fn dispatch(&self, ctx: &CallContext, calls: &[ToolCall]) -> Vec<ToolReply> {
-        let started: Vec<Instant> = Vec::with_capacity(calls.len());
-        let mut started = started;
-        let mut checked = Vec::with_capacity(calls.len());
+        let mut slots: Vec<Slot<'_>> = Vec::with_capacity(calls.len());
+        let mut runs = Vec::new();
         for (i, call) in calls.iter().enumerate() {
-            started.push(Instant::now());
-            let result = if calls[..i].iter().any(|earlier| earlier.id == call.id) {
+            let started = Instant::now();
+            let checked = if calls[..i].iter().any(|earlier| earlier.id == call.id) {
                 Checked::Refused(
                     self.inner.registry.get(&call.name),
                     Outcome::DuplicateCallId,
@@ -57,43 +63,41 @@ impl Guard {
             } else {
                 self.check(ctx, call).await
             };
-            checked.push(result);
+            let (entry, answer) = match checked {
+                Checked::Ready(entry, invocation) => {
+                    // Not started yet: nothing runs until the whole batch is checked.
+                    runs.push((i, execute(entry, invocation)));
+                    (Some(entry), None)
+                }
+                Checked::Refused(entry, outcome) => (entry, Some(Answer::refusal(outcome))),
+            };
+            slots.push(Slot {
+                started,
+                entry,
+                answer,
+            });
         }
 
-        let mut results: Vec<Option<(Outcome, String)>> = vec![None; calls.len()];
-        let mut runs = Vec::new();
-        let mut entries: Vec<Option<&ToolEntry>> = Vec::with_capacity(calls.len());
-        for (i, item) in checked.into_iter().enumerate() {
-            match item {
-                Checked::Ready(entry, invocation) => {
-                    entries.push(Some(entry));
-                    runs.push((i, execute(entry, invocation)));
-                }
-                Checked::Refused(entry, outcome) => {
-                    entries.push(entry);
-                    let content = outcome.model_content().unwrap_or_default();
-                    results[i] = Some((outcome, content));
-                }
-            }
-        }
         if runs.len() == 1 {
             let (i, run) = runs.pop().expect("one run");
-            results[i] = Some(run.await);
+            slots[i].answer = Some(run.await);
         } else if !runs.is_empty() {
             let (indices, futures): (Vec<usize>, Vec<_>) = runs.into_iter().unzip();
-            for (i, result) in indices.into_iter().zip(join_all(futures).await) {
-                results[i] = Some(result);
+            for (i, answer) in indices.into_iter().zip(join_all(futures).await) {
+                slots[i].answer = Some(answer);
             }
         }
 
         calls
             .iter()
-            .zip(results)
-            .zip(entries)
-            .zip(started)
-            .map(|(((call, result), entry), start)| {
-                let (outcome, content) = result.expect("every call has a result");
-                self.audit(ctx, call, entry, &outcome, start);
+            .zip(slots)
+            .map(|(call, slot)| {
+                let Answer {
+                    outcome,
+                    content,
+                    finished,
+                } = slot.answer.expect("every call is answered");
+                self.audit(ctx, call, slot.entry, &outcome, finished - slot.started);
                 ToolReply {
                     tool_call_id: call.id.clone(),
                     content,
@@ -120,6 +124,27 @@ impl Guard {
                 size: call.arguments.len(),
                 limit,
             });
+        }
+
+        if entry.typed_fast_path() {
+            let prepare_str = entry.registration.prepare_str;
+            match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                prepare_str(&call.arguments, ctx.clone())
+            })) {
+                Ok(Ok(invocation)) => {
+                    return match rate_check(entry, ctx) {
+                        Ok(()) => Checked::Ready(entry, invocation),
+                        Err(outcome) => refuse(outcome),
+                    };
+                }
+                // The full path below explains the problem in the schema's terms.
+                Ok(Err(_)) => {}
+                Err(_) => {
+                    return refuse(Outcome::Failed {
+                        reason: FailReason::Panicked,
+                    });
+                }
+            }
         }
 
         // Some providers send "" for a call without arguments.
@@ -174,10 +199,8 @@ impl Guard {
                 }
             };
 
-        if let Some(rate) = &entry.rate
-            && let Err(retry_after) = rate.check(ctx)
-        {
-            return refuse(Outcome::RateLimited { retry_after });
+        if let Err(outcome) = rate_check(entry, ctx) {
+            return refuse(outcome);
         }
 
         if entry.registration.confirm {
@@ -225,7 +248,7 @@ impl Guard {
         call: &ToolCall,
         entry: Option<&ToolEntry>,
         outcome: &Outcome,
-        start: Instant,
+        latency: Duration,
     ) {
         let event = AuditEvent {
             time: SystemTime::now(),
@@ -235,7 +258,7 @@ impl Guard {
             risk: entry.map(|e| e.registration.risk),
             arguments_digest: ArgumentsDigest::of(&call.arguments),
             outcome: outcome.clone(),
-            latency: start.elapsed(),
+            latency,
         };
         for sink in &self.inner.sinks {
             sink.record(&event);
@@ -243,32 +266,57 @@ impl Guard {
     }
 }
 
-async fn execute(entry: &ToolEntry, invocation: Invocation) -> (Outcome, String) {
-    match exec::run(invocation).await {
-        Ok(Ok(content)) => (Outcome::Success, content),
-        Ok(Err(ToolFailure::Error(message))) => {
-            let outcome = Outcome::ToolError {
-                message: safe_text(&message, MAX_TOOL_ERROR_CHARS),
-            };
-            let content = outcome.model_content().unwrap_or_default();
-            (outcome, content)
-        }
-        Ok(Err(ToolFailure::Unserializable)) => {
-            tracing::error!(target: "guard", tool = entry.registration.name,
-                "tool output could not be serialized to JSON");
-            failed(FailReason::UnserializableOutput)
-        }
-        Err(_) => {
-            tracing::error!(target: "guard", tool = entry.registration.name, "tool panicked");
-            failed(FailReason::Panicked)
+fn rate_check(entry: &ToolEntry, ctx: &CallContext) -> Result<(), Outcome> {
+    match &entry.rate {
+        Some(rate) => rate
+            .check(ctx)
+            .map_err(|retry_after| Outcome::RateLimited { retry_after }),
+        None => Ok(()),
+    }
+}
+
+/// A call's reply and when it was ready.
+struct Answer {
+    outcome: Outcome,
+    content: String,
+    finished: Instant,
+}
+
+impl Answer {
+    fn refusal(outcome: Outcome) -> Self {
+        let content = outcome.model_content().unwrap_or_default();
+        Answer {
+            outcome,
+            content,
+            finished: Instant::now(),
         }
     }
 }
 
-fn failed(reason: FailReason) -> (Outcome, String) {
-    let outcome = Outcome::Failed { reason };
-    let content = outcome.model_content().unwrap_or_default();
-    (outcome, content)
+async fn execute(entry: &ToolEntry, invocation: Invocation) -> Answer {
+    match exec::run(invocation).await {
+        Ok(Ok(content)) => Answer {
+            outcome: Outcome::Success,
+            content,
+            finished: Instant::now(),
+        },
+        Ok(Err(ToolFailure::Error(message))) => Answer::refusal(Outcome::ToolError {
+            message: safe_text(&message, MAX_TOOL_ERROR_CHARS),
+        }),
+        Ok(Err(ToolFailure::Unserializable)) => {
+            tracing::error!(target: "guard", tool = entry.registration.name,
+                "tool output could not be serialized to JSON");
+            Answer::refusal(Outcome::Failed {
+                reason: FailReason::UnserializableOutput,
+            })
+        }
+        Err(_) => {
+            tracing::error!(target: "guard", tool = entry.registration.name, "tool panicked");
+            Answer::refusal(Outcome::Failed {
+                reason: FailReason::Panicked,
+            })
+        }
+    }
 }
 
 /// The requested name, echoed back only when it looks like a tool name.

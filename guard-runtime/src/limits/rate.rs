@@ -6,6 +6,7 @@ use std::time::Duration;
 use governor::clock::Clock as _;
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::HashMapStateStore;
+use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 
 use super::clock::{Clock, GovernorClock};
@@ -26,8 +27,15 @@ pub enum RateScope {
     Session,
 }
 
-type Key = Option<Arc<str>>;
-type Limiter = RateLimiter<Key, HashMapStateStore<Key>, GovernorClock, NoOpMiddleware<Duration>>;
+type Key = Arc<str>;
+type Keyed = RateLimiter<Key, HashMapStateStore<Key>, GovernorClock, NoOpMiddleware<Duration>>;
+type Direct = RateLimiter<NotKeyed, InMemoryState, GovernorClock, NoOpMiddleware<Duration>>;
+
+/// One bucket for the tool, or one per key (plus one for calls without a key).
+enum Limiter {
+    Direct(Direct),
+    Keyed { keyed: Keyed, keyless: Direct },
+}
 
 /// How many checks pass between sweeps of idle keys.
 const SWEEP_EVERY: u32 = 4096;
@@ -43,8 +51,17 @@ pub(crate) struct RateLimit {
 impl RateLimit {
     pub(crate) fn new(per_minute: NonZeroU32, scope: RateScope, clock: Clock) -> Self {
         let clock = GovernorClock(clock);
+        let quota = Quota::per_minute(per_minute);
+        let direct = || RateLimiter::direct_with_clock(quota, clock.clone());
+        let limiter = match scope {
+            RateScope::Tool => Limiter::Direct(direct()),
+            _ => Limiter::Keyed {
+                keyed: RateLimiter::hashmap_with_clock(quota, clock.clone()),
+                keyless: direct(),
+            },
+        };
         RateLimit {
-            limiter: RateLimiter::hashmap_with_clock(Quota::per_minute(per_minute), clock.clone()),
+            limiter,
             scope,
             clock,
             checks: AtomicU32::new(0),
@@ -53,26 +70,36 @@ impl RateLimit {
 
     /// Admits the call or says how long until one would be admitted.
     pub(crate) fn check(&self, ctx: &CallContext) -> Result<(), Duration> {
-        let key = match self.scope {
-            RateScope::Tool => None,
-            RateScope::Agent => Some(ctx.agent_key().clone()),
-            RateScope::User => ctx.user_key().cloned(),
-            RateScope::Session => ctx.session_key().cloned(),
+        let verdict = match &self.limiter {
+            Limiter::Direct(direct) => direct.check(),
+            Limiter::Keyed { keyed, keyless } => {
+                let key = match self.scope {
+                    RateScope::Agent => Some(ctx.agent_key()),
+                    RateScope::User => ctx.user_key(),
+                    RateScope::Session => ctx.session_key(),
+                    RateScope::Tool => None,
+                };
+                if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+                    // Keys whose buckets are full again hold no information: drop
+                    // them so memory stays bounded however many users pass.
+                    keyed.retain_recent();
+                    keyed.shrink_to_fit();
+                }
+                match key {
+                    Some(key) => keyed.check_key(key),
+                    None => keyless.check(),
+                }
+            }
         };
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            // Keys whose buckets are full again hold no information: drop them
-            // so memory stays bounded however many users or sessions pass.
-            self.limiter.retain_recent();
-            self.limiter.shrink_to_fit();
-        }
-        self.limiter
-            .check_key(&key)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        verdict.map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     #[cfg(test)]
     pub(crate) fn tracked_keys(&self) -> usize {
-        self.limiter.len()
+        match &self.limiter {
+            Limiter::Direct(_) => 0,
+            Limiter::Keyed { keyed, .. } => keyed.len(),
+        }
     }
 }
 

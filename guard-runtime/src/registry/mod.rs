@@ -14,7 +14,9 @@ use jsonschema::Validator;
 use serde_json::Value;
 
 pub(crate) use export::{chat_tool, legacy_function, responses_tool};
-pub use registration::{BoxFuture, Invocation, PrepareFn, ToolRegistration, args_schema};
+pub use registration::{
+    BoxFuture, Invocation, PrepareFn, PrepareStrFn, ToolRegistration, args_schema,
+};
 pub(crate) use wire::NullPlan;
 use wire::WireSchema;
 
@@ -26,7 +28,6 @@ use crate::validate;
 /// The tools of one guard, sorted by name.
 pub(crate) struct Registry {
     tools: Vec<ToolEntry>,
-    index: HashMap<&'static str, usize>,
 }
 
 pub(crate) struct ToolEntry {
@@ -41,18 +42,21 @@ struct Schemas {
     validation: Value,
     wire: WireSchema,
     nulls: NullPlan,
+    /// Whether deserializing alone proves the arguments match `validation`.
+    typed_fast_path: bool,
 }
 
 impl Registry {
-    /// Collects every registered tool (or only the named ones).
+    /// Indexes the registered tools (or only the named ones).
     pub(crate) fn build(
+        registrations: Vec<&'static ToolRegistration>,
         only: Option<&[String]>,
         scope: RateScope,
         clock: &Clock,
     ) -> Result<Registry, BuildError> {
         let mut seen: HashMap<&'static str, &'static str> = HashMap::new();
-        let mut selected: Vec<&'static ToolRegistration> = Vec::new();
-        for registration in inventory::iter::<ToolRegistration> {
+        let mut selected: Vec<&'static ToolRegistration> = Vec::with_capacity(registrations.len());
+        for registration in registrations {
             if let Some(first) = seen.insert(registration.name, registration.rust_path) {
                 let (first, second) = ordered(first, registration.rust_path);
                 return Err(BuildError::DuplicateTool {
@@ -85,16 +89,15 @@ impl Registry {
                 validator: OnceLock::new(),
             })
             .collect();
-        let index = tools
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.registration.name, i))
-            .collect();
-        Ok(Registry { tools, index })
+        Ok(Registry { tools })
     }
 
+    /// Binary search over the sorted names: no hashing of model-chosen text.
     pub(crate) fn get(&self, name: &str) -> Option<&ToolEntry> {
-        self.index.get(name).map(|&i| &self.tools[i])
+        self.tools
+            .binary_search_by(|entry| entry.registration.name.cmp(name))
+            .ok()
+            .map(|i| &self.tools[i])
     }
 
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &ToolEntry> {
@@ -113,10 +116,12 @@ impl ToolEntry {
             let validation = (self.registration.schema)();
             let wire = wire::wire_schema(&validation);
             let nulls = NullPlan::from_validation(&validation);
+            let typed_fast_path = validate::serde_enforces(&validation);
             Schemas {
                 validation,
                 wire,
                 nulls,
+                typed_fast_path,
             }
         })
     }
@@ -126,6 +131,12 @@ impl ToolEntry {
             .get_or_init(|| validate::compile(&self.schemas().validation))
             .as_ref()
             .map_err(String::as_str)
+    }
+
+    /// Whether calls may be deserialized straight from the arguments text.
+    /// Confirm tools never are: the confirmer is shown the parsed arguments.
+    pub(crate) fn typed_fast_path(&self) -> bool {
+        !self.registration.confirm && self.schemas().typed_fast_path
     }
 
     pub(crate) fn null_plan(&self) -> &NullPlan {

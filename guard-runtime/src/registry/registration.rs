@@ -18,6 +18,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Deserializes the arguments and binds them, with the context, to the tool body.
 pub type PrepareFn = fn(&Value, CallContext) -> Result<Invocation, serde_json::Error>;
 
+/// The same, straight from the arguments text.
+pub type PrepareStrFn = fn(&str, CallContext) -> Result<Invocation, serde_json::Error>;
+
 /// One tool, as registered by `#[secure_tool]`.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -32,6 +35,8 @@ pub struct ToolRegistration {
     /// The validation schema of the generated arguments struct.
     pub schema: fn() -> Value,
     pub prepare: PrepareFn,
+    /// Used when serde alone enforces the whole validation schema.
+    pub prepare_str: PrepareStrFn,
 }
 
 inventory::collect!(ToolRegistration);
