@@ -19,7 +19,7 @@ pub const DEFAULT_MAX_ARGUMENT_BYTES: usize = 64 * 1024;
 /// Cheap to clone (one reference count) and `Send + Sync`: build it once and
 /// share it across tasks.
 ///
-/// ```
+/// ```standalone_crate
 /// use guard_runtime::{CallContext, Guard, MemorySink, ToolCall, ToolError, secure_tool};
 ///
 /// /// Add two numbers.

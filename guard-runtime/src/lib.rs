@@ -1,4 +1,35 @@
-#![doc = include_str!("../README.md")]
+//! guard: the security layer between an LLM's tool calls and the real world.
+//!
+//! [`secure_tool`] turns a plain function into a tool with a strict OpenAI
+//! schema, registered at link time. A [`Guard`] exports the tools
+//! ([`Guard::openai_tools`], [`Guard::responses_tools`], [`Guard::functions`])
+//! and answers the model's calls with [`Guard::dispatch`]: every call is
+//! checked (known tool, size, JSON, schema, rate limit, confirmation), run,
+//! audited, and answered with exactly one [`ToolReply`].
+//!
+//! ```standalone_crate
+//! use guard_runtime::{CallContext, Guard, Outcome, ToolCall, secure_tool};
+//!
+//! /// Add two numbers.
+//! #[secure_tool(risk = "low")]
+//! fn add(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let guard = Guard::builder().build().unwrap();
+//! let ctx = CallContext::new("agent-1");
+//! let calls = [ToolCall::new("c1", "add", r#"{"a":2,"b":3}"#), ToolCall::new("c2", "add", "{")];
+//! let replies = guard.dispatch(&ctx, &calls).await;
+//! assert_eq!(replies[0].content, "5");
+//! assert_eq!(replies[1].outcome.kind(), "malformed_arguments");
+//! # }
+//! ```
+//!
+//! The project README covers the pipeline, the schemas and the measured
+//! overhead; [`secure_tool`] documents the attribute.
+
 #![warn(missing_docs)]
 
 // Lets `#[secure_tool]` name this crate `::guard_runtime` from inside it too.
@@ -30,7 +61,90 @@ pub use outcome::{DenyReason, FailReason, Outcome};
 pub use policy::Risk;
 pub use registry::ToolInfo;
 
+/// Turns a free function into a guarded tool.
+///
+/// ```standalone_crate
+/// use guard_runtime::{CallContext, ToolError, secure_tool};
+///
+/// /// Read a file from the project workspace.      <- the tool's description
+/// #[secure_tool(risk = "medium", confirm, rate = 30)]
+/// async fn read_file(
+///     /// Path relative to the workspace root.     <- the property's description
+///     #[schemars(length(max = 200))]
+///     path: String,
+///     max_bytes: Option<u32>,
+///     #[context] ctx: &CallContext,                // not in the schema
+/// ) -> Result<String, ToolError> {
+///     Ok(format!("{} read {path}", ctx.agent_id()))
+/// }
+/// # fn main() {}
+/// ```
+///
+/// # Keys
+///
+/// | key | value | default |
+/// |---|---|---|
+/// | `risk` | `"low"`, `"medium"`, `"high"` or `"critical"` | `"medium"` |
+/// | `confirm` | no value: calls need a [`Confirmer`]'s approval (denied without one) | off |
+/// | `rate` | calls per minute, 1 to 4294967295 (bursts of the same size) | no limit |
+/// | `name` | the name the model calls, `^[a-zA-Z0-9_-]{1,64}$` | the function's name |
+/// | `description` | text for the model | the doc comment |
+///
+/// A tool needs a doc comment or a `description`. Unknown keys, repeated
+/// keys and values of the wrong type are compile errors, all reported at once.
+///
+/// # Parameters
+///
+/// - Each parameter becomes a property of the arguments object. Its type must
+///   be `Deserialize + JsonSchema` and owned (`String`, numbers, `bool`,
+///   `Vec<T>`, `Option<T>`, your own structs and enums...). `Option<T>`
+///   parameters may be absent or `null`.
+/// - `///` comments, `#[serde(...)]` and `#[schemars(...)]` on a parameter
+///   apply to its property, e.g. `#[schemars(length(max = 200), regex(pattern = r"^[\w./-]+$"))]`
+///   or `#[serde(default)]`.
+/// - One parameter may receive the caller's [`CallContext`], by value or by
+///   reference: mark it `#[context]`, or write its type as
+///   `guard_runtime::CallContext` / `&guard_runtime::CallContext` in full.
+///   A bare `CallContext` without the marker is taken for an argument.
+/// - The arguments object is closed: unknown properties are refused.
+///
+/// For your own argument types derive `serde::Deserialize` and
+/// `schemars::JsonSchema` (schemars 1.x), from your own dependencies or from
+/// the re-exports [`serde`] and [`schemars`] here.
+///
+/// # Return type
+///
+/// `Result<T, E>` with `T: Serialize` and `E: Display`, or a plain
+/// `T: Serialize`. A string is sent to the model as it is, any other value as
+/// JSON. `Err(e)` is sent as `{"error":{"kind":"tool_error","message":"<e>"}}`:
+/// the tool's own message, and nothing else. [`ToolError`] is a small error
+/// type for this.
+///
+/// # What is generated
+///
+/// The function is kept as written (minus the attributes guard consumes), so
+/// it stays callable from Rust. Beside it, in an anonymous `const` block: an
+/// arguments struct deriving `Deserialize` and `JsonSchema`, and an
+/// `inventory` registration that [`Guard::builder`] collects. Generated code
+/// reaches serde, schemars and inventory only through this crate, which may
+/// be renamed in `Cargo.toml`.
+///
+/// # Sync and async
+///
+/// `async fn` tools are polled on the dispatching task; plain `fn` tools run
+/// on Tokio's blocking pool (inline when dispatch is not inside a Tokio runtime).
 pub use guard_macros::secure_tool;
+
+/// serde, as generated code and argument types use it.
+pub use serde;
+
+/// schemars (1.x), for deriving `JsonSchema` on argument types.
+pub use schemars;
+
+/// The README's examples are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 /// What generated code uses. Not a public API: no stability promises.
 #[doc(hidden)]

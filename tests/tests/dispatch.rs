@@ -53,6 +53,18 @@ fn whoami_owned(greeting: String, #[context] ctx: CallContext) -> String {
     format!("{greeting} {}", ctx.agent_id())
 }
 
+/// Who is calling, recognised by the full path of its type (no marker).
+#[secure_tool(risk = "low")]
+async fn whoami_by_path(ctx: &guard_runtime::CallContext) -> String {
+    ctx.session_id().unwrap_or("-").to_owned()
+}
+
+/// Subscribe an address to the newsletter.
+#[secure_tool(risk = "low")]
+fn subscribe(#[schemars(email)] email: String) -> String {
+    format!("subscribed {email}")
+}
+
 /// Delete a record.
 #[secure_tool(risk = "critical", confirm)]
 async fn delete_record(id: u64) -> Result<String, ToolError> {
@@ -167,6 +179,66 @@ async fn context_parameters_receive_the_caller() {
             .content,
         "hi agent-1"
     );
+}
+
+#[tokio::test]
+async fn a_context_is_recognised_by_its_full_path() {
+    assert_eq!(one(&guard(), "whoami_by_path", "{}").await.content, "s-1");
+    let schema = guard()
+        .tool("whoami_by_path")
+        .unwrap()
+        .wire_schema()
+        .clone();
+    assert_eq!(schema["properties"], serde_json::json!({}));
+}
+
+#[tokio::test]
+async fn formats_are_enforced() {
+    assert_eq!(
+        one(&guard(), "subscribe", r#"{"email":"ada@example.com"}"#)
+            .await
+            .content,
+        "subscribed ada@example.com"
+    );
+    let reply = one(&guard(), "subscribe", r#"{"email":"not an address"}"#).await;
+    assert_eq!(
+        reply.outcome,
+        Outcome::InvalidArguments {
+            pointer: "/email".into(),
+            reason: r#"value is not a "email""#.into()
+        }
+    );
+}
+
+/// `weather` has a shape-only schema, so valid calls skip jsonschema; a bad
+/// call still gets the schema's own words, never serde's (which echo values).
+#[tokio::test]
+async fn the_typed_fast_path_refuses_in_the_schemas_words() {
+    let long = "x".repeat(5000);
+    let reply = one(
+        &guard(),
+        "weather",
+        &format!(r#"{{"city":{{"name":"{long}"}}}}"#),
+    )
+    .await;
+    assert_eq!(
+        reply.outcome,
+        Outcome::InvalidArguments {
+            pointer: "/city".into(),
+            reason: r#"value is not of type "string""#.into()
+        }
+    );
+    let reply = one(&guard(), "weather", r#"{"city":"Oslo","country":"NO"}"#).await;
+    assert_eq!(
+        reply.outcome,
+        Outcome::InvalidArguments {
+            pointer: "".into(),
+            reason: "Additional properties are not allowed ('country' was unexpected)".into()
+        }
+    );
+    // A repeated key is refused by serde on the fast path; the full path keeps the last.
+    let reply = one(&guard(), "weather", r#"{"city":"Oslo","city":"Rome"}"#).await;
+    assert_eq!(reply.content, r#"{"city":"Rome","celsius":21.5}"#);
 }
 
 #[tokio::test]
