@@ -418,6 +418,29 @@ async fn every_call_gets_one_reply_in_order_including_duplicate_ids() {
 }
 
 #[tokio::test]
+async fn repeated_ids_are_found_in_large_batches_too() {
+    let mut calls: Vec<_> = (0..40)
+        .map(|i| call(&format!("id{i}"), "whoami", "{}"))
+        .collect();
+    calls.push(call("id7", "whoami", "{}"));
+    calls.push(call("id39", "whoami", "{}"));
+    let replies = guard().dispatch(&ctx(), &calls).await;
+    assert_eq!(replies.len(), 42);
+    assert!(replies[..40].iter().all(|r| r.outcome == Outcome::Success));
+    assert_eq!(replies[40].outcome, Outcome::DuplicateCallId);
+    assert_eq!(replies[41].outcome, Outcome::DuplicateCallId);
+    assert_eq!(replies[41].tool_call_id, "id39");
+}
+
+#[tokio::test]
+async fn dispatch_can_be_spawned_onto_a_multi_threaded_runtime() {
+    let guard = guard();
+    let handle =
+        tokio::spawn(async move { guard.dispatch(&ctx(), &[call("1", "whoami", "{}")]).await });
+    assert_eq!(handle.await.unwrap()[0].content, "agent-1/u-7");
+}
+
+#[tokio::test]
 async fn an_empty_batch_gets_no_replies() {
     assert!(guard().dispatch(&ctx(), &[]).await.is_empty());
 }

@@ -3,6 +3,7 @@
 //! confirmation — and a batch is checked completely before any of it runs.
 //! Every call gets exactly one reply, in the calls' order.
 
+use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -53,9 +54,10 @@ impl Guard {
     pub async fn dispatch(&self, ctx: &CallContext, calls: &[ToolCall]) -> Vec<ToolReply> {
         let mut slots: Vec<Slot<'_>> = Vec::with_capacity(calls.len());
         let mut runs = Vec::new();
+        let mut seen_ids = SeenIds::new(calls.len());
         for (i, call) in calls.iter().enumerate() {
             let started = Instant::now();
-            let checked = if calls[..i].iter().any(|earlier| earlier.id == call.id) {
+            let checked = if seen_ids.repeated(calls, i) {
                 Checked::Refused(
                     self.inner.registry.get(&call.name),
                     Outcome::DuplicateCallId,
@@ -262,6 +264,32 @@ impl Guard {
         };
         for sink in &self.inner.sinks {
             sink.record(&event);
+        }
+    }
+}
+
+/// Finds repeated call ids: a scan for the usual small batches, a set for
+/// large ones, so a huge batch cannot make this quadratic.
+enum SeenIds<'c> {
+    Scan,
+    Set(HashSet<&'c str>),
+}
+
+impl<'c> SeenIds<'c> {
+    const SCAN_UP_TO: usize = 16;
+
+    fn new(batch: usize) -> Self {
+        if batch <= Self::SCAN_UP_TO {
+            SeenIds::Scan
+        } else {
+            SeenIds::Set(HashSet::with_capacity(batch))
+        }
+    }
+
+    fn repeated(&mut self, calls: &'c [ToolCall], i: usize) -> bool {
+        match self {
+            SeenIds::Scan => calls[..i].iter().any(|earlier| earlier.id == calls[i].id),
+            SeenIds::Set(seen) => !seen.insert(&calls[i].id),
         }
     }
 }
