@@ -47,7 +47,7 @@ pub mod limits;
 mod outcome;
 pub mod policy;
 pub mod registry;
-mod validate;
+pub mod validate;
 
 pub use audit::{ArgumentsDigest, AuditEvent, AuditSink, MemorySink, TracingSink};
 pub use call::{ToolCall, ToolReply};

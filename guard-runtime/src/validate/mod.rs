@@ -1,7 +1,28 @@
-//! Argument validation: the tool's JSON Schema, compiled once and checked on every call.
+//! Argument validation: the tool's JSON Schema, compiled once and checked on
+//! every call, and the security validators that understand where a string is
+//! going — a file system ([`PathPolicy`]), a network client ([`UrlPolicy`]),
+//! a database ([`SqlPolicy`]) or a process ([`CommandPolicy`],
+//! [`check_shell_arg`]) — plus hygiene for every string ([`TextPolicy`]).
+//!
+//! Each validator returns the checked value in a form that is hard to
+//! misuse (a path resolved inside the root, a URL with its vetted
+//! addresses, argv for `std::process::Command`) or a [`Violation`] with a
+//! stable reason code.
 
+mod command;
+mod path;
 mod schema;
 mod shape;
+mod sql;
+mod text;
+mod url;
+mod violation;
 
+pub use command::{Argv, CommandPolicy, check_shell_arg};
+pub use path::{CheckedPath, PathPolicy};
 pub(crate) use schema::{check, compile};
 pub(crate) use shape::serde_enforces;
+pub use sql::{CheckedSql, SqlPolicy, WriteKind};
+pub use text::TextPolicy;
+pub use url::{CheckedUrl, UrlPolicy};
+pub use violation::Violation;

@@ -1,0 +1,484 @@
+//! Paths: whatever the model writes must name something inside the root.
+//!
+//! The check is lexical first (no I/O): encodings a sloppy decoder chain
+//! would undo, look-alike dots and slashes, absolute, drive, UNC, home and
+//! scheme forms, NUL and control characters, and `..` that climbs above the
+//! root are refused, each with its own code. With a root configured, the
+//! longest existing prefix is then resolved through symlinks and must stay
+//! inside the root.
+
+use std::path::{Component, Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use unicode_normalization::UnicodeNormalization;
+
+use super::Violation;
+
+/// Rules for a path argument.
+///
+/// ```
+/// use guard_runtime::validate::PathPolicy;
+///
+/// let policy = PathPolicy::new().deny(["*.pem", ".env", ".git"]).unwrap();
+/// assert!(policy.check("docs/guide.md").is_ok());
+/// assert_eq!(policy.check("../../etc/passwd").unwrap_err().code, "path.traversal");
+/// assert_eq!(policy.check("..%2f..%2fetc%2fpasswd").unwrap_err().code, "path.encoded");
+/// assert_eq!(policy.check("keys/server.pem").unwrap_err().code, "path.denied");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct PathPolicy {
+    root: Option<PathBuf>,
+    deny_patterns: Vec<String>,
+    deny_names: GlobSet,
+    deny_paths: GlobSet,
+    extensions: Option<Vec<String>>,
+    must_exist: bool,
+}
+
+/// A path that passed [`PathPolicy::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedPath {
+    relative: PathBuf,
+    resolved: Option<PathBuf>,
+}
+
+impl CheckedPath {
+    /// The normalised path relative to the root (`a/./b/../c` → `a/c`).
+    pub fn relative(&self) -> &Path {
+        &self.relative
+    }
+
+    /// The path under the root, symlinks in its existing prefix resolved;
+    /// `None` when the policy has no root.
+    pub fn resolved(&self) -> Option<&Path> {
+        self.resolved.as_deref()
+    }
+}
+
+impl PathPolicy {
+    /// Lexical checks only, with no root on disk.
+    pub fn new() -> Self {
+        PathPolicy::default()
+    }
+
+    /// Resolves paths under `root` and refuses symlinks that lead outside it.
+    pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.root = Some(root.into());
+        self
+    }
+
+    /// Refuses paths matching any glob. A pattern without `/` matches a file
+    /// or folder name at any depth (`.env`, `*.pem`, `.git`); one with `/`
+    /// matches the whole relative path (`secrets/**`).
+    ///
+    /// # Errors
+    /// A pattern that is not a valid glob.
+    pub fn deny<I, S>(mut self, patterns: I) -> Result<Self, globset::Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.deny_patterns
+            .extend(patterns.into_iter().map(Into::into));
+        let mut names = GlobSetBuilder::new();
+        let mut paths = GlobSetBuilder::new();
+        for pattern in &self.deny_patterns {
+            let glob = Glob::new(pattern)?;
+            if pattern.contains('/') {
+                paths.add(glob);
+            } else {
+                names.add(glob);
+            }
+        }
+        self.deny_names = names.build()?;
+        self.deny_paths = paths.build()?;
+        Ok(self)
+    }
+
+    /// Only these file extensions (without the dot, case-insensitive).
+    pub fn extensions<I, S>(mut self, extensions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.extensions = Some(
+            extensions
+                .into_iter()
+                .map(|e| e.into().to_lowercase())
+                .collect(),
+        );
+        self
+    }
+
+    /// The path must exist under the root.
+    pub fn must_exist(mut self) -> Self {
+        self.must_exist = true;
+        self
+    }
+
+    /// Checks a path argument.
+    ///
+    /// # Errors
+    /// A [`Violation`] whose code names the rule: `path.empty`,
+    /// `path.nul_byte`, `path.control_char`, `path.encoded`,
+    /// `path.unicode_lookalike`, `path.absolute`, `path.drive`, `path.unc`,
+    /// `path.home`, `path.scheme`, `path.traversal`, `path.dot_run`,
+    /// `path.denied`, `path.extension`, `path.not_found`, `path.symlink_escape`.
+    pub fn check(&self, value: &str) -> Result<CheckedPath, Violation> {
+        let relative = lexical(value)?;
+        self.check_lists(&relative)?;
+        let resolved = match &self.root {
+            Some(root) => Some(self.resolve(root, &relative)?),
+            None => None,
+        };
+        Ok(CheckedPath { relative, resolved })
+    }
+
+    fn check_lists(&self, relative: &Path) -> Result<(), Violation> {
+        if !self.deny_patterns.is_empty() {
+            let names_hit = relative
+                .components()
+                .any(|c| self.deny_names.is_match(Path::new(c.as_os_str())));
+            if names_hit || self.deny_paths.is_match(relative) {
+                return Err(Violation::new(
+                    "path.denied",
+                    "this path matches a denied pattern",
+                ));
+            }
+        }
+        if let Some(allowed) = &self.extensions {
+            let ext = relative
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_lowercase)
+                .unwrap_or_default();
+            if !allowed.iter().any(|a| *a == ext) {
+                return Err(Violation::new(
+                    "path.extension",
+                    format!("only these extensions are allowed: {}", allowed.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, root: &Path, relative: &Path) -> Result<PathBuf, Violation> {
+        let unavailable = || {
+            Violation::new(
+                "path.root_unavailable",
+                "the workspace root is not available",
+            )
+        };
+        let root = root.canonicalize().map_err(|_| unavailable())?;
+        // Resolve the longest prefix that exists; the rest cannot be a symlink yet.
+        let mut existing = root.clone();
+        let mut rest = relative.components();
+        for component in relative.components() {
+            let next = existing.join(component);
+            if std::fs::symlink_metadata(&next).is_err() {
+                break;
+            }
+            existing = next;
+            rest.next();
+        }
+        let canonical = existing.canonicalize().map_err(|_| unavailable())?;
+        if !canonical.starts_with(&root) {
+            return Err(Violation::new(
+                "path.symlink_escape",
+                "this path leads outside the workspace through a link",
+            ));
+        }
+        let remaining = rest.as_path();
+        if self.must_exist && !remaining.as_os_str().is_empty() {
+            return Err(Violation::new(
+                "path.not_found",
+                "no such file in the workspace",
+            ));
+        }
+        Ok(canonical.join(remaining))
+    }
+}
+
+/// Dots and slashes that are not ASCII but read (or decode) as `.`, `/` or `\`.
+fn is_lookalike(c: char) -> bool {
+    if c.is_ascii() {
+        return false;
+    }
+    matches!(
+        c,
+        '\u{2215}'
+            | '\u{2044}'
+            | '\u{29F8}'
+            | '\u{29F5}'
+            | '\u{2216}'
+            | '\u{2571}'
+            | '\u{2572}'
+            | '\u{3002}'
+            | '\u{FF61}'
+            | '\u{2E31}'
+            | '\u{2024}'
+            | '\u{00B7}'
+    ) || c.to_string().nfkc().any(|n| matches!(n, '.' | '/' | '\\'))
+}
+
+/// Bytes a decoder chain would produce from `%XX`, `%uXXXX` and `0xXX`
+/// escapes that matter for traversal: any dot, separator, percent (double
+/// encoding), colon, tilde, NUL or non-ASCII (over-long UTF-8) byte.
+fn has_dangerous_escape(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let dangerous =
+        |b: u32| matches!(b, 0x2E | 0x2F | 0x5C | 0x25 | 0x3A | 0x7E | 0x00) || b >= 0x80;
+    let hex = |s: &[u8]| -> Option<u32> {
+        std::str::from_utf8(s)
+            .ok()
+            .and_then(|s| u32::from_str_radix(s, 16).ok())
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if bytes.get(i + 1).is_some_and(|b| *b == b'u' || *b == b'U') => {
+                if let Some(code) = bytes.get(i + 2..i + 6).and_then(hex) {
+                    if dangerous(code) {
+                        return true;
+                    }
+                    i += 6;
+                    continue;
+                }
+            }
+            b'%' => {
+                if let Some(code) = bytes.get(i + 1..i + 3).and_then(hex) {
+                    if dangerous(code) {
+                        return true;
+                    }
+                    i += 3;
+                    continue;
+                }
+            }
+            b'0' if bytes.get(i + 1).is_some_and(|b| *b == b'x' || *b == b'X') => {
+                if let Some(code) = bytes.get(i + 2..i + 4).and_then(hex)
+                    && matches!(code, 0x2E | 0x2F | 0x5C)
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The lexical rules; returns the normalised relative path.
+fn lexical(value: &str) -> Result<PathBuf, Violation> {
+    if value.is_empty() {
+        return Err(Violation::new("path.empty", "the path is empty"));
+    }
+    if value.contains('\0') {
+        return Err(Violation::new(
+            "path.nul_byte",
+            "the path contains a NUL byte",
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Violation::new(
+            "path.control_char",
+            "the path contains a control character",
+        ));
+    }
+    if has_dangerous_escape(value) {
+        return Err(Violation::new(
+            "path.encoded",
+            "the path contains encoded dots, separators or bytes; send it decoded",
+        ));
+    }
+    if value.chars().any(is_lookalike) {
+        return Err(Violation::new(
+            "path.unicode_lookalike",
+            "the path contains a character that looks like a dot or slash",
+        ));
+    }
+    // A backslash separates on Windows and in many decoders: treat it as one.
+    let unified = value.replace('\\', "/");
+    let bytes = unified.as_bytes();
+    if unified.starts_with("//") {
+        return Err(Violation::new(
+            "path.unc",
+            "network (UNC) paths are not allowed",
+        ));
+    }
+    if unified.starts_with('/') {
+        return Err(Violation::new(
+            "path.absolute",
+            "the path must be relative to the workspace",
+        ));
+    }
+    if unified.starts_with('~') {
+        return Err(Violation::new(
+            "path.home",
+            "home-directory paths are not allowed",
+        ));
+    }
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return Err(Violation::new("path.drive", "drive paths are not allowed"));
+    }
+    if let Some(colon) = unified.find(':') {
+        let scheme = &unified[..colon];
+        if scheme.len() >= 2
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
+            return Err(Violation::new(
+                "path.scheme",
+                "URLs and stream wrappers are not paths",
+            ));
+        }
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in unified.split('/') {
+        // Windows drops trailing dots and spaces: `.. ` and `...` act like `..`.
+        let dots = part.chars().filter(|c| *c == '.').count();
+        let only_dots_spaces = part.chars().all(|c| c == '.' || c == ' ');
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(Violation::new(
+                        "path.traversal",
+                        "the path climbs above the workspace root",
+                    ));
+                }
+            }
+            _ if only_dots_spaces && dots >= 2 => {
+                return Err(Violation::new(
+                    "path.dot_run",
+                    "path segments made of dots are not allowed",
+                ));
+            }
+            _ => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Ok(PathBuf::from("."));
+    }
+    let relative: PathBuf = parts.iter().collect();
+    debug_assert!(
+        relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    );
+    Ok(relative)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(value: &str) -> &'static str {
+        match PathPolicy::new().check(value) {
+            Ok(_) => "ok",
+            Err(v) => v.code,
+        }
+    }
+
+    #[test]
+    fn each_rule_has_its_code() {
+        let cases = [
+            ("src/lib.rs", "ok"),
+            ("docs/../README.md", "ok"),
+            ("v1.2/notes..md", "ok"),
+            ("100%.txt", "ok"),
+            ("report%20final.pdf", "ok"),
+            ("", "path.empty"),
+            ("a\0b", "path.nul_byte"),
+            ("a\nb", "path.control_char"),
+            ("../etc/passwd", "path.traversal"),
+            ("a/../../b", "path.traversal"),
+            ("..\\..\\windows\\win.ini", "path.traversal"),
+            ("/etc/passwd", "path.absolute"),
+            ("~/.ssh/id_rsa", "path.home"),
+            ("~root/.bashrc", "path.home"),
+            ("C:\\boot.ini", "path.drive"),
+            ("c:boot.ini", "path.drive"),
+            ("\\\\server\\share\\x", "path.unc"),
+            ("//server/share", "path.unc"),
+            ("file:///etc/passwd", "path.scheme"),
+            ("php://filter/resource=index.php", "path.scheme"),
+            ("%2e%2e%2fetc%2fpasswd", "path.encoded"),
+            ("%252e%252e%252fetc", "path.encoded"),
+            ("..%c0%af..%c0%afetc", "path.encoded"),
+            ("%u002e%u002e%u2215etc", "path.encoded"),
+            ("..0x2f..0x2fetc/passwd", "path.encoded"),
+            ("．．／．．／etc/passwd", "path.unicode_lookalike"),
+            ("..\u{2215}..\u{2215}etc", "path.unicode_lookalike"),
+            ("....//....//etc/passwd", "path.dot_run"),
+            (".../etc", "path.dot_run"),
+            (".. /etc", "path.dot_run"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(code(value), expected, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn normalises_inside_the_root() {
+        let checked = PathPolicy::new().check("a/./b/../c.txt").unwrap();
+        assert_eq!(checked.relative(), Path::new("a/c.txt"));
+        assert_eq!(checked.resolved(), None);
+    }
+
+    #[test]
+    fn deny_globs_and_extensions() {
+        let policy = PathPolicy::new()
+            .deny([".env", "*.pem", ".git", "secrets/**"])
+            .unwrap()
+            .extensions(["md", "TXT"]);
+        assert!(policy.check("docs/a.md").is_ok());
+        assert!(policy.check("docs/B.txt").is_ok());
+        for denied in ["config/.env", "keys/x.pem", ".git/config", "secrets/a.md"] {
+            assert_eq!(
+                policy.check(denied).unwrap_err().code,
+                "path.denied",
+                "{denied}"
+            );
+        }
+        assert_eq!(
+            policy.check("src/main.rs").unwrap_err().code,
+            "path.extension"
+        );
+    }
+
+    #[test]
+    fn symlinks_out_of_the_root_are_refused() {
+        let base = std::env::temp_dir().join(format!("guard-path-{}", std::process::id()));
+        let root = base.join("root");
+        std::fs::create_dir_all(root.join("docs")).unwrap();
+        std::fs::write(root.join("docs/a.md"), "a").unwrap();
+        std::fs::write(base.join("secret.txt"), "s").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&base, root.join("escape")).unwrap();
+        let policy = PathPolicy::new().root(&root);
+        let checked = policy.check("docs/a.md").unwrap();
+        assert_eq!(
+            checked.resolved().unwrap(),
+            root.canonicalize().unwrap().join("docs/a.md")
+        );
+        assert!(policy.check("docs/new.md").is_ok());
+        #[cfg(unix)]
+        assert_eq!(
+            policy.check("escape/secret.txt").unwrap_err().code,
+            "path.symlink_escape"
+        );
+        assert_eq!(
+            policy
+                .clone()
+                .must_exist()
+                .check("docs/missing.md")
+                .unwrap_err()
+                .code,
+            "path.not_found"
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}

@@ -1,0 +1,133 @@
+//! String hygiene for every string argument: a length cap, and none of the
+//! characters that hide text from a human reviewer — NUL and other control
+//! characters, Unicode bidirectional overrides (Trojan Source) and tag
+//! characters (ASCII smuggling).
+
+use super::Violation;
+
+/// Rules applied to every string argument.
+///
+/// ```
+/// use guard_runtime::validate::TextPolicy;
+///
+/// let policy = TextPolicy::new();
+/// assert!(policy.check("line one\nline two\ttabbed").is_ok());
+/// assert_eq!(policy.check("safe\u{202E}txt.exe").unwrap_err().code, "string.bidi_control");
+/// assert_eq!(policy.check("hi\u{E0041}\u{E0042}").unwrap_err().code, "string.tag_char");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextPolicy {
+    max_chars: usize,
+    allow_newlines: bool,
+    allow_tabs: bool,
+}
+
+impl Default for TextPolicy {
+    fn default() -> Self {
+        TextPolicy {
+            max_chars: 32 * 1024,
+            allow_newlines: true,
+            allow_tabs: true,
+        }
+    }
+}
+
+impl TextPolicy {
+    /// At most 32 Ki characters; tabs and newlines allowed.
+    pub fn new() -> Self {
+        TextPolicy::default()
+    }
+
+    /// Caps the length in characters.
+    pub fn max_chars(mut self, max: usize) -> Self {
+        self.max_chars = max;
+        self
+    }
+
+    /// Whether `\n` and `\r` are allowed (default: yes).
+    pub fn allow_newlines(mut self, allow: bool) -> Self {
+        self.allow_newlines = allow;
+        self
+    }
+
+    /// Whether `\t` is allowed (default: yes).
+    pub fn allow_tabs(mut self, allow: bool) -> Self {
+        self.allow_tabs = allow;
+        self
+    }
+
+    /// Checks one string.
+    ///
+    /// # Errors
+    /// `string.too_long`, `string.nul`, `string.control_char`,
+    /// `string.bidi_control` or `string.tag_char`.
+    pub fn check(&self, value: &str) -> Result<(), Violation> {
+        // Cheap first: most strings are short and plain ASCII printable.
+        if value.len() <= self.max_chars && value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return Ok(());
+        }
+        let mut count = 0usize;
+        for c in value.chars() {
+            count += 1;
+            if count > self.max_chars {
+                return Err(Violation::new(
+                    "string.too_long",
+                    format!("strings are limited to {} characters", self.max_chars),
+                ));
+            }
+            match c {
+                '\0' => return Err(Violation::new("string.nul", "the text contains a NUL byte")),
+                '\n' | '\r' if self.allow_newlines => {}
+                '\t' if self.allow_tabs => {}
+                c if c.is_control() => {
+                    return Err(Violation::new(
+                        "string.control_char",
+                        "the text contains a control character",
+                    ));
+                }
+                '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+                    return Err(Violation::new(
+                        "string.bidi_control",
+                        "the text contains a bidirectional override character",
+                    ));
+                }
+                '\u{E0000}'..='\u{E007F}' => {
+                    return Err(Violation::new(
+                        "string.tag_char",
+                        "the text contains invisible tag characters",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes() {
+        let p = TextPolicy::new().max_chars(10);
+        assert!(p.check("héllo wörld").is_err());
+        assert!(p.check("héllo").is_ok());
+        assert_eq!(p.check("12345678901").unwrap_err().code, "string.too_long");
+        assert_eq!(p.check("a\0").unwrap_err().code, "string.nul");
+        assert_eq!(p.check("a\u{7}").unwrap_err().code, "string.control_char");
+        assert_eq!(
+            p.check("a\u{2067}").unwrap_err().code,
+            "string.bidi_control"
+        );
+        assert_eq!(p.check("a\u{E0020}").unwrap_err().code, "string.tag_char");
+        assert_eq!(
+            p.allow_newlines(false).check("a\nb").unwrap_err().code,
+            "string.control_char"
+        );
+        assert_eq!(
+            p.allow_tabs(false).check("a\tb").unwrap_err().code,
+            "string.control_char"
+        );
+    }
+}

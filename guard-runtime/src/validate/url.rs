@@ -1,0 +1,519 @@
+//! URLs: parsed as a browser would (WHATWG, the `url` crate), then refused
+//! unless the scheme is allowed and the host is a public name or address.
+//!
+//! The parser already turns every encoding of an IPv4 address the URL
+//! standard accepts (decimal `2130706433`, octal `0177.1`, hex `0x7f.1`,
+//! short forms, full-width digits and ideographic dots) into one address, so
+//! the address checks see through them; IPv4-mapped, NAT64 and 6to4 IPv6
+//! addresses are checked by the IPv4 address they carry.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use url::{Host, Url};
+
+use super::Violation;
+
+/// Rules for a URL argument.
+///
+/// ```
+/// use guard_runtime::validate::UrlPolicy;
+///
+/// let policy = UrlPolicy::new();
+/// assert!(policy.check("https://docs.rs/serde").is_ok());
+/// assert_eq!(policy.check("https://169.254.169.254/latest/").unwrap_err().code, "url.metadata");
+/// assert_eq!(policy.check("https://0x7f.1/").unwrap_err().code, "url.loopback");
+/// assert_eq!(policy.check("http://example.com/").unwrap_err().code, "url.scheme");
+/// ```
+#[derive(Debug, Clone)]
+pub struct UrlPolicy {
+    schemes: Vec<String>,
+    allow_hosts: Option<Vec<String>>,
+    deny_hosts: Vec<String>,
+    ports: Option<Vec<u16>>,
+}
+
+impl Default for UrlPolicy {
+    fn default() -> Self {
+        UrlPolicy {
+            schemes: vec!["https".to_owned()],
+            allow_hosts: None,
+            deny_hosts: Vec::new(),
+            ports: None,
+        }
+    }
+}
+
+/// A URL that passed [`UrlPolicy::check`], with the address it may be fetched from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedUrl {
+    url: Url,
+    addresses: Vec<IpAddr>,
+}
+
+impl CheckedUrl {
+    /// The parsed URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The vetted addresses: the literal address, or what DNS returned to
+    /// [`UrlPolicy::check_resolved`]. Connect to these, not to the name, so
+    /// a second lookup cannot rebind the host to an internal address.
+    pub fn addresses(&self) -> &[IpAddr] {
+        &self.addresses
+    }
+}
+
+/// Names that point inside a network whatever DNS says about them.
+const INTERNAL_SUFFIXES: [&str; 9] = [
+    ".localhost",
+    ".local",
+    ".localdomain",
+    ".internal",
+    ".intranet",
+    ".corp",
+    ".lan",
+    ".home.arpa",
+    ".svc.cluster.local",
+];
+
+/// Cloud metadata services by name.
+const METADATA_NAMES: [&str; 6] = [
+    "metadata",
+    "metadata.google.internal",
+    "metadata.goog",
+    "instance-data",
+    "instance-data.ec2.internal",
+    "metadata.azure.com",
+];
+
+/// Public DNS names that answer with whatever address their label spells.
+const REBINDING_SUFFIXES: [&str; 9] = [
+    "nip.io",
+    "sslip.io",
+    "xip.io",
+    "localtest.me",
+    "lvh.me",
+    "vcap.me",
+    "lacolhost.com",
+    "fuf.me",
+    "readme.localtest.me",
+];
+
+impl UrlPolicy {
+    /// https only, any public host, any port.
+    pub fn new() -> Self {
+        UrlPolicy::default()
+    }
+
+    /// Allowed schemes (default: `https`).
+    pub fn schemes<I, S>(mut self, schemes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.schemes = schemes
+            .into_iter()
+            .map(|s| s.into().to_lowercase())
+            .collect();
+        self
+    }
+
+    /// Only these hosts: `example.com` (exactly) or `*.example.com` (any subdomain).
+    pub fn allow_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allow_hosts = Some(hosts.into_iter().map(|h| h.into().to_lowercase()).collect());
+        self
+    }
+
+    /// Never these hosts (same patterns as `allow_hosts`).
+    pub fn deny_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.deny_hosts = hosts.into_iter().map(|h| h.into().to_lowercase()).collect();
+        self
+    }
+
+    /// Only these ports (the scheme's default port counts as given).
+    pub fn ports(mut self, ports: impl IntoIterator<Item = u16>) -> Self {
+        self.ports = Some(ports.into_iter().collect());
+        self
+    }
+
+    /// Checks a URL without DNS. Names pass if they are public-looking; use
+    /// [`check_resolved`](Self::check_resolved) to vet their addresses too.
+    ///
+    /// # Errors
+    /// A [`Violation`] with code `url.unparseable`, `url.scheme`,
+    /// `url.userinfo`, `url.no_host`, `url.port`, `url.host_not_allowed`,
+    /// `url.host_denied`, `url.internal_host`, `url.rebinding_host`,
+    /// `url.metadata`, `url.loopback`, `url.private`, `url.link_local`,
+    /// `url.cgnat`, `url.multicast`, `url.unspecified` or `url.reserved`.
+    pub fn check(&self, value: &str) -> Result<CheckedUrl, Violation> {
+        let url = Url::parse(value.trim())
+            .map_err(|_| Violation::new("url.unparseable", "not a valid absolute URL"))?;
+        if !self.schemes.iter().any(|s| s == url.scheme()) {
+            return Err(Violation::new(
+                "url.scheme",
+                format!(
+                    "only these schemes are allowed: {}",
+                    self.schemes.join(", ")
+                ),
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Violation::new(
+                "url.userinfo",
+                "URLs with user names or passwords are not allowed",
+            ));
+        }
+        if let Some(ports) = &self.ports {
+            let port = url.port_or_known_default();
+            if !port.is_some_and(|p| ports.contains(&p)) {
+                return Err(Violation::new("url.port", "this port is not allowed"));
+            }
+        }
+        let addresses = match url.host() {
+            None => return Err(Violation::new("url.no_host", "the URL has no host")),
+            Some(Host::Ipv4(ip)) => {
+                check_ip(IpAddr::V4(ip))?;
+                vec![IpAddr::V4(ip)]
+            }
+            Some(Host::Ipv6(ip)) => {
+                check_ip(IpAddr::V6(ip))?;
+                vec![IpAddr::V6(ip)]
+            }
+            Some(Host::Domain(name)) => {
+                self.check_name(name)?;
+                Vec::new()
+            }
+        };
+        if let Some(allowed) = &self.allow_hosts {
+            let host = host_text(&url);
+            if !allowed.iter().any(|p| host_matches(p, &host)) {
+                return Err(Violation::new(
+                    "url.host_not_allowed",
+                    "this host is not on the allow-list",
+                ));
+            }
+        }
+        let host = host_text(&url);
+        if self.deny_hosts.iter().any(|p| host_matches(p, &host)) {
+            return Err(Violation::new("url.host_denied", "this host is denied"));
+        }
+        Ok(CheckedUrl { url, addresses })
+    }
+
+    /// Checks the URL, resolves its host and checks every address DNS
+    /// returns: a public name that resolves to an internal address is refused.
+    ///
+    /// # Errors
+    /// As [`check`](Self::check), plus `url.dns_failed` and `url.resolves_internal`.
+    pub async fn check_resolved(&self, value: &str) -> Result<CheckedUrl, Violation> {
+        let mut checked = self.check(value)?;
+        if !checked.addresses.is_empty() {
+            return Ok(checked);
+        }
+        let host = host_text(&checked.url);
+        let port = checked.url.port_or_known_default().unwrap_or(443);
+        let resolved: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|_| Violation::new("url.dns_failed", "the host name does not resolve"))?
+            .map(|addr| addr.ip())
+            .collect();
+        if resolved.is_empty() {
+            return Err(Violation::new(
+                "url.dns_failed",
+                "the host name does not resolve",
+            ));
+        }
+        for ip in &resolved {
+            check_ip(*ip).map_err(|v| {
+                Violation::new(
+                    "url.resolves_internal",
+                    format!("the host resolves to a non-public address ({})", v.code),
+                )
+            })?;
+        }
+        checked.addresses = resolved;
+        Ok(checked)
+    }
+
+    fn check_name(&self, name: &str) -> Result<(), Violation> {
+        let name = name.trim_end_matches('.').to_lowercase();
+        if METADATA_NAMES.contains(&name.as_str()) {
+            return Err(Violation::new(
+                "url.metadata",
+                "cloud metadata services are not allowed",
+            ));
+        }
+        if name == "localhost"
+            || !name.contains('.')
+            || INTERNAL_SUFFIXES.iter().any(|s| name.ends_with(s))
+            || name == "kubernetes.default"
+        {
+            return Err(Violation::new(
+                "url.internal_host",
+                "internal host names are not allowed",
+            ));
+        }
+        if REBINDING_SUFFIXES
+            .iter()
+            .any(|s| name == *s || name.ends_with(&format!(".{s}")))
+            || embeds_private_ipv4(&name)
+        {
+            return Err(Violation::new(
+                "url.rebinding_host",
+                "host names that spell out an internal address are not allowed",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn host_text(url: &Url) -> String {
+    url.host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_lowercase()
+}
+
+fn host_matches(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => {
+            host.len() > suffix.len()
+                && host.ends_with(suffix)
+                && host[..host.len() - suffix.len()].ends_with('.')
+        }
+        None => pattern == host,
+    }
+}
+
+/// `10.0.0.1.example.com`, `127-0-0-1.example.com`: a name carrying a
+/// non-public dotted or dashed IPv4 address in its labels.
+fn embeds_private_ipv4(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    let is_octet = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 3
+            && s.bytes().all(|b| b.is_ascii_digit())
+            && s.parse::<u16>().is_ok_and(|n| n <= 255)
+    };
+    let dotted = labels.windows(4).any(|w| {
+        w.iter().all(|l| is_octet(l))
+            && format!("{}.{}.{}.{}", w[0], w[1], w[2], w[3])
+                .parse::<Ipv4Addr>()
+                .is_ok_and(|ip| check_ip(IpAddr::V4(ip)).is_err())
+    });
+    let dashed = labels.iter().any(|label| {
+        let parts: Vec<&str> = label.split('-').collect();
+        parts.windows(4).any(|w| {
+            w.iter().all(|p| is_octet(p))
+                && format!("{}.{}.{}.{}", w[0], w[1], w[2], w[3])
+                    .parse::<Ipv4Addr>()
+                    .is_ok_and(|ip| check_ip(IpAddr::V4(ip)).is_err())
+        })
+    });
+    dotted || dashed
+}
+
+/// Refuses every address that is not globally routable.
+pub(crate) fn check_ip(ip: IpAddr) -> Result<(), Violation> {
+    match ip {
+        IpAddr::V4(v4) => check_v4(v4),
+        IpAddr::V6(v6) => check_v6(v6),
+    }
+}
+
+fn check_v4(ip: Ipv4Addr) -> Result<(), Violation> {
+    let [a, b, c, _] = ip.octets();
+    let code = if ip == Ipv4Addr::new(169, 254, 169, 254)
+        || ip == Ipv4Addr::new(100, 100, 100, 200)
+        || ip == Ipv4Addr::new(168, 63, 129, 16)
+        || ip == Ipv4Addr::new(169, 254, 170, 2)
+    {
+        "url.metadata"
+    } else if a == 127 {
+        "url.loopback"
+    } else if a == 10 || (a == 172 && (16..=31).contains(&b)) || (a == 192 && b == 168) {
+        "url.private"
+    } else if a == 169 && b == 254 {
+        "url.link_local"
+    } else if a == 100 && (64..=127).contains(&b) {
+        "url.cgnat"
+    } else if a == 0 {
+        "url.unspecified"
+    } else if (224..=239).contains(&a) {
+        "url.multicast"
+    } else if a >= 240
+        || (a == 192 && b == 0 && (c == 0 || c == 2))
+        || (a == 198 && (b == 18 || b == 19))
+        || (a == 198 && b == 51 && c == 100)
+        || (a == 203 && b == 0 && c == 113)
+        || (a == 192 && b == 88 && c == 99)
+    {
+        "url.reserved"
+    } else {
+        return Ok(());
+    };
+    Err(Violation::new(
+        code,
+        "the address is not a public internet address",
+    ))
+}
+
+fn check_v6(ip: Ipv6Addr) -> Result<(), Violation> {
+    let segments = ip.segments();
+    let embedded =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return check_v4(v4);
+    }
+    // IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address.
+    if segments[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback() && !ip.is_unspecified() {
+        return check_v4(embedded(segments[6], segments[7]));
+    }
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return check_v4(embedded(segments[6], segments[7]));
+    }
+    if segments[0] == 0x2002 {
+        return check_v4(embedded(segments[1], segments[2]));
+    }
+    let code = if ip == "fd00:ec2::254".parse::<Ipv6Addr>().expect("literal") {
+        "url.metadata"
+    } else if ip.is_loopback() {
+        "url.loopback"
+    } else if ip.is_unspecified() {
+        "url.unspecified"
+    } else if ip.is_multicast() {
+        "url.multicast"
+    } else if (segments[0] & 0xfe00) == 0xfc00 {
+        "url.private"
+    } else if (segments[0] & 0xffc0) == 0xfe80 || (segments[0] & 0xffc0) == 0xfec0 {
+        "url.link_local"
+    } else if (segments[0] == 0x2001 && segments[1] == 0x0db8)
+        || segments[0] == 0x0100
+        || (segments[0] == 0x2001 && segments[1] < 0x0200)
+    {
+        "url.reserved"
+    } else {
+        return Ok(());
+    };
+    Err(Violation::new(
+        code,
+        "the address is not a public internet address",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(value: &str) -> &'static str {
+        match UrlPolicy::new().schemes(["https", "http"]).check(value) {
+            Ok(_) => "ok",
+            Err(v) => v.code,
+        }
+    }
+
+    #[test]
+    fn every_encoding_of_an_internal_address_is_refused() {
+        let cases = [
+            ("https://example.com/a?b=c", "ok"),
+            ("https://93.184.216.34/", "ok"),
+            ("https://localhost.example.com/", "ok"),
+            ("https://example.com/?next=http://127.0.0.1/", "ok"),
+            ("http://127.0.0.1/", "url.loopback"),
+            ("http://2130706433/", "url.loopback"),
+            ("http://0177.0.0.1/", "url.loopback"),
+            ("http://0x7f.1/", "url.loopback"),
+            ("http://127.1/", "url.loopback"),
+            ("http://127.0.0.1./", "url.loopback"),
+            ("http://[::1]/", "url.loopback"),
+            ("http://[::ffff:127.0.0.1]/", "url.loopback"),
+            ("http://[::ffff:a9fe:a9fe]/", "url.metadata"),
+            ("http://[64:ff9b::10.0.0.1]/", "url.private"),
+            ("http://[2002:c0a8:0101::]/", "url.private"),
+            ("http://169.254.169.254/latest/meta-data/", "url.metadata"),
+            ("http://[fd00:ec2::254]/", "url.metadata"),
+            ("http://metadata.google.internal/", "url.metadata"),
+            ("http://10.1.2.3/", "url.private"),
+            ("http://172.31.0.1/", "url.private"),
+            ("http://192.168.0.1/", "url.private"),
+            ("http://[fc00::1]/", "url.private"),
+            ("http://169.254.1.1/", "url.link_local"),
+            ("http://[fe80::1]/", "url.link_local"),
+            ("http://100.64.0.1/", "url.cgnat"),
+            ("http://0.0.0.0/", "url.unspecified"),
+            ("http://[::]/", "url.unspecified"),
+            ("http://224.0.0.1/", "url.multicast"),
+            ("http://240.0.0.1/", "url.reserved"),
+            ("http://localhost/", "url.internal_host"),
+            ("http://LOCALHOST./", "url.internal_host"),
+            ("http://intranet/", "url.internal_host"),
+            ("http://db.internal/", "url.internal_host"),
+            ("http://127.0.0.1.nip.io/", "url.rebinding_host"),
+            ("http://app.10.0.0.1.example.com/", "url.rebinding_host"),
+            ("http://127-0-0-1.example.com/", "url.rebinding_host"),
+            ("http://①②⑦.⓪.⓪.①/", "url.loopback"),
+            ("http://127。0。0。1/", "url.loopback"),
+            ("http://user:pass@example.com/", "url.userinfo"),
+            ("http://example.com@127.0.0.1/", "url.userinfo"),
+            ("file:///etc/passwd", "url.scheme"),
+            ("gopher://127.0.0.1:70/", "url.scheme"),
+            ("127.0.0.1/admin", "url.unparseable"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(code(value), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn host_and_port_lists() {
+        let policy = UrlPolicy::new()
+            .allow_hosts(["api.example.com", "*.docs.rs"])
+            .ports([443]);
+        assert!(policy.check("https://api.example.com/v1").is_ok());
+        assert!(policy.check("https://x.docs.rs/").is_ok());
+        assert_eq!(
+            policy.check("https://docs.rs/").unwrap_err().code,
+            "url.host_not_allowed"
+        );
+        assert_eq!(
+            policy.check("https://evil.com/").unwrap_err().code,
+            "url.host_not_allowed"
+        );
+        assert_eq!(
+            policy
+                .check("https://api.example.com:8443/")
+                .unwrap_err()
+                .code,
+            "url.port"
+        );
+        let deny = UrlPolicy::new().deny_hosts(["*.evil.com"]);
+        assert_eq!(
+            deny.check("https://a.evil.com/").unwrap_err().code,
+            "url.host_denied"
+        );
+        assert!(deny.check("https://notevil.com/").is_ok());
+    }
+
+    #[tokio::test]
+    async fn literal_addresses_are_handed_over_for_connecting() {
+        let checked = UrlPolicy::new()
+            .check_resolved("https://93.184.216.34/x")
+            .await
+            .unwrap();
+        assert_eq!(
+            checked.addresses(),
+            ["93.184.216.34".parse::<IpAddr>().unwrap()]
+        );
+    }
+}
