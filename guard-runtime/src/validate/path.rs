@@ -152,7 +152,7 @@ impl PathPolicy {
                 .and_then(|e| e.to_str())
                 .map(str::to_lowercase)
                 .unwrap_or_default();
-            if !allowed.iter().any(|a| *a == ext) {
+            if !allowed.contains(&ext) {
                 return Err(Violation::new(
                     "path.extension",
                     format!("only these extensions are allowed: {}", allowed.join(", ")),
@@ -199,6 +199,11 @@ impl PathPolicy {
     }
 }
 
+/// Longer paths and names exist on no common file system (PATH_MAX,
+/// NAME_MAX); padding past them is a truncation attack.
+const MAX_PATH_BYTES: usize = 4096;
+const MAX_NAME_BYTES: usize = 255;
+
 /// Dots and slashes that are not ASCII but read (or decode) as `.`, `/` or `\`.
 fn is_lookalike(c: char) -> bool {
     if c.is_ascii() {
@@ -223,11 +228,12 @@ fn is_lookalike(c: char) -> bool {
 
 /// Bytes a decoder chain would produce from `%XX`, `%uXXXX` and `0xXX`
 /// escapes that matter for traversal: any dot, separator, percent (double
-/// encoding), colon, tilde, NUL or non-ASCII (over-long UTF-8) byte.
+/// encoding), colon, tilde, control (NUL, newline) or non-ASCII (over-long
+/// UTF-8) byte.
 fn has_dangerous_escape(value: &str) -> bool {
     let bytes = value.as_bytes();
     let dangerous =
-        |b: u32| matches!(b, 0x2E | 0x2F | 0x5C | 0x25 | 0x3A | 0x7E | 0x00) || b >= 0x80;
+        |b: u32| matches!(b, 0x2E | 0x2F | 0x5C | 0x25 | 0x3A | 0x7E) || !(0x20..0x80).contains(&b);
     let hex = |s: &[u8]| -> Option<u32> {
         std::str::from_utf8(s)
             .ok()
@@ -268,10 +274,51 @@ fn has_dangerous_escape(value: &str) -> bool {
     false
 }
 
+/// Undoes what a decoder chain might: `%XX` layers (`%252e` is `%2e` is `.`,
+/// `%%35%63` is `%5c`), checking each layer for dangerous escapes.
+fn is_encoded(value: &str) -> bool {
+    let mut layer = value.to_owned();
+    for _ in 0..4 {
+        if has_dangerous_escape(&layer) {
+            return true;
+        }
+        let decoded = percent_encoding::percent_decode_str(&layer)
+            .decode_utf8_lossy()
+            .into_owned();
+        if decoded == layer {
+            return false;
+        }
+        layer = decoded;
+    }
+    true
+}
+
+/// `..2f`, `..%`, `..;`, `..0x`: a dot-dot glued to the remains of an
+/// encoded separator or a path parameter, which some servers read as `..`.
+fn is_glued_dot_dot(part: &str) -> bool {
+    let Some(rest) = part.strip_prefix("..") else {
+        return false;
+    };
+    let rest = rest.to_ascii_lowercase();
+    rest.starts_with(';')
+        || rest.starts_with("2f")
+        || rest.starts_with("5c")
+        || rest.starts_with("0x")
+        || rest.starts_with("c0")
+        || rest.starts_with("e0")
+        || rest.starts_with('%')
+}
+
 /// The lexical rules; returns the normalised relative path.
 fn lexical(value: &str) -> Result<PathBuf, Violation> {
     if value.is_empty() {
         return Err(Violation::new("path.empty", "the path is empty"));
+    }
+    if value.len() > MAX_PATH_BYTES {
+        return Err(Violation::new(
+            "path.too_long",
+            "the path is longer than any file system allows",
+        ));
     }
     if value.contains('\0') {
         return Err(Violation::new(
@@ -285,7 +332,7 @@ fn lexical(value: &str) -> Result<PathBuf, Violation> {
             "the path contains a control character",
         ));
     }
-    if has_dangerous_escape(value) {
+    if is_encoded(value) {
         return Err(Violation::new(
             "path.encoded",
             "the path contains encoded dots, separators or bytes; send it decoded",
@@ -350,10 +397,22 @@ fn lexical(value: &str) -> Result<PathBuf, Violation> {
                     ));
                 }
             }
+            _ if is_glued_dot_dot(part) => {
+                return Err(Violation::new(
+                    "path.encoded",
+                    "the path contains an obfuscated `..` segment",
+                ));
+            }
             _ if only_dots_spaces && dots >= 2 => {
                 return Err(Violation::new(
                     "path.dot_run",
                     "path segments made of dots are not allowed",
+                ));
+            }
+            _ if part.len() > MAX_NAME_BYTES => {
+                return Err(Violation::new(
+                    "path.too_long",
+                    "a file name in the path is longer than any file system allows",
                 ));
             }
             _ => parts.push(part),
@@ -410,6 +469,11 @@ mod tests {
             ("..%c0%af..%c0%afetc", "path.encoded"),
             ("%u002e%u002e%u2215etc", "path.encoded"),
             ("..0x2f..0x2fetc/passwd", "path.encoded"),
+            ("..%%35%63..%%35%63etc/shadow", "path.encoded"),
+            ("%%32%65%%32%65/boot.ini", "path.encoded"),
+            ("..2f..2fapache2flogs2ferror.log", "path.encoded"),
+            ("..;/..;/etc/hosts", "path.encoded"),
+            ("%0a/bin/cat%20/etc/passwd", "path.encoded"),
             ("．．／．．／etc/passwd", "path.unicode_lookalike"),
             ("..\u{2215}..\u{2215}etc", "path.unicode_lookalike"),
             ("....//....//etc/passwd", "path.dot_run"),
@@ -419,6 +483,16 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(code(value), expected, "{value:?}");
         }
+    }
+
+    #[test]
+    fn truncation_padding_is_refused() {
+        assert_eq!(
+            code(&format!("{}/../win.ini", "A".repeat(1000))),
+            "path.too_long"
+        );
+        assert_eq!(code(&"a/".repeat(3000)), "path.too_long");
+        assert_eq!(code(&format!("{}/x", "A".repeat(255))), "ok");
     }
 
     #[test]

@@ -296,32 +296,45 @@ fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// `10.0.0.1.example.com`, `127-0-0-1.example.com`: a name carrying a
-/// non-public dotted or dashed IPv4 address in its labels.
+/// `10.0.0.1.example.com`, `127-0-0-1.example.com`, `127.0.0.1!`: a name
+/// spelling a non-public IPv4 address as four numbers joined by dots or
+/// dashes anywhere in it.
 fn embeds_private_ipv4(name: &str) -> bool {
-    let labels: Vec<&str> = name.split('.').collect();
-    let is_octet = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 3
-            && s.bytes().all(|b| b.is_ascii_digit())
-            && s.parse::<u16>().is_ok_and(|n| n <= 255)
-    };
-    let dotted = labels.windows(4).any(|w| {
-        w.iter().all(|l| is_octet(l))
-            && format!("{}.{}.{}.{}", w[0], w[1], w[2], w[3])
-                .parse::<Ipv4Addr>()
-                .is_ok_and(|ip| check_ip(IpAddr::V4(ip)).is_err())
-    });
-    let dashed = labels.iter().any(|label| {
-        let parts: Vec<&str> = label.split('-').collect();
-        parts.windows(4).any(|w| {
-            w.iter().all(|p| is_octet(p))
-                && format!("{}.{}.{}.{}", w[0], w[1], w[2], w[3])
-                    .parse::<Ipv4Addr>()
-                    .is_ok_and(|ip| check_ip(IpAddr::V4(ip)).is_err())
-        })
-    });
-    dotted || dashed
+    let bytes = name.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        if !bytes[start].is_ascii_digit() || (start > 0 && bytes[start - 1].is_ascii_digit()) {
+            start += 1;
+            continue;
+        }
+        let mut octets = Vec::with_capacity(4);
+        let mut i = start;
+        while octets.len() < 4 {
+            let begin = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() && i - begin < 4 {
+                i += 1;
+            }
+            match name[begin..i].parse::<u8>() {
+                Ok(octet) if i > begin => octets.push(octet),
+                _ => break,
+            }
+            if octets.len() < 4 {
+                if i < bytes.len() && matches!(bytes[i], b'.' | b'-') {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        if octets.len() == 4
+            && (i == bytes.len() || !bytes[i].is_ascii_digit())
+            && check_v4(Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3])).is_err()
+        {
+            return true;
+        }
+        start += 1;
+    }
+    false
 }
 
 /// Refuses every address that is not globally routable.
@@ -462,6 +475,9 @@ mod tests {
             ("http://127.0.0.1.nip.io/", "url.rebinding_host"),
             ("http://app.10.0.0.1.example.com/", "url.rebinding_host"),
             ("http://127-0-0-1.example.com/", "url.rebinding_host"),
+            ("http://127.0.0.1!/", "url.rebinding_host"),
+            ("https://a-1-2-3-4.example.com/", "ok"),
+            ("https://cdn-8-8-8-8.example.net/x", "ok"),
             ("http://①②⑦.⓪.⓪.①/", "url.loopback"),
             ("http://127。0。0。1/", "url.loopback"),
             ("http://user:pass@example.com/", "url.userinfo"),

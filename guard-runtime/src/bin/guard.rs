@@ -1,0 +1,205 @@
+//! `guard`: guard's validators from the command line.
+//!
+//! `guard check --validator path|url|sql|command|shell_arg|string [options]`
+//! reads JSON Lines (`{"value": "..."}`, other fields ignored) from stdin
+//! and writes one line per input, in order:
+//! `{"allowed": true|false, "reason": "<code>"|null, "detail": "..."}`.
+
+use std::io::{self, BufRead, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use guard_runtime::validate::{
+    CommandPolicy, PathPolicy, SqlPolicy, TextPolicy, UrlPolicy, Violation, check_shell_arg,
+};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "guard",
+    version,
+    about = "guard's security validators and tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check values (JSON Lines on stdin) with one validator.
+    Check(CheckArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Validator {
+    Path,
+    Url,
+    Sql,
+    Command,
+    #[value(name = "shell_arg")]
+    ShellArg,
+    String,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Which validator to run.
+    #[arg(long, value_enum)]
+    validator: Validator,
+    /// path: resolve under this root (symlinks checked); default: lexical checks only.
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// path: denied globs, comma-separated (e.g. `.env,*.pem,.git`).
+    #[arg(long, value_delimiter = ',')]
+    deny: Vec<String>,
+    /// path: allowed extensions, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    ext: Vec<String>,
+    /// sql: dialect (generic, mysql, postgres, sqlite, mssql, ...).
+    #[arg(long, default_value = "generic")]
+    dialect: String,
+    /// sql: allowed tables, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    tables: Vec<String>,
+    /// url: allowed schemes, comma-separated (default: https).
+    #[arg(long, value_delimiter = ',')]
+    schemes: Vec<String>,
+    /// url: allowed hosts, comma-separated (`example.com`, `*.example.com`).
+    #[arg(long, value_delimiter = ',')]
+    hosts: Vec<String>,
+    /// url: allowed ports, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    ports: Vec<u16>,
+    /// url: resolve host names and check every address (DNS lookups).
+    #[arg(long)]
+    resolve: bool,
+    /// command: allowed programs, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    programs: Vec<String>,
+    /// string: maximum length in characters.
+    #[arg(long)]
+    max_chars: Option<usize>,
+}
+
+enum Check {
+    Path(PathPolicy),
+    Url(UrlPolicy, bool),
+    Sql(SqlPolicy),
+    Command(CommandPolicy),
+    ShellArg,
+    String(TextPolicy),
+}
+
+impl Check {
+    fn from_args(args: &CheckArgs) -> Result<Check, String> {
+        Ok(match args.validator {
+            Validator::Path => {
+                let mut policy = PathPolicy::new();
+                if let Some(root) = &args.root {
+                    policy = policy.root(root);
+                }
+                if !args.deny.is_empty() {
+                    policy = policy.deny(args.deny.clone()).map_err(|e| e.to_string())?;
+                }
+                if !args.ext.is_empty() {
+                    policy = policy.extensions(args.ext.clone());
+                }
+                Check::Path(policy)
+            }
+            Validator::Url => {
+                let mut policy = UrlPolicy::new();
+                if !args.schemes.is_empty() {
+                    policy = policy.schemes(args.schemes.clone());
+                }
+                if !args.hosts.is_empty() {
+                    policy = policy.allow_hosts(args.hosts.clone());
+                }
+                if !args.ports.is_empty() {
+                    policy = policy.ports(args.ports.clone());
+                }
+                Check::Url(policy, args.resolve)
+            }
+            Validator::Sql => {
+                let mut policy = SqlPolicy::new().dialect(&args.dialect)?;
+                if !args.tables.is_empty() {
+                    policy = policy.tables(args.tables.clone());
+                }
+                Check::Sql(policy)
+            }
+            Validator::Command => {
+                let mut policy = CommandPolicy::new();
+                if !args.programs.is_empty() {
+                    policy = policy.programs(args.programs.clone());
+                }
+                Check::Command(policy)
+            }
+            Validator::ShellArg => Check::ShellArg,
+            Validator::String => {
+                let mut policy = TextPolicy::new();
+                if let Some(max) = args.max_chars {
+                    policy = policy.max_chars(max);
+                }
+                Check::String(policy)
+            }
+        })
+    }
+
+    fn run(&self, runtime: &tokio::runtime::Runtime, value: &str) -> Result<(), Violation> {
+        match self {
+            Check::Path(p) => p.check(value).map(drop),
+            Check::Url(p, false) => p.check(value).map(drop),
+            Check::Url(p, true) => runtime.block_on(p.check_resolved(value)).map(drop),
+            Check::Sql(p) => p.check(value).map(drop),
+            Check::Command(p) => p.check(value).map(drop),
+            Check::ShellArg => check_shell_arg(value),
+            Check::String(p) => p.check(value),
+        }
+    }
+}
+
+fn check(args: &CheckArgs) -> Result<(), String> {
+    let check = Check::from_args(args)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let stdin = io::stdin().lock();
+    let mut out = BufWriter::new(io::stdout().lock());
+    for line in stdin.lines() {
+        let line = line.map_err(|e| format!("reading stdin: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let verdict = match serde_json::from_str::<Value>(&line) {
+            Ok(Value::Object(map)) => match map.get("value").and_then(Value::as_str) {
+                Some(value) => match check.run(&runtime, value) {
+                    Ok(()) => json!({"allowed": true, "reason": null, "detail": ""}),
+                    Err(v) => json!({"allowed": false, "reason": v.code, "detail": v.detail}),
+                },
+                None => json!({"allowed": false, "reason": "input.no_value",
+                               "detail": "the line has no string field `value`"}),
+            },
+            _ => json!({"allowed": false, "reason": "input.invalid_json",
+                        "detail": "the line is not a JSON object"}),
+        };
+        serde_json::to_writer(&mut out, &verdict).map_err(|e| e.to_string())?;
+        out.write_all(b"\n").map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Check(args) => check(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("guard: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
