@@ -6,6 +6,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Ident, ItemFn, Pat, Type};
 
+use crate::arg::{self, ArgAttr};
 use crate::attr::Errors;
 
 /// How the context parameter is taken.
@@ -19,6 +20,10 @@ pub enum ParamKind {
     Argument {
         /// `///` docs, `#[serde]` and `#[schemars]` attributes, moved to the struct field.
         field_attrs: Vec<Attribute>,
+        /// `#[arg(...)]`, if written.
+        arg: Option<ArgAttr>,
+        /// The JSON property name (the identifier, or its `#[serde(rename)]`).
+        json_name: String,
     },
     /// The caller's context, excluded from the schema.
     Context(ContextKind),
@@ -55,10 +60,14 @@ pub fn parse(mut item: ItemFn, errors: &mut Errors) -> ToolFn {
             FnArg::Typed(pat_type) => {
                 let mut field_attrs = Vec::new();
                 let mut marker: Option<Span> = None;
+                let mut arg_attrs: Vec<Attribute> = Vec::new();
                 pat_type.attrs.retain(|attr| {
                     let path = attr.path();
                     if path.is_ident("doc") || path.is_ident("serde") || path.is_ident("schemars") {
                         field_attrs.push(attr.clone());
+                        false
+                    } else if path.is_ident("arg") {
+                        arg_attrs.push(attr.clone());
                         false
                     } else if path.is_ident(CONTEXT_MARKER) {
                         marker = Some(attr.path().span());
@@ -100,15 +109,62 @@ pub fn parse(mut item: ItemFn, errors: &mut Errors) -> ToolFn {
                     None if is_full_context_path(&ty) => context_kind(&ty),
                     None => None,
                 };
+                if let Some(extra) = arg_attrs.get(1) {
+                    errors.push(syn::Error::new(
+                        extra.path().span(),
+                        "duplicate `#[arg]`: one validator per parameter",
+                    ));
+                }
+                let arg = arg_attrs.first().and_then(|attr| {
+                    if context.is_some() {
+                        errors.push(syn::Error::new(
+                            attr.path().span(),
+                            "the context parameter is not validated; remove `#[arg]`",
+                        ));
+                        None
+                    } else {
+                        arg::parse(attr, errors)
+                    }
+                });
                 let kind = match context {
                     Some(kind) => ParamKind::Context(kind),
-                    None => ParamKind::Argument { field_attrs },
+                    None => {
+                        let unraw = ident.to_string();
+                        let unraw = unraw.strip_prefix("r#").unwrap_or(&unraw).to_owned();
+                        let json_name = serde_rename(&field_attrs).unwrap_or(unraw);
+                        ParamKind::Argument {
+                            field_attrs,
+                            arg,
+                            json_name,
+                        }
+                    }
                 };
                 params.push(Param { ident, ty, kind });
             }
         }
     }
     ToolFn { item, params, doc }
+}
+
+/// The name in `#[serde(rename = "...")]`, which the JSON property takes.
+fn serde_rename(attrs: &[Attribute]) -> Option<String> {
+    let mut rename = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        // Other serde options are skipped here; serde reports their errors.
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") && meta.input.peek(syn::Token![=]) {
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                rename = Some(lit.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let _content;
+                syn::parenthesized!(_content in meta.input);
+            }
+            Ok(())
+        });
+    }
+    rename
 }
 
 /// `CallContext` or `&CallContext` under any path: the marker already said what it is.

@@ -7,6 +7,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Ident, ItemFn};
 
+use crate::arg::{self, ArgAttr, Kind, Validator};
 use crate::ast::{self, ContextKind, ParamKind, ToolFn};
 use crate::attr::{self, Errors};
 use crate::valid::{self, Checked};
@@ -64,16 +65,55 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
 
     let mut fields = Vec::new();
     let mut bindings = Vec::new();
+    let mut conversions = Vec::new();
     let mut call_args = Vec::new();
+    let mut specs = Vec::new();
     for (index, param) in tool.params.iter().enumerate() {
         match &param.kind {
-            ParamKind::Argument { field_attrs } => {
+            ParamKind::Argument {
+                field_attrs,
+                arg,
+                json_name,
+            } => {
                 let ident = &param.ident;
                 let ty = &param.ty;
                 // Bound to fresh names so a parameter can share the function's name.
                 let binding = format_ident!("__guard_arg_{}", index);
-                fields.push(quote!(#(#field_attrs)* #ident: #ty));
-                bindings.push(quote!(#ident: #binding));
+                let unraw = ident.to_string();
+                let unraw = unraw.strip_prefix("r#").unwrap_or(&unraw);
+                // `#[arg(...)]` as written, else the validator the name implies.
+                let implied = match arg {
+                    None => arg::by_name(unraw).map(arg::default_for),
+                    Some(_) => None,
+                };
+                let (validator, explicit) = match arg {
+                    Some(ArgAttr::Validator(validator)) => (Some(&**validator), true),
+                    Some(ArgAttr::None) => (None, false),
+                    None => (implied.as_ref(), false),
+                };
+                if let Some(validator) = validator {
+                    specs.push(arg_spec(&private, json_name, explicit, validator));
+                }
+                match (validator, explicit) {
+                    (Some(validator), true) => {
+                        let kind = Ident::new(validator.kind.marker(), Span::call_site());
+                        let checked_ty =
+                            quote!(<#ty as #private::FromChecked<#private::kinds::#kind>>);
+                        let raw = format_ident!("__guard_raw_{}", index);
+                        fields.push(quote!(#(#field_attrs)* #ident: #checked_ty::Raw));
+                        bindings.push(quote!(#ident: #raw));
+                        conversions.push(quote! {
+                            let #binding: #ty = #checked_ty::from_checked(
+                                #raw,
+                                &mut __guard_checked.take(#json_name),
+                            )?;
+                        });
+                    }
+                    _ => {
+                        fields.push(quote!(#(#field_attrs)* #ident: #ty));
+                        bindings.push(quote!(#ident: #binding));
+                    }
+                }
                 call_args.push(quote!(#binding));
             }
             ParamKind::Context(ContextKind::Owned) => call_args.push(quote!(__guard_ctx)),
@@ -125,18 +165,21 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
             fn __guard_bind(
                 __guard_args: __GuardArgs,
                 __guard_ctx: #private::CallContext,
-            ) -> #private::Invocation {
+                __guard_checked: &mut #private::CheckedArgs,
+            ) -> ::core::result::Result<#private::Invocation, #private::serde_json::Error> {
                 let __GuardArgs { #(#bindings),* } = __guard_args;
-                #invocation
+                #(#conversions)*
+                ::core::result::Result::Ok(#invocation)
             }
 
             fn __guard_prepare(
                 __guard_args: &#private::serde_json::Value,
                 __guard_ctx: #private::CallContext,
+                __guard_checked: &mut #private::CheckedArgs,
             ) -> ::core::result::Result<#private::Invocation, #private::serde_json::Error> {
                 let __guard_args =
                     <__GuardArgs as #private::serde::Deserialize>::deserialize(__guard_args)?;
-                ::core::result::Result::Ok(__guard_bind(__guard_args, __guard_ctx))
+                __guard_bind(__guard_args, __guard_ctx, __guard_checked)
             }
 
             fn __guard_prepare_str(
@@ -144,7 +187,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                 __guard_ctx: #private::CallContext,
             ) -> ::core::result::Result<#private::Invocation, #private::serde_json::Error> {
                 let __guard_args = #private::serde_json::from_str::<__GuardArgs>(__guard_args)?;
-                ::core::result::Result::Ok(__guard_bind(__guard_args, __guard_ctx))
+                __guard_bind(__guard_args, __guard_ctx, &mut #private::CheckedArgs::default())
             }
 
             #private::inventory::submit! {
@@ -155,6 +198,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                     risk: #private::Risk::#risk,
                     confirm: #confirm,
                     rate_per_minute: #rate,
+                    args: &[#(#specs),*],
                     schema: #private::args_schema::<__GuardArgs>,
                     prepare: __guard_prepare,
                     prepare_str: __guard_prepare_str,
@@ -162,4 +206,35 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
             }
         };
     }
+}
+
+/// One `ArgSpec` of the registration.
+fn arg_spec(private: &TokenStream, name: &str, explicit: bool, v: &Validator) -> TokenStream {
+    let spec = quote!(#private::ValidatorSpec);
+    let strings = |items: &[String]| quote!(&[#(#items),*]);
+    let validator = match v.kind {
+        Kind::Path => {
+            let (exists, ext, deny) = (v.exists, strings(&v.ext), strings(&v.deny));
+            quote!(#spec::Path { exists: #exists, ext: #ext, deny: #deny })
+        }
+        Kind::Url => {
+            let (schemes, hosts, resolve) = (strings(&v.schemes), strings(&v.hosts), v.resolve);
+            let ports = &v.ports;
+            quote!(#spec::Url { schemes: #schemes, hosts: #hosts, ports: &[#(#ports),*], resolve: #resolve })
+        }
+        Kind::Sql => {
+            let (tables, write) = (strings(&v.tables), strings(&v.write));
+            let dialect = match &v.dialect {
+                Some(d) => quote!(::core::option::Option::Some(#d)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(#spec::Sql { tables: #tables, write: #write, dialect: #dialect })
+        }
+        Kind::Command => {
+            let programs = strings(&v.programs);
+            quote!(#spec::Command { programs: #programs })
+        }
+        Kind::ShellArg => quote!(#spec::ShellArg),
+    };
+    quote!(#private::ArgSpec { name: #name, explicit: #explicit, validator: #validator })
 }

@@ -4,6 +4,7 @@
 //! which re-exports it together with everything the generated code needs.
 //! The attribute reference lives in guard-runtime's documentation.
 
+mod arg;
 mod ast;
 mod attr;
 mod expand;

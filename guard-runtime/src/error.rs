@@ -14,7 +14,7 @@ pub enum BuildError {
         /// The other defining function's path.
         second: String,
     },
-    /// `only` names a tool that is not registered (or was dropped by the linker).
+    /// `only` or `validators_for` names a tool that is not registered (or was dropped by the linker).
     #[error(
         "no tool named `{name}` is registered; if it is defined in another crate, \
          make sure that crate is linked (see the guard-runtime docs on linking)"
@@ -29,6 +29,16 @@ pub enum BuildError {
         /// The tool.
         tool: String,
         /// The compiler's message.
+        message: String,
+    },
+    /// A tool's argument validators cannot be built from its attribute and
+    /// the configuration (an unknown SQL dialect, an invalid glob; found by
+    /// `eager_schemas`).
+    #[error("the argument validators of tool `{tool}` cannot be built: {message}")]
+    InvalidValidator {
+        /// The tool.
+        tool: String,
+        /// Why.
         message: String,
     },
 }

@@ -1,5 +1,6 @@
 //! The guard: a configured set of tools and the checks around them.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use crate::confirm::Confirmer;
 use crate::error::BuildError;
 use crate::limits::{Clock, RateScope};
 use crate::registry::{self, Registry, ToolInfo, ToolRegistration};
+use crate::validate::ValidatorConfig;
 
 /// Default cap on the size of one call's arguments text.
 pub const DEFAULT_MAX_ARGUMENT_BYTES: usize = 64 * 1024;
@@ -110,6 +112,8 @@ pub struct GuardBuilder {
     clock: Clock,
     eager_schemas: bool,
     registrations: Option<Vec<&'static ToolRegistration>>,
+    validators: ValidatorConfig,
+    validators_for: HashMap<String, Arc<ValidatorConfig>>,
 }
 
 impl GuardBuilder {
@@ -153,8 +157,23 @@ impl GuardBuilder {
         self
     }
 
-    /// Builds and compiles every schema now instead of on first use, so a
-    /// schema that does not compile fails the build rather than its calls.
+    /// The run-time side of argument validation for every tool: path root,
+    /// URL, SQL and command policies, string hygiene. See [`ValidatorConfig`].
+    pub fn validators(mut self, config: ValidatorConfig) -> Self {
+        self.validators = config;
+        self
+    }
+
+    /// Replaces the validator configuration for one tool. Building fails if
+    /// no tool has that name.
+    pub fn validators_for(mut self, tool: impl Into<String>, config: ValidatorConfig) -> Self {
+        self.validators_for.insert(tool.into(), Arc::new(config));
+        self
+    }
+
+    /// Builds and compiles every schema and validator now instead of on
+    /// first use, so one that does not compile fails the build rather than
+    /// its calls.
     pub fn eager_schemas(mut self) -> Self {
         self.eager_schemas = true;
         self
@@ -173,7 +192,9 @@ impl GuardBuilder {
     /// # Errors
     /// [`BuildError::DuplicateTool`] if two tools share a name,
     /// [`BuildError::UnknownTool`] if `only` names a missing tool, and with
-    /// `eager_schemas`, [`BuildError::InvalidSchema`].
+    /// `eager_schemas`, [`BuildError::InvalidSchema`] and
+    /// [`BuildError::InvalidValidator`]. `validators_for` naming a missing
+    /// tool is [`BuildError::UnknownTool`].
     pub fn build(self) -> Result<Guard, BuildError> {
         let registrations = match self.registrations {
             Some(registrations) => registrations,
@@ -184,12 +205,20 @@ impl GuardBuilder {
             self.only.as_deref(),
             self.rate_scope,
             &self.clock,
+            &Arc::new(self.validators),
+            &self.validators_for,
         )?;
         if self.eager_schemas {
             for entry in registry.iter() {
                 entry
                     .validator()
                     .map_err(|message| BuildError::InvalidSchema {
+                        tool: entry.registration.name.to_owned(),
+                        message: message.to_owned(),
+                    })?;
+                entry
+                    .validators()
+                    .map_err(|message| BuildError::InvalidValidator {
                         tool: entry.registration.name.to_owned(),
                         message: message.to_owned(),
                     })?;
@@ -222,6 +251,11 @@ impl fmt::Debug for GuardBuilder {
             .field("max_argument_bytes", &self.max_argument_bytes)
             .field("rate_scope", &self.rate_scope)
             .field("clock", &self.clock)
+            .field("validators", &self.validators)
+            .field(
+                "validators_for",
+                &self.validators_for.keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

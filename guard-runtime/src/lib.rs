@@ -158,4 +158,5 @@ pub mod __private {
     pub use crate::exec::{ToolResult, ViaPlain, ViaResult, Wrap};
     pub use crate::policy::Risk;
     pub use crate::registry::{Invocation, ToolRegistration, args_schema};
+    pub use crate::validate::{ArgSpec, CheckedArgs, FromChecked, ValidatorSpec, kinds};
 }

@@ -43,6 +43,16 @@ pub enum Outcome {
         /// What is wrong, without echoing the value.
         reason: String,
     },
+    /// A security validator refused an argument (path traversal, SSRF, a
+    /// write in read-only SQL, shell syntax, hidden characters...).
+    UnsafeArgument {
+        /// JSON pointer to the refused string.
+        pointer: String,
+        /// The validator's reason code, e.g. `path.traversal`.
+        code: String,
+        /// What was wrong, without echoing the value.
+        detail: String,
+    },
     /// The tool's rate limit was reached.
     RateLimited {
         /// When a call could next be admitted.
@@ -86,6 +96,8 @@ pub enum FailReason {
     UnserializableOutput,
     /// The tool's argument schema could not be compiled, so nothing can be checked.
     SchemaUnavailable,
+    /// The tool's argument validators could not be built, so nothing can be checked.
+    ValidatorUnavailable,
 }
 
 fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -103,6 +115,7 @@ impl Outcome {
             Outcome::ArgumentsTooLarge { .. } => "arguments_too_large",
             Outcome::MalformedArguments { .. } => "malformed_arguments",
             Outcome::InvalidArguments { .. } => "invalid_arguments",
+            Outcome::UnsafeArgument { .. } => "unsafe_argument",
             Outcome::RateLimited { .. } => "rate_limited",
             Outcome::Denied { .. } => "denied",
             Outcome::Failed { .. } => "failed",
@@ -139,6 +152,11 @@ impl Outcome {
             }
             Outcome::InvalidArguments { pointer, reason } if pointer.is_empty() => reason.clone(),
             Outcome::InvalidArguments { pointer, reason } => format!("{pointer}: {reason}"),
+            Outcome::UnsafeArgument {
+                pointer,
+                code,
+                detail,
+            } => format!("{pointer}: {detail} ({code})"),
             Outcome::RateLimited { retry_after } => {
                 let mut text = String::from("rate limit reached for this tool; retry in ");
                 let _ = write!(text, "{:.1} s", retry_after.as_secs_f64());

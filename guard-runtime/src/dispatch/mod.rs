@@ -128,7 +128,18 @@ impl Guard {
             });
         }
 
-        if entry.typed_fast_path() {
+        let validators = match entry.validators() {
+            Ok(validators) => validators,
+            Err(message) => {
+                tracing::error!(target: "guard", tool = entry.registration.name, %message,
+                    "argument validators cannot be built; refusing the call");
+                return refuse(Outcome::Failed {
+                    reason: FailReason::ValidatorUnavailable,
+                });
+            }
+        };
+
+        if entry.typed_fast_path() && validators.raw_text_is_enough(&call.arguments) {
             let prepare_str = entry.registration.prepare_str;
             match std::panic::catch_unwind(AssertUnwindSafe(|| {
                 prepare_str(&call.arguments, ctx.clone())
@@ -184,22 +195,34 @@ impl Guard {
             });
         }
 
+        let mut checked = match validators.run(&args).await {
+            Ok(checked) => checked,
+            Err((pointer, violation)) => {
+                return refuse(Outcome::UnsafeArgument {
+                    pointer,
+                    code: violation.code.to_owned(),
+                    detail: violation.detail,
+                });
+            }
+        };
+
         let prepare = entry.registration.prepare;
-        let invocation =
-            match std::panic::catch_unwind(AssertUnwindSafe(|| prepare(&args, ctx.clone()))) {
-                Ok(Ok(invocation)) => invocation,
-                Ok(Err(err)) => {
-                    return refuse(Outcome::InvalidArguments {
-                        pointer: String::new(),
-                        reason: safe_text(&err.to_string(), MAX_REASON_CHARS),
-                    });
-                }
-                Err(_) => {
-                    return refuse(Outcome::Failed {
-                        reason: FailReason::Panicked,
-                    });
-                }
-            };
+        let invocation = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+            prepare(&args, ctx.clone(), &mut checked)
+        })) {
+            Ok(Ok(invocation)) => invocation,
+            Ok(Err(err)) => {
+                return refuse(Outcome::InvalidArguments {
+                    pointer: String::new(),
+                    reason: safe_text(&err.to_string(), MAX_REASON_CHARS),
+                });
+            }
+            Err(_) => {
+                return refuse(Outcome::Failed {
+                    reason: FailReason::Panicked,
+                });
+            }
+        };
 
         if let Err(outcome) = rate_check(entry, ctx) {
             return refuse(outcome);

@@ -8,7 +8,7 @@ mod wire;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::Validator;
 use serde_json::Value;
@@ -23,7 +23,7 @@ use wire::WireSchema;
 use crate::error::BuildError;
 use crate::limits::{Clock, RateLimit, RateScope};
 use crate::policy::Risk;
-use crate::validate;
+use crate::validate::{self, ToolValidators, ValidatorConfig};
 
 /// The tools of one guard, sorted by name.
 pub(crate) struct Registry {
@@ -33,6 +33,9 @@ pub(crate) struct Registry {
 pub(crate) struct ToolEntry {
     pub(crate) registration: &'static ToolRegistration,
     pub(crate) rate: Option<RateLimit>,
+    config: Arc<ValidatorConfig>,
+    /// `Err` holds why the validators could not be built; calls then fail closed.
+    validators: OnceLock<Result<ToolValidators, String>>,
     schemas: OnceLock<Schemas>,
     /// `Err` holds why the schema does not compile; calls then fail closed.
     validator: OnceLock<Result<Validator, String>>,
@@ -53,6 +56,8 @@ impl Registry {
         only: Option<&[String]>,
         scope: RateScope,
         clock: &Clock,
+        config: &Arc<ValidatorConfig>,
+        per_tool: &HashMap<String, Arc<ValidatorConfig>>,
     ) -> Result<Registry, BuildError> {
         let mut seen: HashMap<&'static str, &'static str> = HashMap::new();
         let mut selected: Vec<&'static ToolRegistration> = Vec::with_capacity(registrations.len());
@@ -69,8 +74,12 @@ impl Registry {
                 selected.push(registration);
             }
         }
-        if let Some(names) = only
-            && let Some(missing) = names.iter().find(|n| !seen.contains_key(n.as_str()))
+        let configured = per_tool.keys();
+        if let Some(missing) = only
+            .into_iter()
+            .flatten()
+            .chain(configured)
+            .find(|n| !seen.contains_key(n.as_str()))
         {
             return Err(BuildError::UnknownTool {
                 name: missing.clone(),
@@ -85,6 +94,8 @@ impl Registry {
                     .rate_per_minute
                     .and_then(NonZeroU32::new)
                     .map(|n| RateLimit::new(n, scope, clock.clone())),
+                config: per_tool.get(registration.name).unwrap_or(config).clone(),
+                validators: OnceLock::new(),
                 schemas: OnceLock::new(),
                 validator: OnceLock::new(),
             })
@@ -137,6 +148,13 @@ impl ToolEntry {
     /// Confirm tools never are: the confirmer is shown the parsed arguments.
     pub(crate) fn typed_fast_path(&self) -> bool {
         !self.registration.confirm && self.schemas().typed_fast_path
+    }
+
+    pub(crate) fn validators(&self) -> Result<&ToolValidators, &str> {
+        self.validators
+            .get_or_init(|| ToolValidators::build(self.registration.args, &self.config))
+            .as_ref()
+            .map_err(String::as_str)
     }
 
     pub(crate) fn null_plan(&self) -> &NullPlan {

@@ -11,14 +11,17 @@ use serde_json::Value;
 use crate::context::CallContext;
 use crate::exec::ToolResult;
 use crate::policy::Risk;
+use crate::validate::{ArgSpec, CheckedArgs};
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Deserializes the arguments and binds them, with the context, to the tool body.
-pub type PrepareFn = fn(&Value, CallContext) -> Result<Invocation, serde_json::Error>;
+/// Deserializes the arguments and binds them, with the context and what the
+/// validators checked, to the tool body.
+pub type PrepareFn =
+    fn(&Value, CallContext, &mut CheckedArgs) -> Result<Invocation, serde_json::Error>;
 
-/// The same, straight from the arguments text.
+/// The same, straight from the arguments text (tools without argument validators).
 pub type PrepareStrFn = fn(&str, CallContext) -> Result<Invocation, serde_json::Error>;
 
 /// One tool, as registered by `#[secure_tool]`.
@@ -32,6 +35,8 @@ pub struct ToolRegistration {
     pub risk: Risk,
     pub confirm: bool,
     pub rate_per_minute: Option<u32>,
+    /// The security validators of its arguments.
+    pub args: &'static [ArgSpec],
     /// The validation schema of the generated arguments struct.
     pub schema: fn() -> Value,
     pub prepare: PrepareFn,

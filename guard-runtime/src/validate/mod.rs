@@ -9,6 +9,8 @@
 //! addresses, argv for `std::process::Command`) or a [`Violation`] with a
 //! stable reason code.
 
+mod args;
+mod checked;
 mod command;
 mod path;
 mod schema;
@@ -18,6 +20,11 @@ mod text;
 mod url;
 mod violation;
 
+pub(crate) use args::ToolValidators;
+pub use args::ValidatorConfig;
+#[doc(hidden)]
+pub use args::{ArgSpec, ValidatorSpec};
+pub use checked::{Artifact, Artifacts, CheckedArgs, FromChecked, kinds};
 pub use command::{Argv, CommandPolicy, check_shell_arg};
 pub use path::{CheckedPath, PathPolicy};
 pub(crate) use schema::{check, compile};

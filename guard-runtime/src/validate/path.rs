@@ -195,7 +195,11 @@ impl PathPolicy {
                 "no such file in the workspace",
             ));
         }
-        Ok(canonical.join(remaining))
+        if remaining.as_os_str().is_empty() {
+            Ok(canonical)
+        } else {
+            Ok(canonical.join(remaining))
+        }
     }
 }
 

@@ -56,6 +56,11 @@ impl TextPolicy {
         self
     }
 
+    /// A byte length no longer than the character cap (ASCII text).
+    pub(crate) fn max_len_bytes(&self) -> usize {
+        self.max_chars
+    }
+
     /// Checks one string.
     ///
     /// # Errors

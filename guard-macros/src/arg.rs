@@ -1,0 +1,383 @@
+//! The grammar of `#[arg(...)]` on a tool parameter:
+//! `none`, or one validator with its options —
+//! `path(exists, ext = [..], deny = [..])`, `url(schemes = [..], hosts = [..],
+//! ports = [..], resolve)`, `sql(tables = [..], write = [..], dialect = "..")`,
+//! `command(programs = [..])`, `shell_arg`.
+
+use proc_macro2::Span;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, ExprArray, ExprLit, Lit, Meta, Token};
+
+use crate::attr::Errors;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Path,
+    Url,
+    Sql,
+    Command,
+    ShellArg,
+}
+
+impl Kind {
+    /// The marker type in `guard_runtime::validate::kinds`.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Kind::Path => "Path",
+            Kind::Url => "Url",
+            Kind::Sql => "Sql",
+            Kind::Command => "Command",
+            Kind::ShellArg => "ShellArg",
+        }
+    }
+}
+
+/// A validator and its options, as written.
+pub struct Validator {
+    pub kind: Kind,
+    pub exists: bool,
+    pub resolve: bool,
+    pub ext: Vec<String>,
+    pub deny: Vec<String>,
+    pub schemes: Vec<String>,
+    pub hosts: Vec<String>,
+    pub ports: Vec<u16>,
+    pub tables: Vec<String>,
+    pub write: Vec<String>,
+    pub dialect: Option<String>,
+    pub programs: Vec<String>,
+}
+
+impl Validator {
+    fn new(kind: Kind) -> Self {
+        Validator {
+            kind,
+            exists: false,
+            resolve: false,
+            ext: Vec::new(),
+            deny: Vec::new(),
+            schemes: Vec::new(),
+            hosts: Vec::new(),
+            ports: Vec::new(),
+            tables: Vec::new(),
+            write: Vec::new(),
+            dialect: None,
+            programs: Vec::new(),
+        }
+    }
+}
+
+pub enum ArgAttr {
+    /// `#[arg(none)]`: no validator, even if the name suggests one.
+    None,
+    Validator(Box<Validator>),
+}
+
+const VALIDATORS: &str = "`path`, `url`, `sql`, `command`, `shell_arg` or `none`";
+const DIALECTS: [&str; 19] = [
+    "generic",
+    "mysql",
+    "postgres",
+    "postgresql",
+    "sqlite",
+    "mssql",
+    "tsql",
+    "snowflake",
+    "bigquery",
+    "clickhouse",
+    "duckdb",
+    "redshift",
+    "hive",
+    "ansi",
+    "databricks",
+    "spark",
+    "sparksql",
+    "oracle",
+    "teradata",
+];
+
+/// The validator a parameter gets by its name alone (`path`, `url`, ...).
+pub fn by_name(name: &str) -> Option<Kind> {
+    match name {
+        "path" | "file_path" | "filename" | "dir" => Some(Kind::Path),
+        "url" | "uri" | "endpoint" | "webhook_url" => Some(Kind::Url),
+        "sql" | "sql_query" => Some(Kind::Sql),
+        "command" | "cmd" => Some(Kind::Command),
+        _ => None,
+    }
+}
+
+/// A validator with no options, for a parameter matched by name.
+pub fn default_for(kind: Kind) -> Validator {
+    Validator::new(kind)
+}
+
+pub fn parse(attr: &Attribute, errors: &mut Errors) -> Option<ArgAttr> {
+    let list = match &attr.meta {
+        Meta::List(list) => list,
+        other => {
+            errors.push(syn::Error::new(
+                other.span(),
+                format!("write `#[arg(...)]` with one of {VALIDATORS}"),
+            ));
+            return None;
+        }
+    };
+    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(list.tokens.clone()) {
+        Ok(metas) => metas,
+        Err(err) => {
+            errors.push(err);
+            return None;
+        }
+    };
+    let mut metas = metas.into_iter();
+    let Some(meta) = metas.next() else {
+        errors.push(syn::Error::new(
+            list.span(),
+            format!("`#[arg]` needs one of {VALIDATORS}"),
+        ));
+        return None;
+    };
+    if let Some(extra) = metas.next() {
+        errors.push(syn::Error::new(
+            extra.span(),
+            "one validator per parameter: `#[arg(...)]` takes a single entry",
+        ));
+    }
+    let name = meta
+        .path()
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    let kind = match name.as_str() {
+        "none" => {
+            if !matches!(meta, Meta::Path(_)) {
+                errors.push(syn::Error::new(meta.span(), "`none` takes no options"));
+            }
+            return Some(ArgAttr::None);
+        }
+        "path" => Kind::Path,
+        "url" => Kind::Url,
+        "sql" => Kind::Sql,
+        "command" => Kind::Command,
+        "shell_arg" => Kind::ShellArg,
+        _ => {
+            errors.push(syn::Error::new(
+                meta.path().span(),
+                format!("unknown validator; expected {VALIDATORS}"),
+            ));
+            return None;
+        }
+    };
+    let mut validator = Validator::new(kind);
+    match &meta {
+        Meta::Path(_) => {}
+        Meta::List(options) => parse_options(&mut validator, options.tokens.clone(), errors),
+        Meta::NameValue(nv) => errors.push(syn::Error::new(
+            nv.eq_token.span(),
+            format!("write options in parentheses: `{name}(...)`"),
+        )),
+    }
+    Some(ArgAttr::Validator(Box::new(validator)))
+}
+
+fn parse_options(validator: &mut Validator, tokens: proc_macro2::TokenStream, errors: &mut Errors) {
+    let options = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens) {
+        Ok(options) => options,
+        Err(err) => {
+            errors.push(err);
+            return;
+        }
+    };
+    let allowed: &[&str] = match validator.kind {
+        Kind::Path => &["exists", "ext", "deny"],
+        Kind::Url => &["schemes", "hosts", "ports", "resolve"],
+        Kind::Sql => &["tables", "write", "dialect"],
+        Kind::Command => &["programs"],
+        Kind::ShellArg => &[],
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for option in options {
+        let key = option
+            .path()
+            .get_ident()
+            .map(|i| i.to_string())
+            .unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            let expected = if allowed.is_empty() {
+                "this validator takes no options".to_owned()
+            } else {
+                format!("expected one of: {}", allowed.join(", "))
+            };
+            errors.push(syn::Error::new(
+                option.path().span(),
+                format!("unknown option; {expected}"),
+            ));
+            continue;
+        }
+        if seen.contains(&key) {
+            errors.push(syn::Error::new(
+                option.path().span(),
+                format!("duplicate option `{key}`"),
+            ));
+            continue;
+        }
+        seen.push(key.clone());
+        match key.as_str() {
+            "exists" => validator.exists = flag(&option, errors),
+            "resolve" => validator.resolve = flag(&option, errors),
+            "ext" => validator.ext = strings(&option, errors),
+            "deny" => validator.deny = strings(&option, errors),
+            "schemes" => validator.schemes = strings(&option, errors),
+            "hosts" => validator.hosts = strings(&option, errors),
+            "tables" => validator.tables = strings(&option, errors),
+            "programs" => validator.programs = strings(&option, errors),
+            "write" => {
+                let spans = array(&option, errors);
+                for (value, span) in spans {
+                    if matches!(value.as_str(), "insert" | "update" | "delete" | "merge") {
+                        validator.write.push(value);
+                    } else {
+                        errors.push(syn::Error::new(
+                            span,
+                            "write kinds are \"insert\", \"update\", \"delete\" and \"merge\"",
+                        ));
+                    }
+                }
+            }
+            "dialect" => match value(&option, errors) {
+                Some(Expr::Lit(ExprLit {
+                    lit: Lit::Str(lit), ..
+                })) => {
+                    if DIALECTS.contains(&lit.value().to_lowercase().as_str()) {
+                        validator.dialect = Some(lit.value());
+                    } else {
+                        errors.push(syn::Error::new(
+                            lit.span(),
+                            format!(
+                                "unknown SQL dialect; expected one of: {}",
+                                DIALECTS.join(", ")
+                            ),
+                        ));
+                    }
+                }
+                Some(other) => errors.push(syn::Error::new(
+                    other.span(),
+                    "`dialect` takes a string literal",
+                )),
+                None => {}
+            },
+            "ports" => {
+                if let Some(Expr::Array(items)) = value(&option, errors).or(None) {
+                    for item in &items.elems {
+                        match item {
+                            Expr::Lit(ExprLit {
+                                lit: Lit::Int(int), ..
+                            }) => match int.base10_parse::<u16>() {
+                                Ok(port) if port > 0 => validator.ports.push(port),
+                                _ => {
+                                    errors.push(syn::Error::new(int.span(), "ports are 1 to 65535"))
+                                }
+                            },
+                            other => errors
+                                .push(syn::Error::new(other.span(), "ports are integer literals")),
+                        }
+                    }
+                    if items.elems.is_empty() {
+                        errors.push(syn::Error::new(
+                            items.span(),
+                            "an empty list allows nothing; remove the option",
+                        ));
+                    }
+                } else {
+                    errors.push(syn::Error::new(
+                        option.span(),
+                        "`ports` takes a list: `ports = [443]`",
+                    ));
+                }
+            }
+            _ => unreachable!("checked against the allowed options"),
+        }
+    }
+}
+
+fn value<'m>(option: &'m Meta, errors: &mut Errors) -> Option<&'m Expr> {
+    match option {
+        Meta::NameValue(nv) => Some(&nv.value),
+        other => {
+            let key = other
+                .path()
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            errors.push(syn::Error::new(
+                other.span(),
+                format!("`{key}` needs a value: `{key} = ...`"),
+            ));
+            None
+        }
+    }
+}
+
+fn flag(option: &Meta, errors: &mut Errors) -> bool {
+    match option {
+        Meta::Path(_) => true,
+        other => {
+            let key = other
+                .path()
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            errors.push(syn::Error::new(
+                other.span(),
+                format!("`{key}` takes no value: write `{key}`"),
+            ));
+            false
+        }
+    }
+}
+
+fn array(option: &Meta, errors: &mut Errors) -> Vec<(String, Span)> {
+    let key = option
+        .path()
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    let Some(expr) = value(option, errors) else {
+        return Vec::new();
+    };
+    let Expr::Array(ExprArray { elems, .. }) = expr else {
+        errors.push(syn::Error::new(
+            expr.span(),
+            format!("`{key}` takes a list of strings: `{key} = [\"...\"]`"),
+        ));
+        return Vec::new();
+    };
+    if elems.is_empty() {
+        errors.push(syn::Error::new(
+            expr.span(),
+            "an empty list allows nothing; remove the option",
+        ));
+    }
+    elems
+        .iter()
+        .filter_map(|item| match item {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) if !lit.value().is_empty() => Some((lit.value(), lit.span())),
+            other => {
+                errors.push(syn::Error::new(
+                    other.span(),
+                    "expected a non-empty string literal",
+                ));
+                None
+            }
+        })
+        .collect()
+}
+
+fn strings(option: &Meta, errors: &mut Errors) -> Vec<String> {
+    array(option, errors).into_iter().map(|(s, _)| s).collect()
+}

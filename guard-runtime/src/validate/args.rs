@@ -1,0 +1,323 @@
+//! Which validator guards which argument: the specs `#[secure_tool]` emits,
+//! the policies configured at run time, and the per-tool combination of both.
+
+use serde_json::Value;
+
+use super::checked::{Artifact, Artifacts, CheckedArgs};
+use super::{
+    CommandPolicy, PathPolicy, SqlPolicy, TextPolicy, UrlPolicy, Violation, WriteKind,
+    check_shell_arg,
+};
+use crate::outcome::safe_text;
+
+/// One validated argument, as `#[secure_tool]` declares it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ArgSpec {
+    /// The JSON property name.
+    pub name: &'static str,
+    /// `#[arg(...)]` was written (the parameter receives the checked value);
+    /// otherwise the validator was chosen by the parameter's name.
+    pub explicit: bool,
+    pub validator: ValidatorSpec,
+}
+
+/// A validator and the options written in the attribute.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum ValidatorSpec {
+    Path {
+        exists: bool,
+        ext: &'static [&'static str],
+        deny: &'static [&'static str],
+    },
+    Url {
+        schemes: &'static [&'static str],
+        hosts: &'static [&'static str],
+        ports: &'static [u16],
+        resolve: bool,
+    },
+    Sql {
+        tables: &'static [&'static str],
+        write: &'static [&'static str],
+        dialect: Option<&'static str>,
+    },
+    Command {
+        programs: &'static [&'static str],
+    },
+    ShellArg,
+}
+
+/// The run-time side of validation: base policies that the attribute's
+/// options then narrow (a root, allowed hosts, a dialect, ...).
+///
+/// Set one for every tool with [`GuardBuilder::validators`](crate::GuardBuilder::validators)
+/// and replace it for one tool with
+/// [`GuardBuilder::validators_for`](crate::GuardBuilder::validators_for).
+/// Options in `#[arg(...)]` apply on top: `ext`, `deny` and `exists` add to
+/// the path policy; `schemes`, `hosts`, `ports` replace the URL policy's;
+/// `tables`, `write` and `dialect` replace the SQL policy's; `programs`
+/// replaces the command policy's.
+///
+/// ```
+/// use guard_runtime::validate::{PathPolicy, SqlPolicy, ValidatorConfig};
+///
+/// let config = ValidatorConfig::default()
+///     .path(PathPolicy::new().root("/srv/workspace").deny([".env", "*.pem"]).unwrap())
+///     .sql(SqlPolicy::new().dialect("postgres").unwrap());
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone)]
+pub struct ValidatorConfig {
+    path: PathPolicy,
+    url: UrlPolicy,
+    url_resolve: bool,
+    sql: SqlPolicy,
+    command: CommandPolicy,
+    text: Option<TextPolicy>,
+}
+
+impl Default for ValidatorConfig {
+    /// Lexical path checks, https URLs to public hosts, read-only generic
+    /// SQL, no shell syntax in commands, and string hygiene on.
+    fn default() -> Self {
+        ValidatorConfig {
+            path: PathPolicy::new(),
+            url: UrlPolicy::new(),
+            url_resolve: false,
+            sql: SqlPolicy::new(),
+            command: CommandPolicy::new(),
+            text: Some(TextPolicy::new()),
+        }
+    }
+}
+
+impl ValidatorConfig {
+    /// The base path policy (set its root here).
+    pub fn path(mut self, policy: PathPolicy) -> Self {
+        self.path = policy;
+        self
+    }
+
+    /// The base URL policy.
+    pub fn url(mut self, policy: UrlPolicy) -> Self {
+        self.url = policy;
+        self
+    }
+
+    /// Resolve URL hosts with DNS and vet every address (default: off).
+    pub fn resolve_urls(mut self, resolve: bool) -> Self {
+        self.url_resolve = resolve;
+        self
+    }
+
+    /// The base SQL policy (dialect, tables).
+    pub fn sql(mut self, policy: SqlPolicy) -> Self {
+        self.sql = policy;
+        self
+    }
+
+    /// The base command policy (program allow-list).
+    pub fn command(mut self, policy: CommandPolicy) -> Self {
+        self.command = policy;
+        self
+    }
+
+    /// String hygiene for every string argument; `None` turns it off.
+    pub fn text(mut self, policy: Option<TextPolicy>) -> Self {
+        self.text = policy;
+        self
+    }
+}
+
+/// The validators of one tool, built from its specs and the configuration.
+#[derive(Debug)]
+pub(crate) struct ToolValidators {
+    text: Option<TextPolicy>,
+    args: Vec<(&'static ArgSpec, Compiled)>,
+}
+
+#[derive(Debug)]
+enum Compiled {
+    Path(PathPolicy),
+    Url(UrlPolicy, bool),
+    Sql(SqlPolicy),
+    Command(CommandPolicy),
+    ShellArg,
+}
+
+impl ToolValidators {
+    pub(crate) fn build(
+        specs: &'static [ArgSpec],
+        config: &ValidatorConfig,
+    ) -> Result<Self, String> {
+        let mut args = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let compiled = match &spec.validator {
+                ValidatorSpec::Path { exists, ext, deny } => {
+                    let mut policy = config.path.clone();
+                    if !deny.is_empty() {
+                        policy = policy
+                            .deny(deny.iter().copied())
+                            .map_err(|e| e.to_string())?;
+                    }
+                    if !ext.is_empty() {
+                        policy = policy.extensions(ext.iter().copied());
+                    }
+                    if *exists {
+                        policy = policy.must_exist();
+                    }
+                    Compiled::Path(policy)
+                }
+                ValidatorSpec::Url {
+                    schemes,
+                    hosts,
+                    ports,
+                    resolve,
+                } => {
+                    let mut policy = config.url.clone();
+                    if !schemes.is_empty() {
+                        policy = policy.schemes(schemes.iter().copied());
+                    }
+                    if !hosts.is_empty() {
+                        policy = policy.allow_hosts(hosts.iter().copied());
+                    }
+                    if !ports.is_empty() {
+                        policy = policy.ports(ports.iter().copied());
+                    }
+                    Compiled::Url(policy, *resolve || config.url_resolve)
+                }
+                ValidatorSpec::Sql {
+                    tables,
+                    write,
+                    dialect,
+                } => {
+                    let mut policy = config.sql.clone();
+                    if let Some(dialect) = dialect {
+                        policy = policy.dialect(dialect)?;
+                    }
+                    if !tables.is_empty() {
+                        policy = policy.tables(tables.iter().copied());
+                    }
+                    if !write.is_empty() {
+                        let kinds = write
+                            .iter()
+                            .map(|w| {
+                                WriteKind::from_name(w)
+                                    .ok_or_else(|| format!("unknown write kind `{w}`"))
+                            })
+                            .collect::<Result<Vec<_>, _>>()?;
+                        policy = policy.write(kinds);
+                    }
+                    Compiled::Sql(policy)
+                }
+                ValidatorSpec::Command { programs } => {
+                    let mut policy = config.command.clone();
+                    if !programs.is_empty() {
+                        policy = policy.programs(programs.iter().copied());
+                    }
+                    Compiled::Command(policy)
+                }
+                ValidatorSpec::ShellArg => Compiled::ShellArg,
+            };
+            args.push((spec, compiled));
+        }
+        Ok(ToolValidators {
+            text: config.text,
+            args,
+        })
+    }
+
+    /// Whether nothing here needs the parsed arguments, given their raw text:
+    /// no argument validators, and hygiene provably satisfied because the
+    /// text has no escapes, no non-ASCII byte and fits the length cap.
+    pub(crate) fn raw_text_is_enough(&self, raw: &str) -> bool {
+        self.args.is_empty()
+            && self.text.is_none_or(|text| {
+                raw.len() <= text.max_len_bytes() && !raw.bytes().any(|b| b == b'\\' || b >= 0x80)
+            })
+    }
+
+    /// Runs every validator; returns the artifacts of explicit arguments.
+    pub(crate) async fn run(&self, args: &Value) -> Result<CheckedArgs, (String, Violation)> {
+        if let Some(text) = &self.text {
+            walk_strings(args, &mut String::new(), &mut |pointer, s| {
+                text.check(s).map_err(|v| (pointer.to_owned(), v))
+            })?;
+        }
+        let mut checked = CheckedArgs::default();
+        for (spec, compiled) in &self.args {
+            let mut artifacts = Artifacts::default();
+            let pointer = format!("/{}", escape_pointer(spec.name));
+            match args.get(spec.name) {
+                Some(Value::String(s)) => {
+                    artifacts.push(compiled.check(s).await.map_err(|v| (pointer, v))?)
+                }
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Value::String(s) = item {
+                            let artifact = compiled
+                                .check(s)
+                                .await
+                                .map_err(|v| (format!("{pointer}/{i}"), v))?;
+                            artifacts.push(artifact);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if spec.explicit {
+                checked.insert(spec.name, artifacts);
+            }
+        }
+        Ok(checked)
+    }
+}
+
+impl Compiled {
+    async fn check(&self, value: &str) -> Result<Artifact, Violation> {
+        Ok(match self {
+            Compiled::Path(p) => Artifact::Path(p.check(value)?),
+            Compiled::Url(p, false) => Artifact::Url(p.check(value)?),
+            Compiled::Url(p, true) => Artifact::Url(p.check_resolved(value).await?),
+            Compiled::Sql(p) => Artifact::Sql(Box::new(p.check(value)?)),
+            Compiled::Command(p) => Artifact::Argv(p.check(value)?),
+            Compiled::ShellArg => {
+                check_shell_arg(value)?;
+                Artifact::Checked
+            }
+        })
+    }
+}
+
+fn escape_pointer(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// Calls `f` on every string in the value with its JSON pointer.
+fn walk_strings<E>(
+    value: &Value,
+    pointer: &mut String,
+    f: &mut impl FnMut(&str, &str) -> Result<(), E>,
+) -> Result<(), E> {
+    match value {
+        Value::String(s) => f(pointer, s),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+            let len = pointer.len();
+            pointer.push('/');
+            pointer.push_str(&i.to_string());
+            let result = walk_strings(item, pointer, f);
+            pointer.truncate(len);
+            result
+        }),
+        Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+            let len = pointer.len();
+            pointer.push('/');
+            pointer.push_str(&safe_text(&escape_pointer(key), 64));
+            let result = walk_strings(item, pointer, f);
+            pointer.truncate(len);
+            result
+        }),
+        _ => Ok(()),
+    }
+}
