@@ -4,7 +4,8 @@
 
 use proc_macro_crate::{FoundCrate, crate_name};
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Ident, ItemFn};
 
 use crate::arg::{self, ArgAttr, Kind, Validator};
@@ -97,8 +98,9 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                 match (validator, explicit) {
                     (Some(validator), true) => {
                         let kind = Ident::new(validator.kind.marker(), Span::call_site());
-                        let checked_ty =
-                            quote!(<#ty as #private::FromChecked<#private::kinds::#kind>>);
+                        // Spanned on the type, so a type the validator cannot fill is named there.
+                        let checked_ty = quote_spanned!(ty.span()=>
+                            <#ty as #private::FromChecked<#private::kinds::#kind>>);
                         let raw = format_ident!("__guard_raw_{}", index);
                         fields.push(quote!(#(#field_attrs)* #ident: #checked_ty::Raw));
                         bindings.push(quote!(#ident: #raw));
