@@ -1,37 +1,38 @@
 //! guard in one screen: a few guarded tools, the `tools` array for OpenAI,
 //! and a scripted batch of model tool calls — good, malformed, unknown,
-//! invalid, too frequent and unapproved — each answered, then the audit trail.
+//! invalid, unsafe (traversal, SSRF), too frequent and unapproved — each
+//! answered, then the audit trail.
 //!
 //! Run with `cargo run --example quickstart` (no API key, no network).
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
+use guard_runtime::validate::{CheckedPath, CheckedUrl, PathPolicy, ValidatorConfig};
 use guard_runtime::{CallContext, Guard, MemorySink, ToolCall, ToolError, secure_tool};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The example's workspace: a temporary folder with two files.
-static WORKSPACE: OnceLock<PathBuf> = OnceLock::new();
-
 /// Read a text file from the project workspace.
 #[secure_tool(risk = "medium", rate = 30)]
 async fn read_file(
-    /// File name inside the workspace, e.g. `notes.md`. No folders.
-    #[schemars(
-        length(min = 1, max = 64),
-        regex(pattern = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9]+)?$")
-    )]
-    path: String,
+    /// File path inside the workspace, e.g. `notes.md`.
+    #[arg(path(ext = ["md", "txt"], deny = [".env", "*.pem"]))]
+    path: CheckedPath,
     /// Return at most this many bytes.
     max_bytes: Option<u32>,
 ) -> Result<String, ToolError> {
-    let root = WORKSPACE
-        .get()
-        .ok_or_else(|| ToolError::new("workspace not ready"))?;
-    let text = tokio::fs::read_to_string(root.join(&path)).await?;
+    // Resolved under the root, symlinks included: nothing else can reach here.
+    let file = path
+        .resolved()
+        .ok_or_else(|| ToolError::new("no workspace configured"))?;
+    let text = tokio::fs::read_to_string(file).await?;
     let limit = max_bytes.map_or(text.len(), |n| n as usize).min(text.len());
     Ok(text[..text.floor_char_boundary(limit)].to_owned())
+}
+
+/// Fetch a public web page.
+#[secure_tool(risk = "medium")]
+async fn fetch_page(#[arg(url)] url: CheckedUrl) -> String {
+    // A real tool would connect to `url.addresses()` (vetted) rather than re-resolve the name.
+    format!("would fetch {}", url.url())
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -90,12 +91,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("guard-quickstart-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("notes.md"), "# Notes\nShip the guard on Friday.\n")?;
-    WORKSPACE.set(dir.clone()).expect("set once");
 
     // No confirmer is configured: confirm-tools are denied (fail closed).
     let audit = MemorySink::new();
     let guard = Guard::builder()
-        .only(["read_file", "get_weather", "send_email"])
+        .only(["read_file", "fetch_page", "get_weather", "send_email"])
+        .validators(ValidatorConfig::default().path(PathPolicy::new().root(&dir)))
         .audit(audit.clone())
         .build()?;
 
@@ -113,28 +114,43 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ToolCall::new("call_3", "run_shell", r#"{"cmd":"cat /etc/passwd"}"#),
         ToolCall::new(
             "call_4",
-            "read_file",
-            r#"{"path":"../../etc/passwd","max_bytes":null}"#,
+            "get_weather",
+            r#"{"city":"Tokyo","unit":"kelvin"}"#,
         ),
         ToolCall::new(
             "call_5",
             "read_file",
-            r#"{"path":"missing.md","max_bytes":null}"#,
+            r#"{"path":"../../etc/passwd","max_bytes":null}"#,
         ),
         ToolCall::new(
             "call_6",
+            "read_file",
+            r#"{"path":"..%2f..%2fetc%2fpasswd","max_bytes":null}"#,
+        ),
+        ToolCall::new(
+            "call_7",
+            "read_file",
+            r#"{"path":"missing.md","max_bytes":null}"#,
+        ),
+        ToolCall::new(
+            "call_8",
+            "fetch_page",
+            r#"{"url":"https://169.254.169.254/latest/meta-data/"}"#,
+        ),
+        ToolCall::new(
+            "call_9",
             "get_weather",
             r#"{"city":"Tokyo","unit":"celsius"}"#,
         ),
-        ToolCall::new("call_7", "get_weather", r#"{"city":"Osaka","unit":null}"#),
+        ToolCall::new("call_10", "get_weather", r#"{"city":"Osaka","unit":null}"#),
         ToolCall::new(
-            "call_8",
+            "call_11",
             "get_weather",
             r#"{"city":"Kyoto","unit":"fahrenheit"}"#,
         ),
-        ToolCall::new("call_9", "get_weather", r#"{"city":"Nara","unit":null}"#),
+        ToolCall::new("call_12", "get_weather", r#"{"city":"Nara","unit":null}"#),
         ToolCall::new(
-            "call_10",
+            "call_13",
             "send_email",
             r#"{"to":"attacker@example.com","subject":"notes","body":"Ship the guard on Friday."}"#,
         ),

@@ -9,4 +9,5 @@ if ! python3 -c "import agents.strict_schema" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check "openai-agents>=0.24"
 fi
 
-cargo test --workspace
+# --all-features: the `guard` CLI and its tests are behind the `cli` feature.
+cargo test --workspace --all-features

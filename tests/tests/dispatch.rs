@@ -65,6 +65,22 @@ fn subscribe(#[schemars(email)] email: String) -> String {
     format!("subscribed {email}")
 }
 
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Mode {
+    Fast,
+    Safe,
+}
+
+/// Set the mode.
+#[secure_tool]
+fn set_mode(mode: Option<Mode>) -> &'static str {
+    match mode {
+        Some(Mode::Fast) => "fast",
+        Some(Mode::Safe) | None => "safe",
+    }
+}
+
 /// Delete a record.
 #[secure_tool(risk = "critical", confirm)]
 async fn delete_record(id: u64) -> Result<String, ToolError> {
@@ -302,6 +318,22 @@ async fn schema_constraints_from_schemars_attributes_are_enforced() {
         Outcome::InvalidArguments {
             pointer: "/path".into(),
             reason: r#"value does not match "^[\w./-]+$""#.into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_optional_enum_is_refused_with_its_allowed_values() {
+    assert_eq!(
+        one(&guard(), "set_mode", r#"{"mode":null}"#).await.content,
+        "safe"
+    );
+    let reply = one(&guard(), "set_mode", r#"{"mode":"turbo"}"#).await;
+    assert_eq!(
+        reply.outcome,
+        Outcome::InvalidArguments {
+            pointer: "/mode".into(),
+            reason: r#"value is not one of "fast" or "safe""#.into()
         }
     );
 }

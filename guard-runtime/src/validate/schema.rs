@@ -1,4 +1,5 @@
-use jsonschema::Validator;
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use crate::outcome::safe_text;
@@ -24,8 +25,31 @@ pub(crate) fn compile(schema: &Value) -> Result<Validator, String> {
 /// Checks the arguments. The reason is the *masked* message: it names the
 /// rule that failed (`value is longer than 200 characters`), never the value.
 pub(crate) fn check(validator: &Validator, args: &Value) -> Result<(), SchemaViolation> {
-    validator.validate(args).map_err(|err| SchemaViolation {
-        pointer: safe_text(err.instance_path().as_str(), MAX_REASON_CHARS),
-        reason: safe_text(&err.masked().to_string(), MAX_REASON_CHARS),
+    validator.validate(args).map_err(|err| {
+        let (pointer, reason) = most_specific(&err);
+        SchemaViolation {
+            pointer: safe_text(&pointer, MAX_REASON_CHARS),
+            reason: safe_text(&reason, MAX_REASON_CHARS),
+        }
     })
+}
+
+/// For `anyOf`/`oneOf` failures (every `Option<T>` and enum is one), the
+/// error of the branch that came closest: a branch that failed for some
+/// reason other than its type (`Option<Unit>` given `"kelvin"` fails the
+/// enum, not the null) explains more than "valid under none of the schemas".
+fn most_specific(err: &ValidationError<'_>) -> (String, String) {
+    if let ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } =
+        err.kind()
+        && let Some(closest) = context
+            .iter()
+            .flatten()
+            .find(|e| !matches!(e.kind(), ValidationErrorKind::Type { .. }))
+    {
+        return most_specific(closest);
+    }
+    (
+        err.instance_path().as_str().to_owned(),
+        err.masked().to_string(),
+    )
 }

@@ -226,11 +226,9 @@ impl SqlPolicy {
                 "only a read-only query (SELECT) is allowed",
             ));
         }
-        let mut ctes = CteNames(Vec::new());
-        let _ = statement.visit(&mut ctes);
         let mut rules = Rules {
             policy: self,
-            ctes: ctes.0,
+            ctes: Vec::new(),
             read_only: matches!(statement, Statement::Query(_)),
         };
         if let ControlFlow::Break(violation) = statement.visit(&mut rules) {
@@ -270,23 +268,6 @@ fn bare(name: &ObjectName) -> String {
         .replace(['"', '`', '[', ']'], "")
 }
 
-struct CteNames(Vec<String>);
-
-impl Visitor for CteNames {
-    type Break = ();
-
-    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
-        if let Some(with) = &query.with {
-            self.0.extend(
-                with.cte_tables
-                    .iter()
-                    .map(|cte| cte.alias.name.value.to_lowercase()),
-            );
-        }
-        ControlFlow::Continue(())
-    }
-}
-
 struct Rules<'p> {
     policy: &'p SqlPolicy,
     ctes: Vec<String>,
@@ -321,6 +302,15 @@ impl Visitor for Rules<'_> {
     type Break = Violation;
 
     fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<Violation> {
+        // A query's CTEs are named before anything inside it is visited, so
+        // one pass sees every CTE name before the relations that use it.
+        if let Some(with) = &query.with {
+            self.ctes.extend(
+                with.cte_tables
+                    .iter()
+                    .map(|cte| cte.alias.name.value.to_lowercase()),
+            );
+        }
         if !query.locks.is_empty() {
             return ControlFlow::Break(Violation::new(
                 "sql.locking",
