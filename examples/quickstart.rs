@@ -5,6 +5,8 @@
 //!
 //! Run with `cargo run --example quickstart` (no API key, no network).
 
+use std::io::Read;
+
 use guard_runtime::validate::{CheckedPath, CheckedUrl, PathPolicy, ValidatorConfig};
 use guard_runtime::{CallContext, Guard, MemorySink, ToolCall, ToolError, secure_tool};
 use schemars::JsonSchema;
@@ -12,18 +14,16 @@ use serde::{Deserialize, Serialize};
 
 /// Read a text file from the project workspace.
 #[secure_tool(risk = "medium", rate = 30)]
-async fn read_file(
+fn read_file(
     /// File path inside the workspace, e.g. `notes.md`.
     #[arg(path(ext = ["md", "txt"], deny = [".env", "*.pem"]))]
     path: CheckedPath,
     /// Return at most this many bytes.
     max_bytes: Option<u32>,
 ) -> Result<String, ToolError> {
-    // Resolved under the root, symlinks included: nothing else can reach here.
-    let file = path
-        .resolved()
-        .ok_or_else(|| ToolError::new("no workspace configured"))?;
-    let text = tokio::fs::read_to_string(file).await?;
+    // Opened beneath the root: a symlink swapped in after the check cannot lead outside.
+    let mut text = String::new();
+    path.open()?.read_to_string(&mut text)?;
     let limit = max_bytes.map_or(text.len(), |n| n as usize).min(text.len());
     Ok(text[..text.floor_char_boundary(limit)].to_owned())
 }

@@ -7,6 +7,8 @@
 //! longest existing prefix is then resolved through symlinks and must stay
 //! inside the root.
 
+use std::fs::File;
+use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -36,10 +38,16 @@ pub struct PathPolicy {
 }
 
 /// A path that passed [`PathPolicy::check`].
+///
+/// To read or write it, prefer [`open`](Self::open) and
+/// [`create`](Self::create) over `std::fs` on [`resolved`](Self::resolved):
+/// they resolve every component again, beneath the root, as they open, so a
+/// symlink swapped in after the check cannot lead outside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedPath {
     relative: PathBuf,
     resolved: Option<PathBuf>,
+    root: Option<PathBuf>,
 }
 
 impl CheckedPath {
@@ -48,10 +56,42 @@ impl CheckedPath {
         &self.relative
     }
 
-    /// The path under the root, symlinks in its existing prefix resolved;
-    /// `None` when the policy has no root.
+    /// The path under the root, symlinks in its existing prefix resolved at
+    /// check time; `None` when the policy has no root.
     pub fn resolved(&self) -> Option<&Path> {
         self.resolved.as_deref()
+    }
+
+    /// The root the path was checked against, if any.
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    /// Opens the file for reading beneath the root, with no window between
+    /// check and use (cap-std: `openat2` with `RESOLVE_BENEATH` on Linux,
+    /// component-by-component checked resolution elsewhere).
+    ///
+    /// # Errors
+    /// `NotFound`, `PermissionDenied` and the like; an escape attempt (a
+    /// symlink out of the root) fails; `InvalidInput` when no root is set.
+    pub fn open(&self) -> io::Result<File> {
+        Ok(self.root_dir()?.open(&self.relative)?.into_std())
+    }
+
+    /// Creates (or truncates) the file for writing beneath the root, with
+    /// the same guarantee as [`open`](Self::open).
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn create(&self) -> io::Result<File> {
+        Ok(self.root_dir()?.create(&self.relative)?.into_std())
+    }
+
+    fn root_dir(&self) -> io::Result<cap_std::fs::Dir> {
+        let root = self.root.as_deref().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "the path policy has no root")
+        })?;
+        cap_std::fs::Dir::open_ambient_dir(root, cap_std::ambient_authority())
     }
 }
 
@@ -131,7 +171,11 @@ impl PathPolicy {
             Some(root) => Some(self.resolve(root, &relative)?),
             None => None,
         };
-        Ok(CheckedPath { relative, resolved })
+        Ok(CheckedPath {
+            relative,
+            resolved,
+            root: self.root.clone(),
+        })
     }
 
     fn check_lists(&self, relative: &Path) -> Result<(), Violation> {
@@ -548,6 +592,10 @@ mod tests {
             policy.check("escape/secret.txt").unwrap_err().code,
             "path.symlink_escape"
         );
+        // open() reads beneath the root.
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut checked.open().unwrap(), &mut text).unwrap();
+        assert_eq!(text, "a");
         assert_eq!(
             policy
                 .clone()
@@ -556,6 +604,36 @@ mod tests {
                 .unwrap_err()
                 .code,
             "path.not_found"
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// The check passes, then `docs` is swapped for a link out of the root:
+    /// the resolved path now leads outside, but `open` refuses to follow.
+    #[cfg(unix)]
+    #[test]
+    fn open_has_no_check_then_use_window() {
+        let base = std::env::temp_dir().join(format!("guard-race-{}", std::process::id()));
+        let root = base.join("root");
+        std::fs::create_dir_all(root.join("docs")).unwrap();
+        std::fs::create_dir_all(base.join("outside")).unwrap();
+        std::fs::write(root.join("docs/a.md"), "inside").unwrap();
+        std::fs::write(base.join("outside/a.md"), "SECRET").unwrap();
+        let checked = PathPolicy::new().root(&root).check("docs/a.md").unwrap();
+
+        std::fs::remove_dir_all(root.join("docs")).unwrap();
+        std::os::unix::fs::symlink(base.join("outside"), root.join("docs")).unwrap();
+
+        let leaked = std::fs::read_to_string(checked.resolved().unwrap()).unwrap();
+        assert_eq!(leaked, "SECRET", "the race this guards against");
+        assert!(
+            checked.open().is_err(),
+            "open followed a symlink out of the root"
+        );
+        assert!(checked.create().is_err());
+        assert_eq!(
+            std::fs::read_to_string(base.join("outside/a.md")).unwrap(),
+            "SECRET"
         );
         std::fs::remove_dir_all(&base).unwrap();
     }
