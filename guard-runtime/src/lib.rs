@@ -108,6 +108,39 @@ pub use registry::ToolInfo;
 ///   A bare `CallContext` without the marker is taken for an argument.
 /// - The arguments object is closed: unknown properties are refused.
 ///
+/// # Security validators: `#[arg(...)]`
+///
+/// | on a parameter | checks | the parameter may be |
+/// |---|---|---|
+/// | `#[arg(path)]`, `#[arg(path(exists, ext = ["md"], deny = [".env"]))]` | stays inside the root | [`validate::CheckedPath`], `PathBuf`, `String` |
+/// | `#[arg(url)]`, `#[arg(url(schemes = [..], hosts = [..], ports = [..], resolve))]` | public host, allowed scheme (SSRF) | [`validate::CheckedUrl`], `String` |
+/// | `#[arg(sql)]`, `#[arg(sql(tables = [..], write = [..], dialect = ".."))]` | one read-only query | [`validate::CheckedSql`], `String` |
+/// | `#[arg(command)]`, `#[arg(command(programs = [..]))]` | no shell syntax | [`validate::Argv`], `String` |
+/// | `#[arg(shell_arg)]` | no metacharacters, no leading `-` | `String` |
+/// | `#[arg(none)]` | opts out of the validator the name implies | any |
+///
+/// (and `Option`/`Vec` of the types listed). Without `#[arg]`, parameters
+/// named `path`, `file_path`, `filename`, `dir`, `url`, `uri`, `endpoint`,
+/// `webhook_url`, `sql`, `sql_query`, `command` or `cmd` get the matching
+/// validator. Every string argument also gets string hygiene. A refusal is
+/// [`Outcome::UnsafeArgument`] with a reason code such as `path.traversal`.
+///
+/// ```standalone_crate
+/// use guard_runtime::validate::{Argv, CheckedPath};
+/// use guard_runtime::{ToolError, secure_tool};
+///
+/// /// Count the lines of a workspace file with `wc`.
+/// #[secure_tool(risk = "low")]
+/// fn count_lines(
+///     #[arg(path(ext = ["rs", "md"]))] file: CheckedPath,
+///     #[arg(command(programs = ["wc"]))] cmd: Argv,
+/// ) -> Result<String, ToolError> {
+///     let output = cmd.command().arg(file.relative()).output()?;
+///     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+/// }
+/// # fn main() {}
+/// ```
+///
 /// For your own argument types derive `serde::Deserialize` and
 /// `schemars::JsonSchema` (schemars 1.x), from your own dependencies or from
 /// the re-exports [`serde`] and [`schemars`] here.
