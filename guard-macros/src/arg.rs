@@ -146,11 +146,7 @@ pub fn parse(attr: &Attribute, errors: &mut Errors) -> Option<ArgAttr> {
             "one validator per parameter: `#[arg(...)]` takes a single entry",
         ));
     }
-    let name = meta
-        .path()
-        .get_ident()
-        .map(|i| i.to_string())
-        .unwrap_or_default();
+    let name = key_of(&meta);
     let kind = match name.as_str() {
         "none" => {
             if !matches!(meta, Meta::Path(_)) {
@@ -200,11 +196,7 @@ fn parse_options(validator: &mut Validator, tokens: proc_macro2::TokenStream, er
     };
     let mut seen: Vec<String> = Vec::new();
     for option in options {
-        let key = option
-            .path()
-            .get_ident()
-            .map(|i| i.to_string())
-            .unwrap_or_default();
+        let key = key_of(&option);
         if !allowed.contains(&key.as_str()) {
             let expected = if allowed.is_empty() {
                 "this validator takes no options".to_owned()
@@ -303,15 +295,19 @@ fn parse_options(validator: &mut Validator, tokens: proc_macro2::TokenStream, er
     }
 }
 
+/// The option's name (`ext` in `ext = [...]`), or "" for a path that is not one word.
+fn key_of(meta: &Meta) -> String {
+    meta.path()
+        .get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_default()
+}
+
 fn value<'m>(option: &'m Meta, errors: &mut Errors) -> Option<&'m Expr> {
     match option {
         Meta::NameValue(nv) => Some(&nv.value),
         other => {
-            let key = other
-                .path()
-                .get_ident()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
+            let key = key_of(other);
             errors.push(syn::Error::new(
                 other.span(),
                 format!("`{key}` needs a value: `{key} = ...`"),
@@ -325,11 +321,7 @@ fn flag(option: &Meta, errors: &mut Errors) -> bool {
     match option {
         Meta::Path(_) => true,
         other => {
-            let key = other
-                .path()
-                .get_ident()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
+            let key = key_of(other);
             errors.push(syn::Error::new(
                 other.span(),
                 format!("`{key}` takes no value: write `{key}`"),
@@ -340,11 +332,7 @@ fn flag(option: &Meta, errors: &mut Errors) -> bool {
 }
 
 fn array(option: &Meta, errors: &mut Errors) -> Vec<(String, Span)> {
-    let key = option
-        .path()
-        .get_ident()
-        .map(|i| i.to_string())
-        .unwrap_or_default();
+    let key = key_of(option);
     let Some(expr) = value(option, errors) else {
         return Vec::new();
     };
