@@ -15,7 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
 OUT = ROOT / "tests" / "fixtures" / "corpus"
 PER_LABEL = 700
-FILES = ["path.jsonl", "url.jsonl", "sql.jsonl", "command.jsonl"]
+FILES = ["path.jsonl", "url.jsonl", "sql.jsonl", "command.jsonl", "injection.jsonl", "secrets.jsonl", "pii.jsonl"]
 
 
 def sources_table(name):
@@ -29,7 +29,7 @@ def sources_table(name):
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     for name in FILES:
-        rows = [json.loads(line) for line in (CORPORA / name).read_text().splitlines() if line.strip()]
+        rows = [json.loads(line) for line in (CORPORA / name).read_text().split("\n") if line.strip()]
         picked = []
         for label in ("attack", "benign"):
             subset = [r for r in rows if r["label"] == label]
@@ -48,7 +48,7 @@ def main():
                 header.append(f"#   {source} @ {cells[1]} ({cells[2]})")
         lines = header + [
             json.dumps({"value": r["value"], "label": r["label"], "source": r["source"], "note": r.get("note", "")},
-                       ensure_ascii=False)
+                       ensure_ascii=True)
             for r in picked
         ]
         (OUT / name).write_text("\n".join(lines) + "\n")

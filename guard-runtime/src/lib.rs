@@ -47,6 +47,7 @@ pub mod limits;
 mod outcome;
 pub mod policy;
 pub mod registry;
+pub mod scan;
 pub mod validate;
 
 pub use audit::{ArgumentsDigest, AuditEvent, AuditSink, MemorySink, TracingSink};

@@ -4,6 +4,10 @@
 //! reads JSON Lines (`{"value": "..."}`, other fields ignored) from stdin
 //! and writes one line per input, in order:
 //! `{"allowed": true|false, "reason": "<code>"|null, "detail": "..."}`.
+//!
+//! `guard scan --kind injection|secrets|pii [--redact]` reads `{"text": "..."}`
+//! lines and writes `{"flagged", "score", "findings": [{"kind", "start", "end"}]}`
+//! per line, with `"redacted"` when asked.
 
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
@@ -30,6 +34,28 @@ struct Cli {
 enum Command {
     /// Check values (JSON Lines on stdin) with one validator.
     Check(CheckArgs),
+    /// Scan texts (JSON Lines `{"text": ...}` on stdin) for injection, secrets or PII.
+    Scan(ScanArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScanKind {
+    Injection,
+    Secrets,
+    Pii,
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Which scanner to run.
+    #[arg(long, value_enum)]
+    kind: ScanKind,
+    /// Add `"redacted"`: the text with each finding replaced by `[REDACTED:<kind>]`.
+    #[arg(long)]
+    redact: bool,
+    /// injection: the score at which a text is flagged (default 0.5).
+    #[arg(long)]
+    threshold: Option<f64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -190,10 +216,65 @@ fn check(args: &CheckArgs) -> Result<(), String> {
     out.flush().map_err(|e| e.to_string())
 }
 
+fn scan(args: &ScanArgs) -> Result<(), String> {
+    use guard_runtime::scan::{InjectionScanner, PiiScanner, SecretScanner, redact};
+    let mut injection = InjectionScanner::new();
+    if let Some(threshold) = args.threshold {
+        injection = injection.threshold(threshold);
+    }
+    let stdin = io::stdin().lock();
+    let mut out = BufWriter::new(io::stdout().lock());
+    for line in stdin.lines() {
+        let line = line.map_err(|e| format!("reading stdin: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let text = match serde_json::from_str::<Value>(&line) {
+            Ok(Value::Object(map)) => map.get("text").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        };
+        let verdict = match text {
+            None => json!({"flagged": false, "score": 0.0, "findings": [],
+                           "error": "the line is not a JSON object with a string field `text`"}),
+            Some(text) => {
+                let (flagged, score, findings) = match args.kind {
+                    ScanKind::Injection => {
+                        let report = injection.scan(&text);
+                        (report.flagged, report.score, report.findings)
+                    }
+                    ScanKind::Secrets | ScanKind::Pii => {
+                        let findings = if matches!(args.kind, ScanKind::Secrets) {
+                            SecretScanner::global().scan(&text)
+                        } else {
+                            PiiScanner::global().scan(&text)
+                        };
+                        let flagged = !findings.is_empty();
+                        (flagged, if flagged { 1.0 } else { 0.0 }, findings)
+                    }
+                };
+                let mut verdict = json!({"flagged": flagged, "score": score, "findings": findings});
+                if args.redact {
+                    let redactable: Vec<_> = findings
+                        .iter()
+                        .filter(|f| f.start < f.end)
+                        .cloned()
+                        .collect();
+                    verdict["redacted"] = Value::String(redact(&text, &redactable));
+                }
+                verdict
+            }
+        };
+        serde_json::to_writer(&mut out, &verdict).map_err(|e| e.to_string())?;
+        out.write_all(b"\n").map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Check(args) => check(args),
+        Command::Scan(args) => scan(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,290 @@
+//! Personal data: e-mail addresses, phone numbers, payment cards (Luhn),
+//! IBANs (ISO 13616 mod-97), US social security numbers (valid ranges) and
+//! public IP addresses. Candidates come from regexes; each is then
+//! validated, so order numbers, versions, dates and failed checksums pass.
+
+use std::net::IpAddr;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::finding::{Finding, dedup_overlaps};
+
+/// Scans text for personal data.
+///
+/// ```
+/// use guard_runtime::scan::PiiScanner;
+///
+/// let kinds = |t: &str| PiiScanner::global().scan(t).into_iter().map(|f| f.kind).collect::<Vec<_>>();
+/// assert_eq!(kinds("card 4111 1111 1111 1111, mail ada@example.com"), ["payment_card", "email"]);
+/// assert!(kinds("order 4111 1111 1111 1112 shipped; see react@18.2.0").is_empty());
+/// ```
+pub struct PiiScanner {
+    email: Regex,
+    card: Regex,
+    iban: Regex,
+    ssn: Regex,
+    phone: Regex,
+    ipv4: Regex,
+    ipv6: Regex,
+}
+
+impl std::fmt::Debug for PiiScanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PiiScanner")
+    }
+}
+
+static GLOBAL: LazyLock<PiiScanner> = LazyLock::new(|| {
+    PiiScanner {
+    email: Regex::new(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})\b").expect("email"),
+    card: Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").expect("card"),
+    iban: Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b").expect("iban"),
+    ssn: Regex::new(r"\b(\d{3})-(\d{2})-(\d{4})\b").expect("ssn"),
+    phone: Regex::new(r"\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}\b|(?:\(\d{3}\)|\b\d{3})[ .-]\d{3}[ .-]\d{4}\b").expect("phone"),
+    ipv4: Regex::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").expect("ipv4"),
+    ipv6: Regex::new(r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?:[0-9a-f:]*)\b").expect("ipv6"),
+}
+});
+
+/// File extensions that make `logo@2x.png` a file name, not an address.
+const FILE_TLDS: [&str; 12] = [
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "js", "ts", "css", "map", "json", "ico",
+];
+
+impl PiiScanner {
+    /// The shared scanner (compiled once, on first use).
+    pub fn global() -> &'static PiiScanner {
+        &GLOBAL
+    }
+
+    /// Every piece of personal data in the text, earliest first.
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if text.contains('@') {
+            for c in self.email.captures_iter(text) {
+                let tld = c.get(1).map_or("", |m| m.as_str()).to_ascii_lowercase();
+                let whole = c.get(0).expect("match");
+                if !FILE_TLDS.contains(&tld.as_str()) {
+                    findings.push(Finding::new("email", whole.start(), whole.end()));
+                }
+            }
+        }
+        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+        if !has_digit {
+            return dedup_overlaps(findings);
+        }
+        for m in self.card.find_iter(text) {
+            let digits: Vec<u8> = m
+                .as_str()
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .map(|b| b - b'0')
+                .collect();
+            if is_card(&digits) {
+                findings.push(Finding::new("payment_card", m.start(), m.end()));
+            }
+        }
+        for m in self.iban.find_iter(text) {
+            if iban_valid(m.as_str()) {
+                findings.push(Finding::new("iban", m.start(), m.end()));
+            }
+        }
+        for c in self.ssn.captures_iter(text) {
+            let (area, group, serial) = (&c[1], &c[2], &c[3]);
+            let area_n: u16 = area.parse().unwrap_or(0);
+            if area != "000" && area != "666" && area_n < 900 && group != "00" && serial != "0000" {
+                let m = c.get(0).expect("match");
+                findings.push(Finding::new("us_ssn", m.start(), m.end()));
+            }
+        }
+        for m in self.phone.find_iter(text) {
+            if is_phone(text, m.start(), m.end()) {
+                findings.push(Finding::new("phone", m.start(), m.end()));
+            }
+        }
+        for m in self.ipv4.find_iter(text).chain(self.ipv6.find_iter(text)) {
+            if is_public_ip(text, m.start(), m.end()) {
+                findings.push(Finding::new("ip_address", m.start(), m.end()));
+            }
+        }
+        dedup_overlaps(findings)
+    }
+}
+
+fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// A Luhn-valid number with a card network's prefix and length.
+fn is_card(digits: &[u8]) -> bool {
+    let n = digits.len();
+    if !(13..=19).contains(&n) || !luhn(digits) {
+        return false;
+    }
+    let prefix = |k: usize| {
+        digits[..k]
+            .iter()
+            .fold(0u32, |acc, &d| acc * 10 + u32::from(d))
+    };
+    let visa = digits[0] == 4 && matches!(n, 13 | 16 | 19);
+    let mastercard =
+        n == 16 && ((51..=55).contains(&prefix(2)) || (2221..=2720).contains(&prefix(4)));
+    let amex = n == 15 && matches!(prefix(2), 34 | 37);
+    let discover = (16..=19).contains(&n)
+        && (prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)));
+    let other = (16..=19).contains(&n) && (matches!(prefix(2), 35 | 36 | 62));
+    visa || mastercard || amex || discover || other
+}
+
+fn iban_valid(candidate: &str) -> bool {
+    let compact: String = candidate.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&compact.len()) {
+        return false;
+    }
+    let rearranged = compact[4..].chars().chain(compact[..4].chars());
+    let mut remainder: u32 = 0;
+    for c in rearranged {
+        let value = match c {
+            '0'..='9' => c as u32 - '0' as u32,
+            'A'..='Z' => c as u32 - 'A' as u32 + 10,
+            _ => return false,
+        };
+        remainder = if value >= 10 {
+            (remainder * 100 + value) % 97
+        } else {
+            (remainder * 10 + value) % 97
+        };
+    }
+    remainder == 1
+}
+
+/// A phone candidate that is not a date, a version, a time or part of a longer number.
+fn is_phone(text: &str, start: usize, end: usize) -> bool {
+    let candidate = &text[start..end];
+    let bytes = text.as_bytes();
+    let before = start.checked_sub(1).map(|i| bytes[i]);
+    let after = bytes.get(end).copied();
+    if before.is_some_and(|b| {
+        b.is_ascii_alphanumeric() || b == b'.' || b == b'/' || b == b'-' || b == b'#' || b == b'v'
+    }) || after.is_some_and(|b| {
+        b.is_ascii_alphanumeric()
+            || b == b'-'
+            || b == b'/'
+            || (b == b'.' && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
+    }) {
+        return false;
+    }
+    // Space-separated groups that go on before or after belong to a longer
+    // number (an IBAN, a card, an account), not a phone number.
+    let group_before = before == Some(b' ') && start >= 2 && bytes[start - 2].is_ascii_digit();
+    let group_after = after == Some(b' ') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit);
+    if group_before || group_after {
+        return false;
+    }
+    let digits = candidate.bytes().filter(u8::is_ascii_digit).count();
+    let international = candidate.starts_with('+');
+    if !(if international { 8..=15 } else { 10..=11 }).contains(&digits) {
+        return false;
+    }
+    // Dates (2024-01-15 10:30) and dotted versions are not phone numbers.
+    let separators: Vec<u8> = candidate
+        .bytes()
+        .filter(|b| !b.is_ascii_digit() && *b != b'+' && *b != b'(' && *b != b')')
+        .collect();
+    if candidate.starts_with(|c: char| c.is_ascii_digit())
+        && separators.iter().all(|&s| s == b'.')
+        && !candidate.contains('(')
+    {
+        return candidate.split('.').count() == 3
+            && candidate.split('.').last().is_some_and(|p| p.len() == 4);
+    }
+    true
+}
+
+fn is_public_ip(text: &str, start: usize, end: usize) -> bool {
+    let bytes = text.as_bytes();
+    let before = start.checked_sub(1).map(|i| bytes[i]);
+    let after = bytes.get(end).copied();
+    // `v1.2.3.4`, `1.2.3.4.5` and `1.2.3.4-beta` are versions.
+    if before.is_some_and(|b| b == b'v' || b == b'V' || b == b'.' || b == b'-' || b == b'@')
+        || after.is_some_and(|b| {
+            b == b'.' && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) || b == b'-'
+        })
+    {
+        return false;
+    }
+    match text[start..end].parse::<IpAddr>() {
+        Ok(ip) => crate::validate::check_ip(ip).is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<&'static str> {
+        PiiScanner::global()
+            .scan(text)
+            .into_iter()
+            .map(|f| f.kind)
+            .collect()
+    }
+
+    #[test]
+    fn valid_numbers_are_found() {
+        let cases = [
+            ("write to ada.lovelace@example.org today", "email"),
+            ("Visa 4111111111111111", "payment_card"),
+            ("amex 3782-822463-10005", "payment_card"),
+            ("MC 5555 5555 5555 4444", "payment_card"),
+            ("IBAN DE89 3704 0044 0532 0130 00", "iban"),
+            ("GB82WEST12345698765432", "iban"),
+            ("SSN 123-45-6789", "us_ssn"),
+            ("call (415) 555-2671", "phone"),
+            ("call +44 20 7946 0958", "phone"),
+            ("call +33 6 55 29 31 18 now", "phone"),
+            ("on file: +91 98597 71484", "phone"),
+            ("call +55 11 94246-9052 later", "phone"),
+            ("call 415-555-2671", "phone"),
+            ("from 93.184.216.34", "ip_address"),
+            ("from 2606:4700:4700::1111", "ip_address"),
+        ];
+        for (text, kind) in cases {
+            assert_eq!(kinds(text), [kind], "{text}");
+        }
+    }
+
+    #[test]
+    fn look_alikes_and_failed_checksums_are_not() {
+        for text in [
+            "order 4111111111111112",
+            "IBAN DE89 3704 0044 0532 0130 01",
+            "ssn 000-12-3456, 666-12-3456, 900-12-3456, 123-00-4567",
+            "released 2024-01-15 at 10:30:00",
+            "version 10.0.19041.1 and v1.2.3.4",
+            "logo@2x.png and react@18.2.0",
+            "private 10.0.0.1 and 192.168.1.20",
+            "epoch 1700000000",
+            "ISBN 978-3-16-148410-0",
+            "tracking 1Z999AA10123456784",
+        ] {
+            assert!(kinds(text).is_empty(), "{text}: {:?}", kinds(text));
+        }
+    }
+}
