@@ -42,7 +42,7 @@ pub(crate) fn normalize(input: &str) -> Normalized {
         hidden_characters: false,
     };
     let mut last_space = false;
-    let mut push = |out: &mut Normalized, c: char, at: usize, last_space: &mut bool| {
+    let push = |out: &mut Normalized, c: char, at: usize, last_space: &mut bool| {
         if c.is_whitespace() {
             if *last_space {
                 return;

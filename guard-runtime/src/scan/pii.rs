@@ -127,7 +127,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A Luhn-valid number with a card network's prefix and length.
@@ -211,7 +211,7 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
         && !candidate.contains('(')
     {
         return candidate.split('.').count() == 3
-            && candidate.split('.').last().is_some_and(|p| p.len() == 4);
+            && candidate.split('.').next_back().is_some_and(|p| p.len() == 4);
     }
     true
 }
