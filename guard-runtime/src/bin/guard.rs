@@ -33,7 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check values (JSON Lines on stdin) with one validator.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Scan texts (JSON Lines `{"text": ...}` on stdin) for injection, secrets or PII.
     Scan(ScanArgs),
 }
