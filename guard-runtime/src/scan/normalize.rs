@@ -4,25 +4,82 @@
 use base64::Engine as _;
 use unicode_normalization::UnicodeNormalization;
 
-/// Normalised text and, for each of its bytes, the original byte offset.
+/// Normalised text and the way back to original byte offsets.
 pub(crate) struct Normalized {
     pub text: String,
-    map: Vec<u32>,
+    offsets: Offsets,
     pub hidden_characters: bool,
 }
 
+enum Offsets {
+    /// For each normalised byte, its original offset (general path).
+    PerByte(Vec<u32>),
+    /// ASCII fast path: offsets shift only where whitespace runs were
+    /// folded; `(normalised, original)` at each such point, ascending.
+    Checkpoints(Vec<(u32, u32)>),
+}
+
 impl Normalized {
+    fn original_offset(&self, at: usize) -> Option<usize> {
+        match &self.offsets {
+            Offsets::PerByte(map) => map.get(at).map(|&o| o as usize),
+            Offsets::Checkpoints(points) => {
+                let i = points.partition_point(|&(n, _)| n as usize <= at);
+                let (n, o) = if i == 0 { (0, 0) } else { points[i - 1] };
+                Some(o as usize + (at - n as usize))
+            }
+        }
+    }
+
     /// The original span of a normalised span.
     pub(crate) fn original(&self, start: usize, end: usize, original_len: usize) -> (usize, usize) {
-        let from = self.map.get(start).map_or(original_len, |&o| o as usize);
+        let from = self
+            .original_offset(start)
+            .unwrap_or(original_len)
+            .min(original_len);
         let to = if end == 0 {
             0
         } else {
-            self.map
-                .get(end - 1)
-                .map_or(original_len, |&o| o as usize + 1)
+            self.original_offset(end - 1)
+                .map_or(original_len, |o| o + 1)
         };
         (from, to.max(from).min(original_len))
+    }
+
+    fn map(&mut self) -> &mut Vec<u32> {
+        match &mut self.offsets {
+            Offsets::PerByte(map) => map,
+            Offsets::Checkpoints(_) => unreachable!("the ASCII path builds no per-byte map"),
+        }
+    }
+}
+
+/// ASCII text without escapes: lowercase and fold whitespace in one pass.
+fn normalize_ascii(input: &str) -> Normalized {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut points = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_whitespace() {
+            out.push(b' ');
+            let run_start = i;
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i - run_start > 1 || b != b' ' {
+                points.push((out.len() as u32, i as u32));
+            }
+            continue;
+        }
+        out.push(b.to_ascii_lowercase());
+        i += 1;
+    }
+    Normalized {
+        text: String::from_utf8(out).expect("ASCII in, ASCII out"),
+        offsets: Offsets::Checkpoints(points),
+        hidden_characters: false,
     }
 }
 
@@ -36,9 +93,12 @@ pub(crate) fn is_hidden(c: char) -> bool {
 /// NFKC, lowercase, hidden characters removed, escapes (`\n`, `\"`, `\u0041`)
 /// and runs of whitespace folded to one space.
 pub(crate) fn normalize(input: &str) -> Normalized {
+    if input.is_ascii() && !input.contains('\\') {
+        return normalize_ascii(input);
+    }
     let mut out = Normalized {
         text: String::with_capacity(input.len()),
-        map: Vec::with_capacity(input.len()),
+        offsets: Offsets::PerByte(Vec::with_capacity(input.len())),
         hidden_characters: false,
     };
     let mut last_space = false;
@@ -49,15 +109,15 @@ pub(crate) fn normalize(input: &str) -> Normalized {
             }
             *last_space = true;
             out.text.push(' ');
-            out.map.push(at as u32);
+            out.map().push(at as u32);
             return;
         }
         *last_space = false;
         for lower in c.to_lowercase() {
             let before = out.text.len();
             out.text.push(lower);
-            out.map
-                .extend(std::iter::repeat_n(at as u32, out.text.len() - before));
+            let added = out.text.len() - before;
+            out.map().extend(std::iter::repeat_n(at as u32, added));
         }
     };
     let mut chars = input.char_indices().peekable();
@@ -163,6 +223,19 @@ mod tests {
         assert!(n.hidden_characters);
         let (start, end) = n.original(0, 6, 100);
         assert_eq!((start, end), (0, 6));
+    }
+
+    #[test]
+    fn the_ascii_path_maps_offsets_across_folded_whitespace() {
+        let input = "Hello\n\n   IGNORE  previous";
+        let n = normalize(input);
+        assert_eq!(n.text, "hello ignore previous");
+        let at = n.text.find("ignore").unwrap();
+        let (start, end) = n.original(at, at + 6, input.len());
+        assert_eq!(&input[start..end], "IGNORE");
+        let at = n.text.find("previous").unwrap();
+        let (start, end) = n.original(at, at + 8, input.len());
+        assert_eq!(&input[start..end], "previous");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::finding::{Finding, dedup_overlaps};
 
@@ -20,6 +20,8 @@ use super::finding::{Finding, dedup_overlaps};
 /// assert!(kinds("order 4111 1111 1111 1112 shipped; see react@18.2.0").is_empty());
 /// ```
 pub struct PiiScanner {
+    /// One pass deciding which of the candidate regexes can match at all.
+    candidates: RegexSet,
     email: Regex,
     card: Regex,
     iban: Regex,
@@ -35,8 +37,17 @@ impl std::fmt::Debug for PiiScanner {
     }
 }
 
+const EMAIL: usize = 0;
+const CARD: usize = 1;
+const IBAN: usize = 2;
+const SSN: usize = 3;
+const PHONE: usize = 4;
+const IPV4: usize = 5;
+const IPV6: usize = 6;
+
 static GLOBAL: LazyLock<PiiScanner> = LazyLock::new(|| {
-    PiiScanner {
+    let scanner = PiiScanner {
+    candidates: RegexSet::empty(),
     email: Regex::new(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})\b").expect("email"),
     card: Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").expect("card"),
     iban: Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b").expect("iban"),
@@ -44,7 +55,21 @@ static GLOBAL: LazyLock<PiiScanner> = LazyLock::new(|| {
     phone: Regex::new(r"\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}\b|(?:\(\d{3}\)|\b\d{3})[ .-]\d{3}[ .-]\d{4}\b").expect("phone"),
     ipv4: Regex::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").expect("ipv4"),
     ipv6: Regex::new(r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?:[0-9a-f:]*)\b").expect("ipv6"),
-}
+    };
+    let patterns = [
+        &scanner.email,
+        &scanner.card,
+        &scanner.iban,
+        &scanner.ssn,
+        &scanner.phone,
+        &scanner.ipv4,
+        &scanner.ipv6,
+    ]
+    .map(|r| r.as_str().to_owned());
+    PiiScanner {
+        candidates: RegexSet::new(patterns).expect("candidate set"),
+        ..scanner
+    }
 });
 
 /// File extensions that make `logo@2x.png` a file name, not an address.
@@ -61,7 +86,11 @@ impl PiiScanner {
     /// Every piece of personal data in the text, earliest first.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         let mut findings = Vec::new();
-        if text.contains('@') {
+        let possible = self.candidates.matches(text);
+        if !possible.matched_any() {
+            return findings;
+        }
+        if possible.matched(EMAIL) {
             for c in self.email.captures_iter(text) {
                 let tld = c.get(1).map_or("", |m| m.as_str()).to_ascii_lowercase();
                 let whole = c.get(0).expect("match");
@@ -70,11 +99,12 @@ impl PiiScanner {
                 }
             }
         }
-        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
-        if !has_digit {
-            return dedup_overlaps(findings);
-        }
-        for m in self.card.find_iter(text) {
+        for m in possible
+            .matched(CARD)
+            .then(|| self.card.find_iter(text))
+            .into_iter()
+            .flatten()
+        {
             let digits: Vec<u8> = m
                 .as_str()
                 .bytes()
@@ -85,12 +115,22 @@ impl PiiScanner {
                 findings.push(Finding::new("payment_card", m.start(), m.end()));
             }
         }
-        for m in self.iban.find_iter(text) {
+        for m in possible
+            .matched(IBAN)
+            .then(|| self.iban.find_iter(text))
+            .into_iter()
+            .flatten()
+        {
             if iban_valid(m.as_str()) {
                 findings.push(Finding::new("iban", m.start(), m.end()));
             }
         }
-        for c in self.ssn.captures_iter(text) {
+        for c in possible
+            .matched(SSN)
+            .then(|| self.ssn.captures_iter(text))
+            .into_iter()
+            .flatten()
+        {
             let (area, group, serial) = (&c[1], &c[2], &c[3]);
             let area_n: u16 = area.parse().unwrap_or(0);
             if area != "000" && area != "666" && area_n < 900 && group != "00" && serial != "0000" {
@@ -98,12 +138,19 @@ impl PiiScanner {
                 findings.push(Finding::new("us_ssn", m.start(), m.end()));
             }
         }
-        for m in self.phone.find_iter(text) {
+        for m in possible
+            .matched(PHONE)
+            .then(|| self.phone.find_iter(text))
+            .into_iter()
+            .flatten()
+        {
             if is_phone(text, m.start(), m.end()) {
                 findings.push(Finding::new("phone", m.start(), m.end()));
             }
         }
-        for m in self.ipv4.find_iter(text).chain(self.ipv6.find_iter(text)) {
+        let ipv4 = possible.matched(IPV4).then(|| self.ipv4.find_iter(text));
+        let ipv6 = possible.matched(IPV6).then(|| self.ipv6.find_iter(text));
+        for m in ipv4.into_iter().flatten().chain(ipv6.into_iter().flatten()) {
             if is_public_ip(text, m.start(), m.end()) {
                 findings.push(Finding::new("ip_address", m.start(), m.end()));
             }
@@ -211,7 +258,10 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
         && !candidate.contains('(')
     {
         return candidate.split('.').count() == 3
-            && candidate.split('.').next_back().is_some_and(|p| p.len() == 4);
+            && candidate
+                .split('.')
+                .next_back()
+                .is_some_and(|p| p.len() == 4);
     }
     true
 }

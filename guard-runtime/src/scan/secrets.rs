@@ -1,6 +1,6 @@
-//! Credentials: 48 detectors, each with literal keywords that must occur
-//! before its regex runs (one aho-corasick pass over the text decides which
-//! regexes run at all), optional entropy floors, and placeholder filters.
+//! Credentials: 58 detectors, most with literal keywords that must occur
+//! before their regex runs (two aho-corasick passes, exact token prefixes
+//! and case-insensitive names, decide which regexes run at all), optional entropy floors, and placeholder filters.
 
 use std::sync::LazyLock;
 
@@ -227,7 +227,7 @@ static DETECTORS: &[Detector] = &[
     ),
     d(
         "discord_bot_token",
-        &["."],
+        &["discord", "bot", "token"],
         r"\b([A-Za-z\d]{24,28}\.[\w-]{6}\.[\w-]{27,40})\b",
         4.0,
     ),
@@ -326,7 +326,7 @@ static DETECTORS: &[Detector] = &[
     ),
     d(
         "aws_secret_key_shaped",
-        &["\"", "'"],
+        &[],
         r#"["']([A-Za-z0-9/+]{40})["']"#,
         4.6,
     ),
@@ -347,7 +347,7 @@ static DETECTORS: &[Detector] = &[
 /// The generic assignment pattern, built from [`SECRET_NAMES`].
 fn generic_pattern() -> String {
     format!(
-        r#"(?i)\b[A-Za-z0-9_.-]*?{SECRET_NAMES}[A-Za-z0-9_]*['"]?\s*(?::=|=>|[=:])\s*@?(?:"([^"\n]{{8,}})"|'([^'\n]{{8,}})'|`([^`\n]{{8,}})`|([^\s'"`,;]{{8,}}))"#
+        r#"(?i){SECRET_NAMES}[A-Za-z0-9_]*['"]?\s*(?::=|=>|[=:])\s*@?(?:"([^"\n]{{8,}})"|'([^'\n]{{8,}})'|`([^`\n]{{8,}})`|([^\s'"`,;]{{8,}}))"#
     )
 }
 
@@ -404,9 +404,12 @@ fn is_placeholder(secret: &str) -> bool {
 /// assert_eq!(&text[findings[0].start..findings[0].end], "ghp_Zx8kQ2mN4pR7sT1vW3yB5dF6gH9jK0lM2nP4");
 /// ```
 pub struct SecretScanner {
-    keywords: AhoCorasick,
-    /// For each keyword, the detectors it enables.
-    keyword_detector: Vec<usize>,
+    /// Token prefixes (`ghp_`, `AKIA`, ...), matched exactly.
+    prefixes: AhoCorasick,
+    prefix_detector: Vec<usize>,
+    /// Names (`password`, `token`, `aws`, ...), matched in any case.
+    names: AhoCorasick,
+    name_detector: Vec<usize>,
     regexes: Vec<Regex>,
 }
 
@@ -432,19 +435,30 @@ impl SecretScanner {
     }
 
     fn build() -> SecretScanner {
-        let mut patterns = Vec::new();
-        let mut keyword_detector = Vec::new();
+        let (mut prefixes, mut prefix_detector) = (Vec::new(), Vec::new());
+        let (mut names, mut name_detector) = (Vec::new(), Vec::new());
         for (i, detector) in DETECTORS.iter().enumerate() {
             for keyword in detector.keywords {
-                patterns.push(*keyword);
-                keyword_detector.push(i);
+                // A keyword with an upper-case letter, a digit or punctuation is a
+                // token prefix and must match exactly; plain lower-case words are names.
+                if keyword.bytes().all(|b| b.is_ascii_lowercase()) {
+                    names.push(*keyword);
+                    name_detector.push(i);
+                } else {
+                    prefixes.push(*keyword);
+                    prefix_detector.push(i);
+                }
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .expect("keywords are plain literals");
+        let build = |patterns: &[&str], any_case: bool| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(any_case)
+                .match_kind(MatchKind::Standard)
+                .build(patterns)
+                .expect("keywords are plain literals")
+        };
+        let prefixes_ac = build(&prefixes, false);
+        let names_ac = build(&names, true);
         let regexes = DETECTORS
             .iter()
             .map(|d| {
@@ -457,22 +471,23 @@ impl SecretScanner {
             })
             .collect();
         SecretScanner {
-            keywords,
-            keyword_detector,
+            prefixes: prefixes_ac,
+            prefix_detector,
+            names: names_ac,
+            name_detector,
             regexes,
         }
     }
 
     /// Every credential in the text, earliest first, overlaps resolved.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
-        let mut enabled = vec![false; DETECTORS.len()];
-        let mut any = false;
-        for hit in self.keywords.find_overlapping_iter(text) {
-            enabled[self.keyword_detector[hit.pattern().as_usize()]] = true;
-            any = true;
+        // Detectors without keywords always run (their regex has its own literal prefilter).
+        let mut enabled: Vec<bool> = DETECTORS.iter().map(|d| d.keywords.is_empty()).collect();
+        for hit in self.prefixes.find_overlapping_iter(text) {
+            enabled[self.prefix_detector[hit.pattern().as_usize()]] = true;
         }
-        if !any {
-            return Vec::new();
+        for hit in self.names.find_overlapping_iter(text) {
+            enabled[self.name_detector[hit.pattern().as_usize()]] = true;
         }
         let mut findings: Vec<Finding> = Vec::new();
         for (i, detector) in DETECTORS.iter().enumerate() {

@@ -1,0 +1,82 @@
+//! `cargo bench --bench scan`: all three scanners together on benign text,
+//! and redaction on text with findings.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use guard_runtime::scan::{InjectionScanner, PiiScanner, SecretScanner, redact};
+
+/// Benign text of the kinds tools return: prose, a table, a config, code.
+const SAMPLE: &str = "The quarterly report shows revenue grew in every region, led by the \
+northern stores after the spring renovation. Customers asked for longer opening hours and \
+better parking; both are planned for the autumn.\n\
+| Region | Q1 | Q2 | Change |\n| North | 120 | 138 | +15% |\n| South | 98 | 104 | +6% |\n\
+[server]\nhost = \"0.0.0.0\"\nport = 8080\nworkers = 4\nlog_level = \"info\"\n\
+fn total(items: &[Item]) -> u64 {\n    items.iter().map(|i| i.price * i.quantity).sum()\n}\n";
+
+fn text_of(len: usize) -> String {
+    let mut text = String::with_capacity(len + SAMPLE.len());
+    while text.len() < len {
+        text.push_str(SAMPLE);
+    }
+    text.truncate(len);
+    text
+}
+
+fn scan_all(text: &str, injection: &InjectionScanner) -> usize {
+    SecretScanner::global().scan(text).len()
+        + PiiScanner::global().scan(text).len()
+        + injection.scan(text).findings.len()
+}
+
+fn scan(c: &mut Criterion) {
+    let injection = InjectionScanner::new();
+    let mut group = c.benchmark_group("scan_benign");
+    for (name, len) in [("1KiB", 1024), ("1MiB", 1024 * 1024)] {
+        let text = text_of(len);
+        assert_eq!(scan_all(&text, &injection), 0, "the sample must be benign");
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_function(name, |b| b.iter(|| scan_all(black_box(&text), &injection)));
+        if len > 4096 {
+            group.bench_function("secrets_1MiB", |b| {
+                b.iter(|| SecretScanner::global().scan(black_box(&text)))
+            });
+            group.bench_function("pii_1MiB", |b| {
+                b.iter(|| PiiScanner::global().scan(black_box(&text)))
+            });
+            group.bench_function("injection_1MiB", |b| {
+                b.iter(|| injection.scan(black_box(&text)))
+            });
+        }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("redact");
+    for findings in [1usize, 100] {
+        let mut text = text_of(64 * 1024);
+        for i in 0..findings {
+            // AKIA + 16 characters of [A-Z2-7], distinct per finding.
+            let letter = |n: usize| char::from(b'A' + (n % 26) as u8);
+            text.push_str(&format!(
+                " key=AKIAQ3EGRT5HYX2Z{}{}{}L ",
+                letter(i / 676),
+                letter(i / 26),
+                letter(i)
+            ));
+        }
+        let found = SecretScanner::global().scan(&text);
+        assert_eq!(found.len(), findings, "every planted key is found");
+        group.bench_function(format!("{}_findings_64KiB", found.len()), |b| {
+            b.iter(|| redact(black_box(&text), black_box(&found)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    targets = scan
+}
+criterion_main!(benches);
