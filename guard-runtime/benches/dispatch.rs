@@ -3,7 +3,9 @@
 //! - `floor`: the least any dispatcher must do — parse the arguments JSON
 //!   into the arguments struct and call the function.
 //! - `dispatch`: the full pipeline for the same call (lookup, size cap,
-//!   parse, schema validation, deserialize, rate limit, audit to memory).
+//!   parse, schema validation, deserialize, rate limit, output scanning for
+//!   secrets and injection, audit to memory); `dispatch_no_output_scan`
+//!   is the same without output scanning.
 //! - `registry_build_1000`: building a guard over 1,000 tools (schemas and
 //!   validators are compiled lazily, on first use).
 
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use guard_runtime::__private::{ToolRegistration, inventory};
+use guard_runtime::output::{Action, OutputPolicy};
 use guard_runtime::{AuditEvent, AuditSink, CallContext, Guard, ToolCall, ToolError, secure_tool};
 use serde::Deserialize;
 
@@ -89,16 +92,26 @@ fn floor(c: &mut Criterion) {
 }
 
 fn dispatch(c: &mut Criterion) {
-    for (bench, tool) in [
-        ("dispatch", "lookup"),
-        ("dispatch_schema_validated", "lookup_checked"),
-    ] {
+    let benches = [
+        ("dispatch", "lookup", true),
+        ("dispatch_no_output_scan", "lookup", false),
+        ("dispatch_schema_validated", "lookup_checked", true),
+    ];
+    for (bench, tool, scan_output) in benches {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
+        let output = if scan_output {
+            OutputPolicy::default()
+        } else {
+            OutputPolicy::default()
+                .secrets(Action::Off)
+                .injection(Action::Off)
+        };
         let guard = Guard::builder()
             .only([tool])
             .audit(RingSink::default())
+            .output_policy(output)
             .eager_schemas()
             .build()
             .unwrap();

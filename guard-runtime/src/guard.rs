@@ -10,6 +10,7 @@ use crate::audit::{AuditSink, TracingSink};
 use crate::confirm::Confirmer;
 use crate::error::BuildError;
 use crate::limits::{Clock, RateScope};
+use crate::output::OutputPolicy;
 use crate::registry::{self, Registry, ToolInfo, ToolRegistration};
 use crate::validate::ValidatorConfig;
 
@@ -52,6 +53,7 @@ pub(crate) struct Inner {
     pub(crate) confirmer: Option<Arc<dyn Confirmer>>,
     pub(crate) sinks: Vec<Arc<dyn AuditSink>>,
     pub(crate) max_argument_bytes: usize,
+    pub(crate) output: OutputPolicy,
 }
 
 impl Guard {
@@ -114,6 +116,7 @@ pub struct GuardBuilder {
     registrations: Option<Vec<&'static ToolRegistration>>,
     validators: ValidatorConfig,
     validators_for: HashMap<String, Arc<ValidatorConfig>>,
+    output: OutputPolicy,
 }
 
 impl GuardBuilder {
@@ -161,6 +164,13 @@ impl GuardBuilder {
     /// URL, SQL and command policies, string hygiene. See [`ValidatorConfig`].
     pub fn validators(mut self, config: ValidatorConfig) -> Self {
         self.validators = config;
+        self
+    }
+
+    /// How tool outputs are handled before the model sees them (default:
+    /// secrets redacted, injection framed as untrusted data, 64 KiB cap).
+    pub fn output_policy(mut self, policy: OutputPolicy) -> Self {
+        self.output = policy;
         self
     }
 
@@ -237,6 +247,7 @@ impl GuardBuilder {
                 max_argument_bytes: self
                     .max_argument_bytes
                     .unwrap_or(DEFAULT_MAX_ARGUMENT_BYTES),
+                output: self.output,
             }),
         })
     }

@@ -45,6 +45,7 @@ pub mod exec;
 mod guard;
 pub mod limits;
 mod outcome;
+pub mod output;
 pub mod policy;
 pub mod registry;
 pub mod scan;

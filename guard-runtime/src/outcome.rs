@@ -12,6 +12,23 @@ use serde::{Serialize, Serializer};
 pub enum Outcome {
     /// The tool ran and returned a value.
     Success,
+    /// The tool ran and succeeded, and output handling changed what the
+    /// model sees: secrets or personal data redacted, suspected injection
+    /// framed as untrusted data, or the output cut at the size cap.
+    Sanitized {
+        /// Kinds of what was redacted (`aws_access_key`, `email`, ...).
+        redacted: Vec<String>,
+        /// The injection score, when the output looked like an injection.
+        injection_score: Option<f64>,
+        /// Whether the output was cut at the size cap.
+        truncated: bool,
+    },
+    /// The tool ran, but its output was withheld (output policy `Block`).
+    OutputBlocked {
+        /// What it contained: `secret`, `personal data`, or
+        /// `instructions aimed at the assistant`.
+        reason: String,
+    },
     /// The tool ran and returned its own error; the model sees its message.
     ToolError {
         /// The tool's error message (its `Display`), truncated.
@@ -98,6 +115,8 @@ pub enum FailReason {
     SchemaUnavailable,
     /// The tool's argument validators could not be built, so nothing can be checked.
     ValidatorUnavailable,
+    /// The tool did not finish within its timeout.
+    TimedOut,
 }
 
 fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -109,6 +128,8 @@ impl Outcome {
     pub fn kind(&self) -> &'static str {
         match self {
             Outcome::Success => "success",
+            Outcome::Sanitized { .. } => "sanitized",
+            Outcome::OutputBlocked { .. } => "output_blocked",
             Outcome::ToolError { .. } => "tool_error",
             Outcome::UnknownTool { .. } => "unknown_tool",
             Outcome::DuplicateCallId => "duplicate_call_id",
@@ -122,20 +143,29 @@ impl Outcome {
         }
     }
 
-    /// Whether the tool ran and succeeded.
+    /// Whether the tool ran and succeeded (its output possibly sanitized).
     pub fn is_success(&self) -> bool {
-        matches!(self, Outcome::Success)
+        matches!(self, Outcome::Success | Outcome::Sanitized { .. })
     }
 
-    /// Whether the tool body ran (successfully or with its own error).
+    /// Whether the tool body ran (successfully, with its own error, or with its output withheld).
     pub fn tool_ran(&self) -> bool {
-        matches!(self, Outcome::Success | Outcome::ToolError { .. })
+        matches!(
+            self,
+            Outcome::Success
+                | Outcome::Sanitized { .. }
+                | Outcome::OutputBlocked { .. }
+                | Outcome::ToolError { .. }
+        )
     }
 
     /// The short message the model sees for a refusal or error; `None` for success.
     pub fn model_message(&self) -> Option<String> {
         let message = match self {
-            Outcome::Success => return None,
+            Outcome::Success | Outcome::Sanitized { .. } => return None,
+            Outcome::OutputBlocked { reason } => {
+                format!("the tool ran, but its output was withheld because it contained {reason}")
+            }
             Outcome::ToolError { message } => message.clone(),
             Outcome::UnknownTool { name } if name.is_empty() => {
                 "no tool with that name is available".to_owned()

@@ -18,7 +18,9 @@ use crate::context::CallContext;
 use crate::exec::{self, ToolFailure};
 use crate::guard::Guard;
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
+use crate::output::OutputPolicy;
 use crate::registry::{Invocation, ToolEntry};
+use crate::scan::{SecretScanner, redact};
 use crate::validate;
 
 /// Longest tool-error message passed on to the model.
@@ -68,7 +70,7 @@ impl Guard {
             let (entry, answer) = match checked {
                 Checked::Ready(entry, invocation) => {
                     // Not started yet: nothing runs until the whole batch is checked.
-                    runs.push((i, execute(entry, invocation)));
+                    runs.push((i, execute(entry, invocation, &self.inner.output)));
                     (Some(entry), None)
                 }
                 Checked::Refused(entry, outcome) => (entry, Some(Answer::refusal(outcome))),
@@ -344,16 +346,46 @@ impl Answer {
     }
 }
 
-async fn execute(entry: &ToolEntry, invocation: Invocation) -> Answer {
+async fn execute(entry: &ToolEntry, invocation: Invocation, output: &OutputPolicy) -> Answer {
+    let name = entry.registration.name;
     match exec::run(invocation).await {
-        Ok(Ok(content)) => Answer {
-            outcome: Outcome::Success,
-            content,
-            finished: Instant::now(),
-        },
-        Ok(Err(ToolFailure::Error(message))) => Answer::refusal(Outcome::ToolError {
-            message: safe_text(&message, MAX_TOOL_ERROR_CHARS),
-        }),
+        Ok(Ok(content)) => {
+            let handled = output.handle(name, content);
+            if let Some(reason) = handled.blocked {
+                tracing::warn!(target: "guard::output", tool = name, reason, "tool output withheld");
+                return Answer::refusal(Outcome::OutputBlocked {
+                    reason: reason.to_owned(),
+                });
+            }
+            let outcome = if handled.redacted.is_empty()
+                && handled.injection_score.is_none()
+                && !handled.truncated
+            {
+                Outcome::Success
+            } else {
+                Outcome::Sanitized {
+                    redacted: handled.redacted,
+                    injection_score: handled.injection_score,
+                    truncated: handled.truncated,
+                }
+            };
+            Answer {
+                outcome,
+                content: handled.content,
+                finished: Instant::now(),
+            }
+        }
+        Ok(Err(ToolFailure::Error(message))) => {
+            // A tool's own error text can carry a credential too.
+            let message = safe_text(&message, MAX_TOOL_ERROR_CHARS);
+            let findings = SecretScanner::global().scan(&message);
+            let message = if findings.is_empty() {
+                message
+            } else {
+                redact(&message, &findings)
+            };
+            Answer::refusal(Outcome::ToolError { message })
+        }
         Ok(Err(ToolFailure::Unserializable)) => {
             tracing::error!(target: "guard", tool = entry.registration.name,
                 "tool output could not be serialized to JSON");

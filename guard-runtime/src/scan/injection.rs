@@ -3,14 +3,15 @@
 //! coercion, answer manipulation and hidden-text tricks. Text is normalised
 //! first (NFKC, case, hidden characters, escapes, whitespace; embedded
 //! base64 and percent-encoded chunks are decoded and scanned too); phrases
-//! are matched with aho-corasick, structures with a `RegexSet`. Each family
+//! are matched with aho-corasick, structures with regexes that run only when
+//! one of their trigger words (found by a second aho-corasick pass) occurs. Each family
 //! that fires adds evidence; the score combines families as independent
 //! signals, `1 - Π(1 - weight)`, and the text is flagged at the threshold.
 
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Serialize;
 
 use super::finding::{Finding, dedup_overlaps};
@@ -235,44 +236,97 @@ static PHRASES: &[(&str, &Family)] = &[
     ("the response", &ANSWER_STEERING),
 ];
 
-/// Structures that phrases cannot express.
-static STRUCTURES: &[(&str, &Family)] = &[
+/// Structures that phrases cannot express, each with the literal words one
+/// of which it cannot match without (so most text never runs them).
+static STRUCTURES: &[(&str, &[&str], &Family)] = &[
     // Instruction override with words in between: "ignore any previous and following instructions".
     (
         r"\b(?:ignore|disregard|forget|skip|override|bypass)\b[^.!?]{0,40}\b(?:previous|prior|above|earlier|preceding|following|initial|original|system)\b[^.!?]{0,30}\b(?:instructions?|prompts?|directions?|rules|guidelines|commands?)\b",
+        &[
+            "ignore",
+            "disregard",
+            "forget",
+            "skip",
+            "override",
+            "bypass",
+        ],
         &OVERRIDE,
     ),
     // A chat role header at the start of a line or sentence.
     (
         r"(?:^|[.!?\]>}] |\n)\s*(?:system|assistant|developer)\s*:",
+        &["system", "assistant", "developer"],
         &FAKE_HEADER,
     ),
     // Markdown image or link whose URL carries data out in its query.
-    (r"!\[[^\]]*\]\(\s*https?://[^)\s]*\?[^)\s]*=", &EXFILTRATION),
+    (
+        r"!\[[^\]]*\]\(\s*https?://[^)\s]*\?[^)\s]*=",
+        &["!["],
+        &EXFILTRATION,
+    ),
     (
         r"\b(?:send|post|upload|exfiltrate|forward|transmit)\b[^.!?]{0,60}\b(?:to|at)\b\s+(?:https?://|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,})",
+        &[
+            "send",
+            "post",
+            "upload",
+            "exfiltrate",
+            "forward",
+            "transmit",
+        ],
         &EXFILTRATION,
     ),
     // Code handed over to be folded into the agent's work.
     (
         r"\b(?:integrate|incorporate|merge|fuse|meld|absorb|append|embed|weave|blend|infuse|inject|feature|enrich)\b[^.!?]{0,80}\b(?:code|snippet|excerpt|block)\b",
+        &[
+            "integrate",
+            "incorporate",
+            "merge",
+            "fuse",
+            "meld",
+            "absorb",
+            "append",
+            "embed",
+            "weave",
+            "blend",
+            "infuse",
+            "inject",
+            "feature",
+            "enrich",
+        ],
         &TOOL_COERCION,
     ),
     (
         r"\b(?:into|within|in) (?:the (?:logic|essence|core|heart|body) of )?your (?:solution|code|codebase|implementation|algorithm|program|script|project)\b",
+        &["your "],
         &TOOL_COERCION,
     ),
     (
         r"\b(?:requests\.post|urlretrieve|urllib\.request|exec\(|eval\(|os\.remove|pickle\.load)",
+        &[
+            "requests.post",
+            "urlretrieve",
+            "urllib.request",
+            "exec(",
+            "eval(",
+            "os.remove",
+            "pickle.load",
+        ],
         &TOOL_COERCION,
     ),
     // "Stay in X Mode", "enable X mode": persona switches.
     (
         r"\b(?:stay in|enter|enable|activate|switch to)\b [a-z0-9 ]{1,30}\bmode\b",
+        &["mode"],
         &JAILBREAK,
     ),
     // Shouted instructions (PromptInject "screaming stop").
-    (r"\b(?:stop|ignore|print|say)\b[^a-z]{0,6}!{2,}", &OVERRIDE),
+    (
+        r"\b(?:stop|ignore|print|say)\b[^a-z]{0,6}!{2,}",
+        &["!!"],
+        &OVERRIDE,
+    ),
 ];
 
 /// The result of an injection scan: decision and evidence.
@@ -306,22 +360,36 @@ pub struct InjectionScanner {
 
 struct Compiled {
     phrases: AhoCorasick,
-    structures: RegexSet,
+    triggers: AhoCorasick,
+    /// For each trigger, the structure it enables.
+    trigger_structure: Vec<usize>,
     structure_regexes: Vec<Regex>,
 }
 
+/// Room for the structures' enabled flags without allocating per scan.
+const MAX_STRUCTURES: usize = 16;
+
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
+    assert!(STRUCTURES.len() <= MAX_STRUCTURES, "raise MAX_STRUCTURES");
     let phrases = AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostLongest)
         .build(PHRASES.iter().map(|(p, _)| p))
         .expect("phrases are plain literals");
-    let patterns: Vec<&str> = STRUCTURES.iter().map(|(p, _)| *p).collect();
+    let mut triggers = Vec::new();
+    let mut trigger_structure = Vec::new();
+    for (i, (_, words, _)) in STRUCTURES.iter().enumerate() {
+        for word in *words {
+            triggers.push(*word);
+            trigger_structure.push(i);
+        }
+    }
     Compiled {
         phrases,
-        structures: RegexSet::new(&patterns).expect("structures compile"),
-        structure_regexes: patterns
+        triggers: AhoCorasick::new(&triggers).expect("triggers are plain literals"),
+        trigger_structure,
+        structure_regexes: STRUCTURES
             .iter()
-            .map(|p| Regex::new(p).expect("structure compiles"))
+            .map(|(p, _, _)| Regex::new(p).expect("structure compiles"))
             .collect(),
     }
 });
@@ -365,10 +433,17 @@ impl InjectionScanner {
                 let (start, end) = map(m.start(), m.end());
                 note(PHRASES[m.pattern().as_usize()].1, start, end, findings);
             }
-            for i in compiled.structures.matches(haystack).iter() {
-                for m in compiled.structure_regexes[i].find_iter(haystack) {
+            let mut enabled = [false; MAX_STRUCTURES];
+            for hit in compiled.triggers.find_overlapping_iter(haystack) {
+                enabled[compiled.trigger_structure[hit.pattern().as_usize()]] = true;
+            }
+            for (i, regex) in compiled.structure_regexes.iter().enumerate() {
+                if !enabled[i] {
+                    continue;
+                }
+                for m in regex.find_iter(haystack) {
                     let (start, end) = map(m.start(), m.end());
-                    note(STRUCTURES[i].1, start, end, findings);
+                    note(STRUCTURES[i].2, start, end, findings);
                 }
             }
         };

@@ -174,6 +174,9 @@ pub(crate) fn normalize(input: &str) -> Normalized {
 /// readable text: payloads hidden from a plain reading.
 pub(crate) fn decoded_chunks(text: &str) -> Vec<(usize, usize, String)> {
     let mut chunks = Vec::new();
+    if text.len() < 24 && !text.contains('%') {
+        return chunks;
+    }
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {

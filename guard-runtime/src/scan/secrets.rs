@@ -483,6 +483,10 @@ impl SecretScanner {
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         // Detectors without keywords always run (their regex has its own literal prefilter).
         let mut enabled: Vec<bool> = DETECTORS.iter().map(|d| d.keywords.is_empty()).collect();
+        // The keyword-less detector is quote-delimited: no quote, no match.
+        if !text.bytes().any(|b| b == b'"' || b == b'\'') {
+            enabled.iter_mut().for_each(|e| *e = false);
+        }
         for hit in self.prefixes.find_overlapping_iter(text) {
             enabled[self.prefix_detector[hit.pattern().as_usize()]] = true;
         }
