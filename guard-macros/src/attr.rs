@@ -36,9 +36,11 @@ pub struct ToolAttr {
     pub rate: Option<(u32, Span)>,
     pub name: Option<LitStr>,
     pub description: Option<LitStr>,
+    /// Milliseconds.
+    pub timeout: Option<u64>,
 }
 
-const KEYS: &str = "`risk`, `confirm`, `rate`, `name`, `description`";
+const KEYS: &str = "`risk`, `confirm`, `rate`, `name`, `description`, `timeout`";
 
 /// Parses the attribute arguments, collecting every error rather than stopping at the first.
 pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
@@ -109,6 +111,17 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
             }
             "name" => attr.name = string_value(&meta, &key, errors),
             "description" => attr.description = string_value(&meta, &key, errors),
+            "timeout" => {
+                if let Some(lit) = string_value(&meta, &key, errors) {
+                    match parse_duration_ms(&lit.value()) {
+                        Some(ms) if ms > 0 => attr.timeout = Some(ms),
+                        _ => errors.push(syn::Error::new(
+                            lit.span(),
+                            "`timeout` is a positive duration such as \"500ms\", \"5s\" or \"2m\"",
+                        )),
+                    }
+                }
+            }
             _ => errors.push(syn::Error::new(
                 meta.path().span(),
                 format!("unknown key `{key}`; expected one of {KEYS}"),
@@ -116,6 +129,20 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
         }
     }
     attr
+}
+
+/// `500ms`, `5s`, `2m` in milliseconds.
+fn parse_duration_ms(text: &str) -> Option<u64> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        _ => return None,
+    };
+    number.checked_mul(factor)
 }
 
 fn value<'m>(meta: &'m Meta, key: &str, kind: &str, errors: &mut Errors) -> Option<&'m Expr> {

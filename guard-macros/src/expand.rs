@@ -143,8 +143,13 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
         risk,
         confirm,
         rate,
+        timeout_ms,
     } = checked;
     let risk = Ident::new(risk.variant(), Span::call_site());
+    let timeout = match timeout_ms {
+        Some(ms) => quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms))),
+        None => quote!(::core::option::Option::None),
+    };
     let rate = match rate {
         Some(n) => quote!(::core::option::Option::Some(#n)),
         None => quote!(::core::option::Option::None),
@@ -200,6 +205,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                     risk: #private::Risk::#risk,
                     confirm: #confirm,
                     rate_per_minute: #rate,
+                    timeout: #timeout,
                     args: &[#(#specs),*],
                     schema: #private::args_schema::<__GuardArgs>,
                     prepare: __guard_prepare,

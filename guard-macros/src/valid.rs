@@ -14,6 +14,7 @@ pub struct Checked {
     pub risk: Risk,
     pub confirm: bool,
     pub rate: Option<u32>,
+    pub timeout_ms: Option<u64>,
 }
 
 pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
@@ -139,6 +140,7 @@ pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
         risk: attr.risk.unwrap_or(Risk::Medium),
         confirm: attr.confirm,
         rate: attr.rate.map(|(n, _)| n),
+        timeout_ms: attr.timeout,
     }
 }
 

@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -13,6 +15,9 @@ use crate::limits::{Clock, RateScope};
 use crate::output::OutputPolicy;
 use crate::registry::{self, Registry, ToolInfo, ToolRegistration};
 use crate::validate::ValidatorConfig;
+
+/// Default time a tool may run.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default cap on the size of one call's arguments text.
 pub const DEFAULT_MAX_ARGUMENT_BYTES: usize = 64 * 1024;
@@ -54,6 +59,9 @@ pub(crate) struct Inner {
     pub(crate) sinks: Vec<Arc<dyn AuditSink>>,
     pub(crate) max_argument_bytes: usize,
     pub(crate) output: OutputPolicy,
+    pub(crate) default_timeout: Duration,
+    /// Blocking tools abandoned at their timeout, still running on the pool.
+    pub(crate) detached: AtomicU64,
 }
 
 impl Guard {
@@ -73,6 +81,12 @@ impl Guard {
             .registry
             .get(name)
             .map(|entry| ToolInfo { entry })
+    }
+
+    /// How many blocking tools were abandoned at their timeout (they run on
+    /// until they return; a growing number means tools that ignore time).
+    pub fn detached_tasks(&self) -> u64 {
+        self.inner.detached.load(Ordering::Relaxed)
     }
 
     /// The Chat Completions `tools` array.
@@ -117,6 +131,7 @@ pub struct GuardBuilder {
     validators: ValidatorConfig,
     validators_for: HashMap<String, Arc<ValidatorConfig>>,
     output: OutputPolicy,
+    default_timeout: Option<Duration>,
 }
 
 impl GuardBuilder {
@@ -164,6 +179,15 @@ impl GuardBuilder {
     /// URL, SQL and command policies, string hygiene. See [`ValidatorConfig`].
     pub fn validators(mut self, config: ValidatorConfig) -> Self {
         self.validators = config;
+        self
+    }
+
+    /// How long a tool may run when its attribute sets no `timeout`
+    /// (default 30 s). A late async tool is cancelled; a late blocking tool
+    /// is abandoned (it keeps its pool thread until it returns) and counted
+    /// in [`Guard::detached_tasks`].
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.default_timeout = Some(timeout);
         self
     }
 
@@ -248,6 +272,8 @@ impl GuardBuilder {
                     .max_argument_bytes
                     .unwrap_or(DEFAULT_MAX_ARGUMENT_BYTES),
                 output: self.output,
+                default_timeout: self.default_timeout.unwrap_or(DEFAULT_TIMEOUT),
+                detached: AtomicU64::new(0),
             }),
         })
     }

@@ -57,7 +57,7 @@ pub use confirm::{ConfirmRequest, Confirmer, Decision, DenyAll, FnConfirmer};
 pub use context::CallContext;
 pub use error::BuildError;
 pub use exec::ToolError;
-pub use guard::{DEFAULT_MAX_ARGUMENT_BYTES, Guard, GuardBuilder};
+pub use guard::{DEFAULT_MAX_ARGUMENT_BYTES, DEFAULT_TIMEOUT, Guard, GuardBuilder};
 pub use limits::{Clock, FakeClock, RateScope};
 pub use outcome::{DenyReason, FailReason, Outcome};
 pub use policy::Risk;

@@ -199,6 +199,9 @@ impl Outcome {
                 DenyReason::Declined { message: Some(m) } => m.clone(),
                 DenyReason::Declined { message: None } => "the user declined this call".to_owned(),
             },
+            Outcome::Failed {
+                reason: FailReason::TimedOut,
+            } => "the tool did not finish in time".to_owned(),
             Outcome::Failed { .. } => "the tool failed; the error was recorded".to_owned(),
         };
         Some(message)

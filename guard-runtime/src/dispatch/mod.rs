@@ -4,21 +4,24 @@
 //! Every call gets exactly one reply, in the calls' order.
 
 use std::collections::HashSet;
+use std::future::Future as _;
 use std::panic::AssertUnwindSafe;
+use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime};
 
+use futures_timer::Delay;
 use futures_util::FutureExt as _;
-use futures_util::future::join_all;
+use futures_util::future::{Either, join_all, select};
 use serde_json::{Map, Value};
+use std::sync::atomic::Ordering;
 
 use crate::audit::{ArgumentsDigest, AuditEvent};
 use crate::call::{ToolCall, ToolReply};
 use crate::confirm::{ConfirmRequest, Decision};
 use crate::context::CallContext;
 use crate::exec::{self, ToolFailure};
-use crate::guard::Guard;
+use crate::guard::{Guard, Inner};
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
-use crate::output::OutputPolicy;
 use crate::registry::{Invocation, ToolEntry};
 use crate::scan::{SecretScanner, redact};
 use crate::validate;
@@ -70,7 +73,7 @@ impl Guard {
             let (entry, answer) = match checked {
                 Checked::Ready(entry, invocation) => {
                     // Not started yet: nothing runs until the whole batch is checked.
-                    runs.push((i, execute(entry, invocation, &self.inner.output)));
+                    runs.push((i, execute(entry, invocation, &self.inner)));
                     (Some(entry), None)
                 }
                 Checked::Refused(entry, outcome) => (entry, Some(Answer::refusal(outcome))),
@@ -346,9 +349,35 @@ impl Answer {
     }
 }
 
-async fn execute(entry: &ToolEntry, invocation: Invocation, output: &OutputPolicy) -> Answer {
+async fn execute(entry: &ToolEntry, invocation: Invocation, inner: &Inner) -> Answer {
     let name = entry.registration.name;
-    match exec::run(invocation).await {
+    let output = &inner.output;
+    let timeout = entry.registration.timeout.unwrap_or(inner.default_timeout);
+    let blocking = matches!(invocation, Invocation::Blocking(_));
+    let mut run = std::pin::pin!(exec::run(invocation));
+    // Most tools finish on their first poll and need no timer; the others race
+    // a runtime-agnostic one (dispatch works on any executor).
+    let first = std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
+    let raced = match first {
+        Poll::Ready(result) => Either::Left((result, ())),
+        Poll::Pending => match select(run, Delay::new(timeout)).await {
+            Either::Left((result, _)) => Either::Left((result, ())),
+            Either::Right(((), _)) => Either::Right(()),
+        },
+    };
+    let result = match raced {
+        Either::Left((result, ())) => result,
+        Either::Right(()) => {
+            if blocking {
+                inner.detached.fetch_add(1, Ordering::Relaxed);
+            }
+            tracing::warn!(target: "guard", tool = name, ?timeout, "tool timed out");
+            return Answer::refusal(Outcome::Failed {
+                reason: FailReason::TimedOut,
+            });
+        }
+    };
+    match result {
         Ok(Ok(content)) => {
             let handled = output.handle(name, content);
             if let Some(reason) = handled.blocked {

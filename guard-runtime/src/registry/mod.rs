@@ -203,6 +203,11 @@ impl<'g> ToolInfo<'g> {
         self.entry.registration.confirm
     }
 
+    /// The timeout set by the attribute, if any (else the guard's default applies).
+    pub fn timeout(&self) -> Option<std::time::Duration> {
+        self.entry.registration.timeout
+    }
+
     /// The rate limit in calls per minute, if any.
     pub fn rate_per_minute(&self) -> Option<u32> {
         self.entry.registration.rate_per_minute

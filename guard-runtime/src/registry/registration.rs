@@ -35,6 +35,8 @@ pub struct ToolRegistration {
     pub risk: Risk,
     pub confirm: bool,
     pub rate_per_minute: Option<u32>,
+    /// `timeout = "..."`, else the guard's default.
+    pub timeout: Option<std::time::Duration>,
     /// The security validators of its arguments.
     pub args: &'static [ArgSpec],
     /// The validation schema of the generated arguments struct.

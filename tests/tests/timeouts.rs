@@ -1,0 +1,80 @@
+//! Tools that overrun: cancelled (async) or abandoned and counted (blocking),
+//! answered with a Failed reply; the guard keeps working.
+
+use std::time::Duration;
+
+use guard_runtime::{CallContext, FailReason, Guard, Outcome, ToolCall, secure_tool};
+
+/// Sleeps asynchronously.
+#[secure_tool(timeout = "50ms")]
+async fn slow_async(millis: u64) -> String {
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    "done".into()
+}
+
+/// Sleeps on a blocking thread.
+#[secure_tool(timeout = "50ms")]
+fn slow_blocking(millis: u64) -> String {
+    std::thread::sleep(Duration::from_millis(millis));
+    "done".into()
+}
+
+/// Sleeps, with the guard's default timeout.
+#[secure_tool]
+async fn slow_default(millis: u64) -> String {
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    "done".into()
+}
+
+fn call(name: &str, millis: u64) -> ToolCall {
+    ToolCall::new(
+        format!("{name}-{millis}"),
+        name,
+        format!(r#"{{"millis":{millis}}}"#),
+    )
+}
+
+#[tokio::test]
+async fn late_tools_fail_with_a_timeout_and_blocking_ones_are_counted() {
+    let guard = Guard::builder()
+        .default_timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let ctx = CallContext::new("a");
+    assert_eq!(
+        guard.tool("slow_async").unwrap().timeout(),
+        Some(Duration::from_millis(50))
+    );
+    assert_eq!(guard.tool("slow_default").unwrap().timeout(), None);
+
+    let replies = guard
+        .dispatch(
+            &ctx,
+            &[
+                call("slow_async", 5_000),
+                call("slow_blocking", 400),
+                call("slow_default", 5_000),
+            ],
+        )
+        .await;
+    for reply in &replies {
+        assert_eq!(
+            reply.outcome,
+            Outcome::Failed {
+                reason: FailReason::TimedOut
+            },
+            "{}",
+            reply.tool_call_id
+        );
+        assert_eq!(
+            reply.content,
+            r#"{"error":{"kind":"failed","message":"the tool did not finish in time"}}"#
+        );
+    }
+    assert_eq!(guard.detached_tasks(), 1);
+
+    let fast = guard
+        .dispatch(&ctx, &[call("slow_async", 0), call("slow_blocking", 0)])
+        .await;
+    assert!(fast.iter().all(|r| r.content == "done"), "{fast:?}");
+}
