@@ -124,3 +124,90 @@ fn bad_options_exit_with_2() {
     let (_, code) = check(&["--validator", "sql", "--dialect", "cobol"], "");
     assert_eq!(code, 2);
 }
+
+#[test]
+fn scan_reports_findings_with_spans_and_redacts() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["scan", "--kind", "secrets", "--redact"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"text\": \"key AKIAQ3EGRT5HYX2ZK7PL\"}\n{\"text\": \"nothing here\"}\n")
+        .unwrap();
+    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    assert_eq!(
+        out,
+        concat!(
+            r#"{"flagged":true,"score":1.0,"findings":[{"kind":"aws_access_key","start":4,"end":24}],"redacted":"key [REDACTED:aws_access_key]"}"#,
+            "\n",
+            r#"{"flagged":false,"score":0.0,"findings":[],"redacted":"nothing here"}"#,
+            "\n",
+        )
+    );
+}
+
+/// Ping.
+#[guard_runtime::secure_tool(risk = "low")]
+fn ping() -> &'static str {
+    "pong"
+}
+
+#[tokio::test]
+async fn audit_verify_and_summary() {
+    use guard_runtime::audit::{Durability, JsonlAuditSink};
+    use guard_runtime::{CallContext, Guard, ToolCall};
+
+    let path = std::env::temp_dir().join(format!("guard-cli-audit-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let sink = JsonlAuditSink::open(&path, Durability::Flush).unwrap();
+    let guard = Guard::builder().only(["ping"]).audit(sink).build().unwrap();
+    let calls = [
+        ToolCall::new("1", "ping", "{}"),
+        ToolCall::new("2", "ping", "{}"),
+        ToolCall::new("3", "nope", "{}"),
+    ];
+    guard.dispatch(&CallContext::new("a"), &calls).await;
+    drop(guard);
+
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_guard"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            out.status.code().unwrap(),
+        )
+    };
+    let file = path.to_str().unwrap();
+    assert_eq!(
+        run(&["audit", "verify", file]),
+        (format!("{file}: ok, 3 records\n"), 0)
+    );
+    let (summary, code) = run(&["audit", "summary", file]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        summary,
+        format!(
+            "{:<32} {:>7}  outcomes\n{:<32} {:>7}  unknown_tool 1\n{:<32} {:>7}  success 2\n",
+            "tool", "calls", "nope", 1, "ping", 2
+        )
+    );
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("\"call_id\":\"2\"", "\"call_id\":\"X\"", 1),
+    )
+    .unwrap();
+    assert_eq!(
+        run(&["audit", "verify", file]),
+        (format!("{file}: line 2: record 2 was modified\n"), 1)
+    );
+    let _ = std::fs::remove_file(&path);
+}

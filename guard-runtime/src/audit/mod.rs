@@ -1,7 +1,9 @@
 //! Audit: one structured event per call, to every configured sink.
 
 mod event;
+mod jsonl;
 mod sinks;
 
 pub use event::{ArgumentsDigest, AuditEvent};
+pub use jsonl::{ChainError, Durability, JsonlAuditSink, verify};
 pub use sinks::{AuditSink, MemorySink, TracingSink};

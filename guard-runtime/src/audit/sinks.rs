@@ -10,6 +10,13 @@ pub trait AuditSink: Send + Sync + 'static {
     fn record(&self, event: &AuditEvent);
 }
 
+/// A shared sink, e.g. one whose counters the app also reads.
+impl<S: AuditSink> AuditSink for Arc<S> {
+    fn record(&self, event: &AuditEvent) {
+        (**self).record(event);
+    }
+}
+
 /// Emits each event as a `tracing` event with target `guard::audit` (the default sink).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TracingSink;

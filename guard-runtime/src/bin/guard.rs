@@ -36,6 +36,23 @@ enum Command {
     Check(Box<CheckArgs>),
     /// Scan texts (JSON Lines `{"text": ...}` on stdin) for injection, secrets or PII.
     Scan(ScanArgs),
+    /// Work with a JSON Lines audit trail written by `JsonlAuditSink`.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; report the first modified, deleted, reordered or truncated record.
+    Verify {
+        /// The audit file.
+        file: PathBuf,
+    },
+    /// Print calls and outcomes per tool.
+    Summary {
+        /// The audit file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -270,14 +287,53 @@ fn scan(args: &ScanArgs) -> Result<(), String> {
     out.flush().map_err(|e| e.to_string())
 }
 
+/// Exit 0 when the trail is intact, 1 when it is not (with the first
+/// problem on stdout), 2 when the file cannot be read.
+fn audit(command: &AuditCommand) -> Result<ExitCode, String> {
+    use guard_runtime::audit::verify;
+    let file = match command {
+        AuditCommand::Verify { file } | AuditCommand::Summary { file } => file,
+    };
+    let events = match verify(file).map_err(|e| format!("{}: {e}", file.display()))? {
+        Ok(events) => events,
+        Err(problem) => {
+            println!("{}: {problem}", file.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match command {
+        AuditCommand::Verify { .. } => println!("{}: ok, {} records", file.display(), events.len()),
+        AuditCommand::Summary { .. } => {
+            let mut table: std::collections::BTreeMap<
+                String,
+                std::collections::BTreeMap<String, u64>,
+            > = Default::default();
+            for event in &events {
+                let tool = event["tool"].as_str().unwrap_or("?").to_owned();
+                let kind = event["outcome"]["kind"].as_str().unwrap_or("?").to_owned();
+                *table.entry(tool).or_default().entry(kind).or_default() += 1;
+            }
+            println!("{:<32} {:>7}  outcomes", "tool", "calls");
+            for (tool, outcomes) in &table {
+                let calls: u64 = outcomes.values().sum();
+                let detail: Vec<String> =
+                    outcomes.iter().map(|(k, n)| format!("{k} {n}")).collect();
+                println!("{tool:<32} {calls:>7}  {}", detail.join(", "));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Check(args) => check(args),
-        Command::Scan(args) => scan(args),
+        Command::Check(args) => check(args).map(|()| ExitCode::SUCCESS),
+        Command::Scan(args) => scan(args).map(|()| ExitCode::SUCCESS),
+        Command::Audit(command) => audit(command),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             eprintln!("guard: {message}");
             ExitCode::from(2)
