@@ -72,10 +72,12 @@ impl Validator {
 pub enum ArgAttr {
     /// `#[arg(none)]`: no validator, even if the name suggests one.
     None,
+    /// `#[arg(secret)]`: never recorded; audit events carry its digest.
+    Secret,
     Validator(Box<Validator>),
 }
 
-const VALIDATORS: &str = "`path`, `url`, `sql`, `command`, `shell_arg` or `none`";
+const VALIDATORS: &str = "`path`, `url`, `sql`, `command`, `shell_arg`, `secret` or `none`";
 const DIALECTS: [&str; 19] = [
     "generic",
     "mysql",
@@ -148,11 +150,18 @@ pub fn parse(attr: &Attribute, errors: &mut Errors) -> Option<ArgAttr> {
     }
     let name = key_of(&meta);
     let kind = match name.as_str() {
-        "none" => {
+        "none" | "secret" => {
             if !matches!(meta, Meta::Path(_)) {
-                errors.push(syn::Error::new(meta.span(), "`none` takes no options"));
+                errors.push(syn::Error::new(
+                    meta.span(),
+                    format!("`{name}` takes no options"),
+                ));
             }
-            return Some(ArgAttr::None);
+            return Some(if name == "none" {
+                ArgAttr::None
+            } else {
+                ArgAttr::Secret
+            });
         }
         "path" => Kind::Path,
         "url" => Kind::Url,

@@ -69,6 +69,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
     let mut conversions = Vec::new();
     let mut call_args = Vec::new();
     let mut specs = Vec::new();
+    let mut secrets: Vec<String> = Vec::new();
     for (index, param) in tool.params.iter().enumerate() {
         match &param.kind {
             ParamKind::Argument {
@@ -90,6 +91,10 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                 let (validator, explicit) = match arg {
                     Some(ArgAttr::Validator(validator)) => (Some(&**validator), true),
                     Some(ArgAttr::None) => (None, false),
+                    Some(ArgAttr::Secret) => {
+                        secrets.push(json_name.clone());
+                        (None, false)
+                    }
                     None => (implied.as_ref(), false),
                 };
                 if let Some(validator) = validator {
@@ -207,6 +212,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                     rate_per_minute: #rate,
                     timeout: #timeout,
                     args: &[#(#specs),*],
+                    secret_args: &[#(#secrets),*],
                     schema: #private::args_schema::<__GuardArgs>,
                     prepare: __guard_prepare,
                     prepare_str: __guard_prepare_str,

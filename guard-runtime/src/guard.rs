@@ -60,6 +60,7 @@ pub(crate) struct Inner {
     pub(crate) max_argument_bytes: usize,
     pub(crate) output: OutputPolicy,
     pub(crate) default_timeout: Duration,
+    pub(crate) audit_content: bool,
     /// Blocking tools abandoned at their timeout, still running on the pool.
     pub(crate) detached: AtomicU64,
 }
@@ -132,6 +133,7 @@ pub struct GuardBuilder {
     validators_for: HashMap<String, Arc<ValidatorConfig>>,
     output: OutputPolicy,
     default_timeout: Option<Duration>,
+    no_audit_content: bool,
 }
 
 impl GuardBuilder {
@@ -148,6 +150,14 @@ impl GuardBuilder {
     /// Sets who approves calls to `confirm` tools. Without one they are denied.
     pub fn confirmer(mut self, confirmer: impl Confirmer) -> Self {
         self.confirmer = Some(Arc::new(confirmer));
+        self
+    }
+
+    /// Whether audit events carry the arguments and the output (redacted:
+    /// credentials replaced, `#[arg(secret)]` values as digests). On by
+    /// default; off leaves only the arguments' digest.
+    pub fn audit_content(mut self, include: bool) -> Self {
+        self.no_audit_content = !include;
         self
     }
 
@@ -273,6 +283,7 @@ impl GuardBuilder {
                     .unwrap_or(DEFAULT_MAX_ARGUMENT_BYTES),
                 output: self.output,
                 default_timeout: self.default_timeout.unwrap_or(DEFAULT_TIMEOUT),
+                audit_content: !self.no_audit_content,
                 detached: AtomicU64::new(0),
             }),
         })

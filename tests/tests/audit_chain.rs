@@ -162,3 +162,53 @@ async fn concurrent_dispatch_loses_nothing_and_tampering_is_found() {
         let _ = std::fs::remove_file(file);
     }
 }
+
+/// Log in to the mail server.
+#[secure_tool(risk = "high")]
+async fn mail_login(user: String, #[arg(secret)] password: String, note: String) -> String {
+    let _ = password;
+    format!("logged in {user}; {note}")
+}
+
+#[tokio::test]
+async fn audited_content_is_redacted_and_secret_arguments_are_digests() {
+    let sink = guard_runtime::MemorySink::new();
+    let guard = Guard::builder()
+        .only(["mail_login"])
+        .audit(sink.clone())
+        .build()
+        .unwrap();
+    let args = r#"{"user":"ada","password":"hunter2-hunter2","note":"key AKIAQ3EGRT5HYX2ZK7PL"}"#;
+    guard
+        .dispatch(
+            &CallContext::new("a"),
+            &[ToolCall::new("1", "mail_login", args)],
+        )
+        .await;
+    let event = sink.take().remove(0);
+    let digest = guard_runtime::ArgumentsDigest::of("\"hunter2-hunter2\"");
+    assert_eq!(
+        event.arguments.as_deref(),
+        Some(format!(r#"{{"user":"ada","password":"sha256:{digest}","note":"key [REDACTED:aws_access_key]"}}"#).as_str())
+    );
+    assert_eq!(
+        event.output.as_deref(),
+        Some("logged in ada; key [REDACTED:aws_access_key]")
+    );
+    assert!(!serde_json::to_string(&event).unwrap().contains("hunter2"));
+
+    let quiet = Guard::builder()
+        .only(["mail_login"])
+        .audit(sink.clone())
+        .audit_content(false)
+        .build()
+        .unwrap();
+    quiet
+        .dispatch(
+            &CallContext::new("a"),
+            &[ToolCall::new("1", "mail_login", args)],
+        )
+        .await;
+    let event = sink.take().remove(0);
+    assert_eq!((event.arguments, event.output), (None, None));
+}

@@ -63,6 +63,13 @@ pub struct AuditEvent {
     pub risk: Option<Risk>,
     /// SHA-256 of the raw arguments text.
     pub arguments_digest: ArgumentsDigest,
+    /// The arguments with secrets redacted and `#[arg(secret)]` values
+    /// replaced by their SHA-256 (`None` when audit content is off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<String>,
+    /// What the model was sent, secrets redacted (`None` when audit content is off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
     /// What happened.
     pub outcome: Outcome,
     /// Time from the start of the call's checks to its reply.

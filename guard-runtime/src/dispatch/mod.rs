@@ -104,7 +104,14 @@ impl Guard {
                     content,
                     finished,
                 } = slot.answer.expect("every call is answered");
-                self.audit(ctx, call, slot.entry, &outcome, finished - slot.started);
+                self.audit(
+                    ctx,
+                    call,
+                    slot.entry,
+                    &outcome,
+                    &content,
+                    finished - slot.started,
+                );
                 ToolReply {
                     tool_call_id: call.id.clone(),
                     content,
@@ -278,8 +285,17 @@ impl Guard {
         call: &ToolCall,
         entry: Option<&ToolEntry>,
         outcome: &Outcome,
+        content: &str,
         latency: Duration,
     ) {
+        let (arguments, output) = if self.inner.audit_content {
+            (
+                Some(audit_arguments(&call.arguments, entry)),
+                Some(without_secrets(content)),
+            )
+        } else {
+            (None, None)
+        };
         let event = AuditEvent {
             time: SystemTime::now(),
             call_id: bounded(&call.id),
@@ -287,12 +303,47 @@ impl Guard {
             tool: entry.map_or_else(|| bounded(&call.name), |e| e.registration.name.to_owned()),
             risk: entry.map(|e| e.registration.risk),
             arguments_digest: ArgumentsDigest::of(&call.arguments),
+            arguments,
+            output,
             outcome: outcome.clone(),
             latency,
         };
         for sink in &self.inner.sinks {
             sink.record(&event);
         }
+    }
+}
+
+/// Longest arguments or output text copied into an audit event.
+const MAX_AUDIT_CHARS: usize = 4096;
+
+/// The arguments as audited: `#[arg(secret)]` values replaced by their
+/// SHA-256, every other credential redacted, length capped.
+fn audit_arguments(raw: &str, entry: Option<&ToolEntry>) -> String {
+    let secret_args = entry.map_or(&[][..], |e| e.registration.secret_args);
+    if secret_args.is_empty() {
+        return without_secrets(raw);
+    }
+    let Ok(Value::Object(mut args)) = serde_json::from_str::<Value>(raw) else {
+        // Unparseable arguments may still hold the secret: keep only the digest.
+        return "<unparseable arguments; see arguments_digest>".to_owned();
+    };
+    for name in secret_args {
+        if let Some(value) = args.get_mut(*name) {
+            let digest = ArgumentsDigest::of(&value.to_string());
+            *value = Value::String(format!("sha256:{digest}"));
+        }
+    }
+    without_secrets(&Value::Object(args).to_string())
+}
+
+fn without_secrets(text: &str) -> String {
+    let text = safe_text(text, MAX_AUDIT_CHARS);
+    let findings = SecretScanner::global().scan(&text);
+    if findings.is_empty() {
+        text
+    } else {
+        redact(&text, &findings)
     }
 }
 

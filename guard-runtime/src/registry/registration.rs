@@ -39,6 +39,8 @@ pub struct ToolRegistration {
     pub timeout: Option<std::time::Duration>,
     /// The security validators of its arguments.
     pub args: &'static [ArgSpec],
+    /// Arguments marked `#[arg(secret)]`: audited as a digest only.
+    pub secret_args: &'static [&'static str],
     /// The validation schema of the generated arguments struct.
     pub schema: fn() -> Value,
     pub prepare: PrepareFn,
