@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
+
 use serde_json::Value;
 
 use crate::audit::{AuditSink, TracingSink};
@@ -61,6 +63,8 @@ pub(crate) struct Inner {
     pub(crate) output: OutputPolicy,
     pub(crate) default_timeout: Duration,
     pub(crate) audit_content: bool,
+    pub(crate) global_limit: Option<Semaphore>,
+    pub(crate) tool_limits: HashMap<&'static str, Semaphore>,
     /// Blocking tools abandoned at their timeout, still running on the pool.
     pub(crate) detached: AtomicU64,
 }
@@ -134,6 +138,8 @@ pub struct GuardBuilder {
     output: OutputPolicy,
     default_timeout: Option<Duration>,
     no_audit_content: bool,
+    max_concurrent: Option<usize>,
+    tool_concurrency: HashMap<String, usize>,
 }
 
 impl GuardBuilder {
@@ -150,6 +156,20 @@ impl GuardBuilder {
     /// Sets who approves calls to `confirm` tools. Without one they are denied.
     pub fn confirmer(mut self, confirmer: impl Confirmer) -> Self {
         self.confirmer = Some(Arc::new(confirmer));
+        self
+    }
+
+    /// At most this many tool bodies run at once across the guard; further
+    /// calls wait (their timeout runs while they wait).
+    pub fn max_concurrent_calls(mut self, limit: usize) -> Self {
+        self.max_concurrent = Some(limit);
+        self
+    }
+
+    /// At most this many calls of one tool run at once. Building fails if no
+    /// tool has that name.
+    pub fn tool_concurrency(mut self, tool: impl Into<String>, limit: usize) -> Self {
+        self.tool_concurrency.insert(tool.into(), limit);
         self
     }
 
@@ -268,6 +288,13 @@ impl GuardBuilder {
                     })?;
             }
         }
+        let mut tool_limits = HashMap::new();
+        for (name, limit) in &self.tool_concurrency {
+            let entry = registry
+                .get(name)
+                .ok_or_else(|| BuildError::UnknownTool { name: name.clone() })?;
+            tool_limits.insert(entry.registration.name, Semaphore::new(*limit));
+        }
         let sinks = if self.sinks.is_empty() {
             vec![Arc::new(TracingSink) as Arc<dyn AuditSink>]
         } else {
@@ -284,6 +311,8 @@ impl GuardBuilder {
                 output: self.output,
                 default_timeout: self.default_timeout.unwrap_or(DEFAULT_TIMEOUT),
                 audit_content: !self.no_audit_content,
+                global_limit: self.max_concurrent.map(Semaphore::new),
+                tool_limits,
                 detached: AtomicU64::new(0),
             }),
         })

@@ -78,3 +78,69 @@ async fn late_tools_fail_with_a_timeout_and_blocking_ones_are_counted() {
         .await;
     assert!(fast.iter().all(|r| r.content == "done"), "{fast:?}");
 }
+
+static RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts how many of its calls run at once.
+#[secure_tool]
+async fn counted() -> &'static str {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = RUNNING.fetch_add(1, SeqCst) + 1;
+    PEAK.fetch_max(now, SeqCst);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    RUNNING.fetch_sub(1, SeqCst);
+    "ok"
+}
+
+#[tokio::test]
+async fn concurrency_limits_hold_and_unknown_tools_fail_the_build() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let batch: Vec<ToolCall> = (0..6)
+        .map(|i| ToolCall::new(format!("c{i}"), "counted", "{}"))
+        .collect();
+    let ctx = CallContext::new("a");
+
+    let unlimited = Guard::builder().build().unwrap();
+    assert!(
+        unlimited
+            .dispatch(&ctx, &batch)
+            .await
+            .iter()
+            .all(|r| r.content == "ok")
+    );
+    assert_eq!(PEAK.swap(0, SeqCst), 6);
+
+    let per_tool = Guard::builder()
+        .tool_concurrency("counted", 2)
+        .build()
+        .unwrap();
+    assert!(
+        per_tool
+            .dispatch(&ctx, &batch)
+            .await
+            .iter()
+            .all(|r| r.content == "ok")
+    );
+    assert_eq!(PEAK.swap(0, SeqCst), 2);
+
+    let global = Guard::builder().max_concurrent_calls(3).build().unwrap();
+    assert!(
+        global
+            .dispatch(&ctx, &batch)
+            .await
+            .iter()
+            .all(|r| r.content == "ok")
+    );
+    assert_eq!(PEAK.swap(0, SeqCst), 3);
+
+    assert_eq!(
+        Guard::builder()
+            .tool_concurrency("nope", 1)
+            .build()
+            .unwrap_err(),
+        guard_runtime::BuildError::UnknownTool {
+            name: "nope".into()
+        }
+    );
+}

@@ -405,7 +405,19 @@ async fn execute(entry: &ToolEntry, invocation: Invocation, inner: &Inner) -> An
     let output = &inner.output;
     let timeout = entry.registration.timeout.unwrap_or(inner.default_timeout);
     let blocking = matches!(invocation, Invocation::Blocking(_));
-    let mut run = std::pin::pin!(exec::run(invocation));
+    let limits = (inner.global_limit.as_ref(), inner.tool_limits.get(name));
+    let mut run = std::pin::pin!(async move {
+        // Permits are held while the body runs; a closed semaphore cannot happen (never closed).
+        let _global = match limits.0 {
+            Some(limit) => Some(limit.acquire().await),
+            None => None,
+        };
+        let _tool = match limits.1 {
+            Some(limit) => Some(limit.acquire().await),
+            None => None,
+        };
+        exec::run(invocation).await
+    });
     // Most tools finish on their first poll and need no timer; the others race
     // a runtime-agnostic one (dispatch works on any executor).
     let first = std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
