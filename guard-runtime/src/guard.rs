@@ -94,6 +94,18 @@ impl Guard {
         self.inner.detached.load(Ordering::Relaxed)
     }
 
+    /// Scans an inbound user message (or history) for prompt injection,
+    /// with the guard's output policy's scanner and threshold.
+    pub fn scan_user_message(&self, text: &str) -> crate::scan::InjectionReport {
+        self.inner.output.scan_inbound(text)
+    }
+
+    /// Scans a model's reply for leaked secrets and personal data, applying
+    /// the guard's output policy (by default: secrets redacted).
+    pub fn scan_model_reply(&self, text: &str) -> crate::output::ReplyScan {
+        self.inner.output.scan_reply(text)
+    }
+
     /// The Chat Completions `tools` array.
     pub fn openai_tools(&self) -> Value {
         self.tools().map(registry::chat_tool).collect()
