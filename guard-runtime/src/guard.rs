@@ -149,7 +149,7 @@ pub struct GuardBuilder {
     validators_for: HashMap<String, Arc<ValidatorConfig>>,
     output: OutputPolicy,
     default_timeout: Option<Duration>,
-    no_audit_content: bool,
+    audit_content: bool,
     max_concurrent: Option<usize>,
     tool_concurrency: HashMap<String, usize>,
 }
@@ -185,11 +185,12 @@ impl GuardBuilder {
         self
     }
 
-    /// Whether audit events carry the arguments and the output (redacted:
-    /// credentials replaced, `#[arg(secret)]` values as digests). On by
-    /// default; off leaves only the arguments' digest.
+    /// Whether audit events carry the arguments and the output, redacted
+    /// (credentials replaced, `#[arg(secret)]` values as digests). Off by
+    /// default: events then hold the arguments' digest only, which keeps
+    /// personal data out of logs and costs nothing per call.
     pub fn audit_content(mut self, include: bool) -> Self {
-        self.no_audit_content = !include;
+        self.audit_content = include;
         self
     }
 
@@ -322,7 +323,7 @@ impl GuardBuilder {
                     .unwrap_or(DEFAULT_MAX_ARGUMENT_BYTES),
                 output: self.output,
                 default_timeout: self.default_timeout.unwrap_or(DEFAULT_TIMEOUT),
-                audit_content: !self.no_audit_content,
+                audit_content: self.audit_content,
                 global_limit: self.max_concurrent.map(Semaphore::new),
                 tool_limits,
                 detached: AtomicU64::new(0),

@@ -176,6 +176,7 @@ async fn audited_content_is_redacted_and_secret_arguments_are_digests() {
     let guard = Guard::builder()
         .only(["mail_login"])
         .audit(sink.clone())
+        .audit_content(true)
         .build()
         .unwrap();
     let args = r#"{"user":"ada","password":"hunter2-hunter2","note":"key AKIAQ3EGRT5HYX2ZK7PL"}"#;
@@ -197,10 +198,10 @@ async fn audited_content_is_redacted_and_secret_arguments_are_digests() {
     );
     assert!(!serde_json::to_string(&event).unwrap().contains("hunter2"));
 
+    // The default records the digest only.
     let quiet = Guard::builder()
         .only(["mail_login"])
         .audit(sink.clone())
-        .audit_content(false)
         .build()
         .unwrap();
     quiet

@@ -64,10 +64,10 @@ pub struct AuditEvent {
     /// SHA-256 of the raw arguments text.
     pub arguments_digest: ArgumentsDigest,
     /// The arguments with secrets redacted and `#[arg(secret)]` values
-    /// replaced by their SHA-256 (`None` when audit content is off).
+    /// replaced by their SHA-256 (only with `GuardBuilder::audit_content(true)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
-    /// What the model was sent, secrets redacted (`None` when audit content is off).
+    /// What the model was sent, secrets redacted (only with `audit_content(true)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
     /// What happened.
