@@ -434,7 +434,7 @@ impl InjectionScanner {
                 note(PHRASES[m.pattern().as_usize()].1, start, end, findings);
             }
             let mut enabled = [false; MAX_STRUCTURES];
-            for hit in compiled.triggers.find_overlapping_iter(haystack) {
+            for hit in compiled.triggers.find_iter(haystack) {
                 enabled[compiled.trigger_structure[hit.pattern().as_usize()]] = true;
             }
             for (i, regex) in compiled.structure_regexes.iter().enumerate() {

@@ -175,6 +175,7 @@ pub(crate) fn normalize(input: &str) -> Normalized {
 pub(crate) fn decoded_chunks(text: &str) -> Vec<(usize, usize, String)> {
     let mut chunks = Vec::new();
     if text.len() < 24 && !text.contains('%') {
+        // Too short for a base64 payload, and nothing percent-encoded.
         return chunks;
     }
     let bytes = text.as_bytes();
@@ -206,7 +207,11 @@ pub(crate) fn decoded_chunks(text: &str) -> Vec<(usize, usize, String)> {
         }
         i += 1;
     }
-    if text.contains('%') {
+    let has_escape = text
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    if has_escape {
         let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
         if decoded != text {
             chunks.push((0, text.len(), decoded.into_owned()));

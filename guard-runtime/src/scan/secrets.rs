@@ -227,7 +227,7 @@ static DETECTORS: &[Detector] = &[
     ),
     d(
         "discord_bot_token",
-        &["discord", "bot", "token"],
+        &[],
         r"\b([A-Za-z\d]{24,28}\.[\w-]{6}\.[\w-]{27,40})\b",
         4.0,
     ),
@@ -408,11 +408,13 @@ fn is_placeholder(secret: &str) -> bool {
 pub struct SecretScanner {
     /// Token prefixes (`ghp_`, `AKIA`, ...), matched exactly.
     prefixes: AhoCorasick,
-    prefix_detector: Vec<usize>,
+    prefix_detector: Vec<Vec<usize>>,
     /// Names (`password`, `token`, `aws`, ...), matched in any case.
     names: AhoCorasick,
-    name_detector: Vec<usize>,
+    name_detector: Vec<Vec<usize>>,
     regexes: Vec<Regex>,
+    /// The keyword-less detector that needs a quote character.
+    quoted_only: usize,
 }
 
 impl std::fmt::Debug for SecretScanner {
@@ -437,18 +439,27 @@ impl SecretScanner {
     }
 
     fn build() -> SecretScanner {
-        let (mut prefixes, mut prefix_detector) = (Vec::new(), Vec::new());
-        let (mut names, mut name_detector) = (Vec::new(), Vec::new());
+        // Each distinct keyword once, with every detector it enables: a
+        // non-overlapping search reports one of two identical patterns only.
+        let mut prefixes: Vec<&'static str> = Vec::new();
+        let mut prefix_detector: Vec<Vec<usize>> = Vec::new();
+        let mut names: Vec<&'static str> = Vec::new();
+        let mut name_detector: Vec<Vec<usize>> = Vec::new();
         for (i, detector) in DETECTORS.iter().enumerate() {
             for keyword in detector.keywords {
                 // A keyword with an upper-case letter, a digit or punctuation is a
                 // token prefix and must match exactly; plain lower-case words are names.
-                if keyword.bytes().all(|b| b.is_ascii_lowercase()) {
-                    names.push(*keyword);
-                    name_detector.push(i);
+                let (list, map) = if keyword.bytes().all(|b| b.is_ascii_lowercase()) {
+                    (&mut names, &mut name_detector)
                 } else {
-                    prefixes.push(*keyword);
-                    prefix_detector.push(i);
+                    (&mut prefixes, &mut prefix_detector)
+                };
+                match list.iter().position(|k| k == keyword) {
+                    Some(at) => map[at].push(i),
+                    None => {
+                        list.push(keyword);
+                        map.push(vec![i]);
+                    }
                 }
             }
         }
@@ -478,22 +489,33 @@ impl SecretScanner {
             names: names_ac,
             name_detector,
             regexes,
+            quoted_only: DETECTORS
+                .iter()
+                .position(|d| d.id == "aws_secret_key_shaped")
+                .expect("the detector exists"),
         }
     }
 
     /// Every credential in the text, earliest first, overlaps resolved.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
+        // Keyword presence needs no overlapping search (which cannot use the
+        // literal prefilters): no keyword here nests inside another's match,
+        // except `-us` (Mailchimp) right after `key-` (Mailgun).
         // Detectors without keywords always run (their regex has its own literal prefilter).
         let mut enabled: Vec<bool> = DETECTORS.iter().map(|d| d.keywords.is_empty()).collect();
-        // The keyword-less detector is quote-delimited: no quote, no match.
+        // The AWS-shaped secret is quote-delimited: no quote, no match.
         if !text.bytes().any(|b| b == b'"' || b == b'\'') {
-            enabled.iter_mut().for_each(|e| *e = false);
+            enabled[self.quoted_only] = false;
         }
-        for hit in self.prefixes.find_overlapping_iter(text) {
-            enabled[self.prefix_detector[hit.pattern().as_usize()]] = true;
+        for hit in self.prefixes.find_iter(text) {
+            for &d in &self.prefix_detector[hit.pattern().as_usize()] {
+                enabled[d] = true;
+            }
         }
-        for hit in self.names.find_overlapping_iter(text) {
-            enabled[self.name_detector[hit.pattern().as_usize()]] = true;
+        for hit in self.names.find_iter(text) {
+            for &d in &self.name_detector[hit.pattern().as_usize()] {
+                enabled[d] = true;
+            }
         }
         let mut findings: Vec<Finding> = Vec::new();
         for (i, detector) in DETECTORS.iter().enumerate() {
