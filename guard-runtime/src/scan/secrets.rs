@@ -240,7 +240,7 @@ static DETECTORS: &[Detector] = &[
     d(
         "telegram_bot_token",
         &[":AA"],
-        r"\b(\d{8,10}:AA[0-9A-Za-z_-]{33})\b",
+        r"(?:^|[^0-9])(\d{8,10}:AA[0-9A-Za-z_-]{33})\b",
         3.0,
     ),
     d("mailgun_api_key", &["key-"], r"\b(key-[0-9a-z]{32})\b", 3.0),
@@ -573,6 +573,319 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), DETECTORS.len(), "detector ids must be distinct");
+    }
+
+    /// One credential and one look-alike per detector (seeded, generated
+    /// tokens; look-alikes are placeholders, public keys or near misses).
+    const PER_DETECTOR: &[(&str, &str, &str)] = &[
+        (
+            "openai_api_key",
+            "OPENAI_API_KEY=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",
+            "OPENAI_API_KEY=sk-...T3BlbkFJ...",
+        ),
+        (
+            "openai_project_key",
+            "key=sk-proj-CfrL1spNxnyVmihA-2O76UMFxFkM-R5Kjp1vRt_1fjORS-6ilI8ihN5K",
+            "key=sk-proj-REPLACE_ME",
+        ),
+        (
+            "anthropic_api_key",
+            "x-api-key: sk-ant-api03-XSc7Tvo-hBKqFYY-kv5ZJr3J1TWDtkwtDDb_xHKas1VOqg6YYZYn9ZhyiA4uoRgnatmUdjAWtGSU8po_799NksnRH9ucAAA",
+            "x-api-key: sk-ant-api03-xxxx",
+        ),
+        (
+            "aws_access_key",
+            "id = AKIAXJBTFQXKWOVOMPZO",
+            "id = AKIAIOSFODNN7EXAMPLE",
+        ),
+        (
+            "aws_secret_key",
+            "aws_secret_access_key = z+TddJ8HyS5SUkCnD8zRA9a9SkpXz9w3QlY7Zkuv",
+            "aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}",
+        ),
+        (
+            "aws_secret_key_shaped",
+            "Client::new(\"ibjL5DZPjN0MEQ7wjJ/JibaZUPgHV+7iB3m03nbq\")",
+            "commit \"3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a\"",
+        ),
+        (
+            "gcp_api_key",
+            "key=AIzaBLEPH1qhT61qtc4xatws8phP9nhFyJfm5di",
+            "key=AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        ),
+        (
+            "gcp_service_account",
+            "\"private_key_id\": \"ea68ef786e4d3cea27d26934b484e73cf575dcad\"",
+            "\"private_key_id\": \"<key id>\"",
+        ),
+        (
+            "azure_storage_key",
+            "AccountKey=ZLajL7sJrerhCcSplyA5dTUrh4sUXIpC2ITPTP2nLY4dXdkliQgthSpxIoc+6AWt1YlCFno4UoYZXGefnGmU5A==",
+            "AccountKey=<storage-key>",
+        ),
+        (
+            "azure_sas_token",
+            "https://a.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig=GRlrwZbqcabUGJmGEp7CgQ0PBQFI14zGtSnovm14TUOi%3D",
+            "https://a.blob.core.windows.net/c?sv=2022-11-02&sig=xxxx",
+        ),
+        (
+            "azure_client_secret",
+            "AZURE_CLIENT_SECRET=zwd8Q~qbjG3uhkW.KFLf6xuI5aHUQPFeNBTxaQWk",
+            "AZURE_CLIENT_SECRET=<client secret>",
+        ),
+        (
+            "github_pat",
+            "token ghp_ErGPmpGXafq0fjzLczbttOofL9H2WjQ5TY4M",
+            "token ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ),
+        (
+            "github_oauth",
+            "gho_yWuUFjsUNPjc01T5GOBUSZGi6HWGK10Zb0RL",
+            "gho_short",
+        ),
+        (
+            "github_app_token",
+            "ghs_Z5TR9SPofbciOx9gy1CJdObOIRpFqaDZeV7G",
+            "ghs_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ),
+        (
+            "github_refresh_token",
+            "ghr_5IfQHeVVEqZe2qpUWnoVPDF2yeE6RsXcNOPmeMjvqPVStNKiaEdFrRgSnRFsTHsDDDXh5Jmtf7Eb",
+            "ghr_tooshort",
+        ),
+        (
+            "github_fine_grained_pat",
+            "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",
+            "github_pat_placeholder",
+        ),
+        (
+            "gitlab_pat",
+            "glpat-jU2JgJngKtFI3OyV2dZA",
+            "glpat-xxxxxxxxxxxxxxxxxxxx",
+        ),
+        (
+            "gitlab_token",
+            "glrt-kg05rK_gqv81RKMGHZEM9Ypv",
+            "glrt-short",
+        ),
+        (
+            "slack_bot_token",
+            "xoxb-213878375762-833125815354-ZKm4bV3AyAVHnyrvWdFrK9xi",
+            "xoxb-your-token",
+        ),
+        (
+            "slack_user_token",
+            "xoxp-883143667640-206797016877-313228171800-471948d33296c87009e8a7f770d9106f",
+            "xoxp-xxxxxxxx",
+        ),
+        (
+            "slack_app_token",
+            "xapp-1-A2FQO3XO7CV-6563048137343-7e7893f57fd14c1604d115cea325a65e19cbae530282bd36cb9d21f6be6abf0d",
+            "xapp-1-placeholder",
+        ),
+        (
+            "slack_webhook",
+            "https://hooks.slack.com/services/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",
+            "https://hooks.slack.com/services/T000/B000/XXXX",
+        ),
+        (
+            "stripe_secret_key",
+            "sk_live_9D9XyYq6B0Fi7FlaZ7Vt0SXj",
+            "pk_live_Mpu3uDxYYMfGmzWkpAePcEJI",
+        ),
+        (
+            "twilio_api_key",
+            "SKa5d328263dfe574de739988b886e7577",
+            "SKXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        ),
+        (
+            "sendgrid_api_key",
+            "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",
+            "SG.xxxxxxxxxxxxxxxxxxxxxx.yyyy",
+        ),
+        (
+            "npm_token",
+            "//registry.npmjs.org/:_authToken=npm_QtA9dtVK4wAAb3XZxPmzUzn8aB5kBh0fzK4x",
+            "//registry.npmjs.org/:_authToken=${NPM_TOKEN}",
+        ),
+        (
+            "pypi_token",
+            "password = pypi-AgEIcHlwaS5vcmc6uqbgsYlVvsSKuvinX_zMqf9OgXluCZz8xBfZuXTptFyfePpX6N1NF2XV54w",
+            "password = pypi-<token>",
+        ),
+        (
+            "huggingface_token",
+            "HF_TOKEN=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",
+            "HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ),
+        (
+            "jwt",
+            "Authorization: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            "eyJ is how every JWT header starts",
+        ),
+        (
+            "rsa_private_key",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+            "-----BEGIN RSA PUBLIC KEY-----\nMIIBCg\n-----END RSA PUBLIC KEY-----",
+        ),
+        (
+            "ec_private_key",
+            "-----BEGIN EC PRIVATE KEY-----\nMHcCAQ\n-----END EC PRIVATE KEY-----",
+            "-----BEGIN PUBLIC KEY-----\nMFkwEw\n-----END PUBLIC KEY-----",
+        ),
+        (
+            "dsa_private_key",
+            "-----BEGIN DSA PRIVATE KEY-----\nMIIBug\n-----END DSA PRIVATE KEY-----",
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+        ),
+        (
+            "openssh_private_key",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host",
+        ),
+        (
+            "pgp_private_key",
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQdGBF\n-----END PGP PRIVATE KEY BLOCK-----",
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBF\n-----END PGP PUBLIC KEY BLOCK-----",
+        ),
+        (
+            "private_key",
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----",
+            "-----BEGIN PUBLIC KEY-----\nMIIBIj\n-----END PUBLIC KEY-----",
+        ),
+        (
+            "database_url_password",
+            "DATABASE_URL=postgres://app:XUGfdWG5yP8Yib2e@db.internal:5432/app",
+            "DATABASE_URL=postgres://app:password@localhost:5432/app",
+        ),
+        (
+            "url_password",
+            "proxy=https://svc:NUS0hmi4Fs9Z6YkR@proxy.example.com:8443",
+            "see https://user@example.com/docs",
+        ),
+        (
+            "discord_bot_token",
+            "Me1wNWqku5Nr50DjqG96EnLqNG.EOVezx.ZuJPWvHogU5nGYVHWVsUQk4DwgLGNOaeCtL31U",
+            "version 1.2.3 of discord.py",
+        ),
+        (
+            "discord_webhook",
+            "https://discord.com/api/webhooks/027390000954185836/MrAU8urbFt5misIZHbhS4-FvafhdZxEuhnbzs0z1wNiMg9aW37k5wCnHDepQHgI3HLBk",
+            "https://discord.com/api/webhooks/<id>/<token>",
+        ),
+        (
+            "telegram_bot_token",
+            "bot8024332536:AAQEW88ad3DNBYjvsedonuSsddfrfifiUzi",
+            "chat id 1234567890:AA",
+        ),
+        (
+            "mailgun_api_key",
+            "key-ygpnnhccfs4gignsuv1qbwqsdxu64sb0",
+            "key-value store",
+        ),
+        (
+            "mailchimp_api_key",
+            "0d3bf16295d06910bf3f5fb85967f532-us14",
+            "release 2.0-us14",
+        ),
+        (
+            "shopify_token",
+            "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",
+            "shpat_placeholder",
+        ),
+        (
+            "digitalocean_token",
+            "dop_v1_ae7689447ab57a683536c4499d863386ce10cd79e048c07dd7753eda83d7c58d",
+            "dop_v1_<token>",
+        ),
+        (
+            "databricks_token",
+            "dapife0d5a0cf318656b3e6f0bade65c3b18",
+            "dapi is the API prefix",
+        ),
+        (
+            "linear_api_key",
+            "lin_api_ryzdaeA6AOSRwLqgotVz89HoZ9zDnki7XeZZOmEP",
+            "lin_api_docs",
+        ),
+        (
+            "postman_api_key",
+            "PMAK-74bde94fb78c8d5f08b79aff-d2b49c12a4b0062983475eb46c5296f62e",
+            "PMAK-xxxx",
+        ),
+        (
+            "grafana_token",
+            "glsa_Q4hJhqAo0iEFJdED5jSFpFkIM3Vak1uD_f9ebdd25",
+            "glsa_<token>",
+        ),
+        (
+            "newrelic_key",
+            "NRAK-XBBCVG645JCN0IVGXV479NS1V1Q",
+            "NRAK-XXXX",
+        ),
+        (
+            "sentry_token",
+            "sntrys_gLLT/ZQ=I=SA/pQyOMqlfZZgZMnafy8h=WskBf6wmxe1mbVrNHMx1eOc3g/f",
+            "sntrys_<token>",
+        ),
+        (
+            "vault_token",
+            "VAULT_TOKEN=hvs.p1Z5ibXt80nk8Btb2abplBpq8cJF5xgUskL-6GgebhbkXNNv_hOV48vsoUu19X5IQLJhQbtN2FWXWD5KaPHI2ufKss",
+            "VAULT_TOKEN=hvs.<token>",
+        ),
+        (
+            "age_secret_key",
+            "AGE-SECRET-KEY-13LK9LCVWNREADSQCA9KYWES57VVDV9TJHKEF0ZLHXHA9F5PK3PXZDLDS3M",
+            "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+        ),
+        (
+            "groq_api_key",
+            "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",
+            "gsk_<key>",
+        ),
+        (
+            "replicate_token",
+            "r8_C2kx9pUolc8q8wd5J5b16dqYGTVPWEdgjuWa8",
+            "r8_<token>",
+        ),
+        (
+            "doppler_token",
+            "dp.pt.mRVtLLCWPgEuxqyhxEykCpZj6R5aDT6mZck71oe7N3x",
+            "dp.pt.<token>",
+        ),
+        (
+            "bearer_token",
+            "Authorization: Bearer r5mXcj5RPD9oUsQChx5s4tI10FtdILQvH.nO69ot",
+            "Authorization: Bearer <token>",
+        ),
+        (
+            "secret_comparison",
+            "if (password == \"GdO5YQ7nJE1shqWm\") {",
+            "if (password == \"\") {",
+        ),
+        (
+            "generic_secret_assignment",
+            "db_password = \"xBqp7pgysA5kd1Us\"",
+            "db_password = \"${DB_PASSWORD}\"",
+        ),
+    ];
+
+    #[test]
+    fn every_detector_has_a_true_and_a_false_sample() {
+        let mut covered: Vec<&str> = PER_DETECTOR.iter().map(|(id, _, _)| *id).collect();
+        covered.sort_unstable();
+        let mut all: Vec<&str> = SecretScanner::detector_ids().collect();
+        all.sort_unstable();
+        assert_eq!(covered, all, "each detector needs samples");
+        for (id, positive, negative) in PER_DETECTOR {
+            let found = kinds(positive);
+            assert!(
+                found.contains(id),
+                "{id} missed {positive:?}: found {found:?}"
+            );
+            let found = kinds(negative);
+            assert!(!found.contains(id), "{id} fired on {negative:?}");
+        }
     }
 
     /// One true and one false sample per detector family (the false ones
