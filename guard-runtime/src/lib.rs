@@ -4,8 +4,11 @@
 //! schema, registered at link time. A [`Guard`] exports the tools
 //! ([`Guard::openai_tools`], [`Guard::responses_tools`], [`Guard::functions`])
 //! and answers the model's calls with [`Guard::dispatch`]: every call is
-//! checked (known tool, size, JSON, schema, rate limit, confirmation), run,
-//! audited, and answered with exactly one [`ToolReply`].
+//! checked (known tool, size, JSON, schema, security validators for paths,
+//! URLs, SQL and commands, rate limit, confirmation), run under a timeout,
+//! its output scanned (secrets redacted, injection framed), audited, and
+//! answered with exactly one [`ToolReply`]. The validators ([`validate`]) and
+//! scanners ([`scan`]) are usable on their own.
 //!
 //! ```standalone_crate
 //! use guard_runtime::{CallContext, Guard, Outcome, ToolCall, secure_tool};
@@ -91,6 +94,7 @@ pub use registry::ToolInfo;
 /// | `rate` | calls per minute, 1 to 4294967295 (bursts of the same size) | no limit |
 /// | `name` | the name the model calls, `^[a-zA-Z0-9_-]{1,64}$` | the function's name |
 /// | `description` | text for the model | the doc comment |
+/// | `timeout` | `"500ms"`, `"5s"`, `"2m"`: a late tool fails with `TimedOut` | the guard's default (30 s) |
 ///
 /// A tool needs a doc comment or a `description`. Unknown keys, repeated
 /// keys and values of the wrong type are compile errors, all reported at once.
@@ -120,6 +124,7 @@ pub use registry::ToolInfo;
 /// | `#[arg(command)]`, `#[arg(command(programs = [..]))]` | no shell syntax | [`validate::Argv`], `String` |
 /// | `#[arg(shell_arg)]` | no metacharacters, no leading `-` | `String` |
 /// | `#[arg(none)]` | opts out of the validator the name implies | any |
+/// | `#[arg(secret)]` | nothing; audit events carry only its SHA-256 | any |
 ///
 /// (and `Option`/`Vec` of the types listed). Without `#[arg]`, parameters
 /// named `path`, `file_path`, `filename`, `dir`, `url`, `uri`, `endpoint`,

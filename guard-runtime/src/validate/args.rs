@@ -230,11 +230,14 @@ impl ToolValidators {
 
     /// Whether nothing here needs the parsed arguments, given their raw text:
     /// no argument validators, and hygiene provably satisfied because the
-    /// text has no escapes, no non-ASCII byte and fits the length cap.
+    /// text has no escapes and no non-ASCII byte (so no string holds a
+    /// control, bidi or tag character) and has no more bytes than the
+    /// character cap (so no string is longer).
     pub(crate) fn raw_text_is_enough(&self, raw: &str) -> bool {
         self.args.is_empty()
             && self.text.is_none_or(|text| {
-                raw.len() <= text.max_len_bytes() && !raw.bytes().any(|b| b == b'\\' || b >= 0x80)
+                raw.len() <= text.max_chars_allowed()
+                    && !raw.bytes().any(|b| b == b'\\' || b >= 0x80)
             })
     }
 

@@ -56,8 +56,8 @@ impl TextPolicy {
         self
     }
 
-    /// A byte length no longer than the character cap (ASCII text).
-    pub(crate) fn max_len_bytes(&self) -> usize {
+    /// The character cap.
+    pub(crate) fn max_chars_allowed(&self) -> usize {
         self.max_chars
     }
 
