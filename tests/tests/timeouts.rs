@@ -6,14 +6,14 @@ use std::time::Duration;
 use guard_runtime::{CallContext, FailReason, Guard, Outcome, ToolCall, secure_tool};
 
 /// Sleeps asynchronously.
-#[secure_tool(timeout = "50ms")]
+#[secure_tool(timeout = "200ms")]
 async fn slow_async(millis: u64) -> String {
     tokio::time::sleep(Duration::from_millis(millis)).await;
     "done".into()
 }
 
 /// Sleeps on a blocking thread.
-#[secure_tool(timeout = "50ms")]
+#[secure_tool(timeout = "200ms")]
 fn slow_blocking(millis: u64) -> String {
     std::thread::sleep(Duration::from_millis(millis));
     "done".into()
@@ -43,7 +43,7 @@ async fn late_tools_fail_with_a_timeout_and_blocking_ones_are_counted() {
     let ctx = CallContext::new("a");
     assert_eq!(
         guard.tool("slow_async").unwrap().timeout(),
-        Some(Duration::from_millis(50))
+        Some(Duration::from_millis(200))
     );
     assert_eq!(guard.tool("slow_default").unwrap().timeout(), None);
 
@@ -52,7 +52,7 @@ async fn late_tools_fail_with_a_timeout_and_blocking_ones_are_counted() {
             &ctx,
             &[
                 call("slow_async", 5_000),
-                call("slow_blocking", 400),
+                call("slow_blocking", 1_000),
                 call("slow_default", 5_000),
             ],
         )
