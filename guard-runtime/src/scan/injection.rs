@@ -450,7 +450,7 @@ impl InjectionScanner {
         let len = text.len();
         scan_one(
             &normalized.text,
-            &|s, e| normalized.original(s, e, len),
+            &|s, e| normalized.original(s, e, text),
             &mut findings,
         );
         for (start, end, decoded) in decoded_chunks(text) {
