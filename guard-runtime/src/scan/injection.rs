@@ -447,7 +447,6 @@ impl InjectionScanner {
                 }
             }
         };
-        let len = text.len();
         scan_one(
             &normalized.text,
             &|s, e| normalized.original(s, e, text),
