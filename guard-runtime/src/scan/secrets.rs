@@ -427,6 +427,9 @@ impl std::fmt::Debug for SecretScanner {
 
 static GLOBAL: LazyLock<SecretScanner> = LazyLock::new(SecretScanner::build);
 
+/// Room for the per-scan detector flags without allocating.
+const MAX_DETECTORS: usize = 64;
+
 impl SecretScanner {
     /// The shared scanner (compiled once, on first use).
     pub fn global() -> &'static SecretScanner {
@@ -439,6 +442,7 @@ impl SecretScanner {
     }
 
     fn build() -> SecretScanner {
+        assert!(DETECTORS.len() <= MAX_DETECTORS, "raise MAX_DETECTORS");
         // Each distinct keyword once, with every detector it enables: a
         // non-overlapping search reports one of two identical patterns only.
         let mut prefixes: Vec<&'static str> = Vec::new();
@@ -502,7 +506,10 @@ impl SecretScanner {
         // literal prefilters): no keyword here nests inside another's match,
         // except `-us` (Mailchimp) right after `key-` (Mailgun).
         // Detectors without keywords always run (their regex has its own literal prefilter).
-        let mut enabled: Vec<bool> = DETECTORS.iter().map(|d| d.keywords.is_empty()).collect();
+        let mut enabled = [false; MAX_DETECTORS];
+        for (flag, detector) in enabled.iter_mut().zip(DETECTORS) {
+            *flag = detector.keywords.is_empty();
+        }
         // The AWS-shaped secret is quote-delimited: no quote, no match.
         if !text.bytes().any(|b| b == b'"' || b == b'\'') {
             enabled[self.quoted_only] = false;
