@@ -291,7 +291,7 @@ impl Guard {
         let (arguments, output) = if self.inner.audit_content {
             (
                 Some(audit_arguments(&call.arguments, entry)),
-                Some(without_secrets(content)),
+                Some(without_secrets(content, MAX_AUDIT_CHARS)),
             )
         } else {
             (None, None)
@@ -322,7 +322,7 @@ const MAX_AUDIT_CHARS: usize = 4096;
 fn audit_arguments(raw: &str, entry: Option<&ToolEntry>) -> String {
     let secret_args = entry.map_or(&[][..], |e| e.registration.secret_args);
     if secret_args.is_empty() {
-        return without_secrets(raw);
+        return without_secrets(raw, MAX_AUDIT_CHARS);
     }
     let Ok(Value::Object(mut args)) = serde_json::from_str::<Value>(raw) else {
         // Unparseable arguments may still hold the secret: keep only the digest.
@@ -334,11 +334,12 @@ fn audit_arguments(raw: &str, entry: Option<&ToolEntry>) -> String {
             *value = Value::String(format!("sha256:{digest}"));
         }
     }
-    without_secrets(&Value::Object(args).to_string())
+    without_secrets(&Value::Object(args).to_string(), MAX_AUDIT_CHARS)
 }
 
-fn without_secrets(text: &str) -> String {
-    let text = safe_text(text, MAX_AUDIT_CHARS);
+/// The text cut to `max_chars` (control characters removed), credentials redacted.
+fn without_secrets(text: &str, max_chars: usize) -> String {
+    let text = safe_text(text, max_chars);
     let findings = SecretScanner::global().scan(&text);
     if findings.is_empty() {
         text
@@ -407,13 +408,13 @@ async fn execute(entry: &ToolEntry, invocation: Invocation, inner: &Inner) -> An
     let blocking = matches!(invocation, Invocation::Blocking(_));
     let limits = (inner.global_limit.as_ref(), inner.tool_limits.get(name));
     let mut run = std::pin::pin!(async move {
-        // Permits are held while the body runs; a closed semaphore cannot happen (never closed).
+        // Permits are held while the body runs (the semaphores are never closed).
         let _global = match limits.0 {
-            Some(limit) => Some(limit.acquire().await),
+            Some(limit) => limit.acquire().await.ok(),
             None => None,
         };
         let _tool = match limits.1 {
-            Some(limit) => Some(limit.acquire().await),
+            Some(limit) => limit.acquire().await.ok(),
             None => None,
         };
         exec::run(invocation).await
@@ -421,24 +422,21 @@ async fn execute(entry: &ToolEntry, invocation: Invocation, inner: &Inner) -> An
     // Most tools finish on their first poll and need no timer; the others race
     // a runtime-agnostic one (dispatch works on any executor).
     let first = std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
-    let raced = match first {
-        Poll::Ready(result) => Either::Left((result, ())),
+    let finished = match first {
+        Poll::Ready(result) => Some(result),
         Poll::Pending => match select(run, Delay::new(timeout)).await {
-            Either::Left((result, _)) => Either::Left((result, ())),
-            Either::Right(((), _)) => Either::Right(()),
+            Either::Left((result, _)) => Some(result),
+            Either::Right(_) => None,
         },
     };
-    let result = match raced {
-        Either::Left((result, ())) => result,
-        Either::Right(()) => {
-            if blocking {
-                inner.detached.fetch_add(1, Ordering::Relaxed);
-            }
-            tracing::warn!(target: "guard", tool = name, ?timeout, "tool timed out");
-            return Answer::refusal(Outcome::Failed {
-                reason: FailReason::TimedOut,
-            });
+    let Some(result) = finished else {
+        if blocking {
+            inner.detached.fetch_add(1, Ordering::Relaxed);
         }
+        tracing::warn!(target: "guard", tool = name, ?timeout, "tool timed out");
+        return Answer::refusal(Outcome::Failed {
+            reason: FailReason::TimedOut,
+        });
     };
     match result {
         Ok(Ok(content)) => {
@@ -467,17 +465,10 @@ async fn execute(entry: &ToolEntry, invocation: Invocation, inner: &Inner) -> An
                 finished: Instant::now(),
             }
         }
-        Ok(Err(ToolFailure::Error(message))) => {
-            // A tool's own error text can carry a credential too.
-            let message = safe_text(&message, MAX_TOOL_ERROR_CHARS);
-            let findings = SecretScanner::global().scan(&message);
-            let message = if findings.is_empty() {
-                message
-            } else {
-                redact(&message, &findings)
-            };
-            Answer::refusal(Outcome::ToolError { message })
-        }
+        // A tool's own error text can carry a credential too.
+        Ok(Err(ToolFailure::Error(message))) => Answer::refusal(Outcome::ToolError {
+            message: without_secrets(&message, MAX_TOOL_ERROR_CHARS),
+        }),
         Ok(Err(ToolFailure::Unserializable)) => {
             tracing::error!(target: "guard", tool = entry.registration.name,
                 "tool output could not be serialized to JSON");
