@@ -4,23 +4,7 @@
 //! values refused) and asserts them.
 
 use guard_runtime::validate::{CommandPolicy, PathPolicy, SqlPolicy, UrlPolicy};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Row {
-    value: String,
-    label: String,
-    note: String,
-}
-
-fn load(name: &str) -> Vec<Row> {
-    let path = format!("{}/fixtures/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
-        .map(|line| serde_json::from_str(line).expect("fixture line"))
-        .collect()
-}
+use guard_tests::{Row, load_fixture};
 
 struct Rates {
     attacks: usize,
@@ -84,7 +68,7 @@ impl Rates {
 #[test]
 fn path_traversal_payloads_and_real_repository_paths() {
     let policy = PathPolicy::new();
-    let rates = Rates::measure(&load("path.jsonl"), |v| policy.check(v).is_ok());
+    let rates = Rates::measure(&load_fixture("path.jsonl"), |v| policy.check(v).is_ok());
     rates.report("path");
     assert_eq!(rates.attacks, 700);
     assert!(rates.missed.is_empty(), "missed: {:?}", rates.missed);
@@ -99,7 +83,7 @@ fn path_traversal_payloads_and_real_repository_paths() {
 fn ssrf_payloads_and_public_urls() {
     // The corpus treats http and https as fetchable; every other scheme is an attack.
     let policy = UrlPolicy::new().schemes(["http", "https"]);
-    let rates = Rates::measure(&load("url.jsonl"), |v| policy.check(v).is_ok());
+    let rates = Rates::measure(&load_fixture("url.jsonl"), |v| policy.check(v).is_ok());
     rates.report("url");
     assert!(rates.missed.is_empty(), "missed: {:?}", rates.missed);
     assert!(
@@ -112,7 +96,7 @@ fn ssrf_payloads_and_public_urls() {
 #[test]
 fn command_injection_payloads_and_plain_commands() {
     let policy = CommandPolicy::new();
-    let rates = Rates::measure(&load("command.jsonl"), |v| policy.check(v).is_ok());
+    let rates = Rates::measure(&load_fixture("command.jsonl"), |v| policy.check(v).is_ok());
     rates.report("command");
     assert!(rates.missed.is_empty(), "missed: {:?}", rates.missed);
     assert!(
@@ -128,7 +112,7 @@ fn command_injection_payloads_and_plain_commands() {
 /// refused only if no supported dialect accepts it (parser coverage).
 #[test]
 fn sql_writes_stacked_queries_and_side_effects_versus_read_only_queries() {
-    let rows = load("sql.jsonl");
+    let rows = load_fixture("sql.jsonl");
     let generic = SqlPolicy::new();
     let rates = Rates::measure(&rows, |v| generic.check(v).is_ok());
     rates.report("sql (generic dialect)");

@@ -3,24 +3,7 @@
 //! and asserted against the targets.
 
 use guard_runtime::scan::{InjectionScanner, PiiScanner, SecretScanner};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Row {
-    value: String,
-    label: String,
-    note: String,
-}
-
-fn load(name: &str) -> Vec<Row> {
-    let path = format!("{}/fixtures/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
-        .map(|line| serde_json::from_str(line).expect("fixture line"))
-        .collect()
-}
+use guard_tests::{Row, load_fixture};
 
 /// Detected attacks, attacks, flagged benign rows, benign rows; printed.
 fn measure<'r>(
@@ -56,7 +39,7 @@ fn measure<'r>(
 #[test]
 fn injection_detects_at_least_90_percent_with_at_most_2_percent_false_positives() {
     let scanner = InjectionScanner::new();
-    let rows = load("injection.jsonl");
+    let rows = load_fixture("injection.jsonl");
     let (detected, attacks, fp, benign) = measure("injection", &rows, |t| scanner.scan(t).flagged);
     assert!(detected * 100 >= attacks * 90, "{detected}/{attacks}");
     assert!(fp.len() * 100 <= benign * 2, "{}/{benign}", fp.len());
@@ -65,7 +48,7 @@ fn injection_detects_at_least_90_percent_with_at_most_2_percent_false_positives(
 #[test]
 fn secrets_recall_at_least_95_percent_with_at_most_1_percent_false_positives() {
     let scanner = SecretScanner::global();
-    let rows = load("secrets.jsonl");
+    let rows = load_fixture("secrets.jsonl");
     let (detected, attacks, fp, benign) =
         measure("secrets", &rows, |t| !scanner.scan(t).is_empty());
     assert!(detected * 100 >= attacks * 95, "{detected}/{attacks}");
@@ -75,7 +58,7 @@ fn secrets_recall_at_least_95_percent_with_at_most_1_percent_false_positives() {
 #[test]
 fn pii_finds_99_percent_of_valid_numbers_and_never_flags_failed_checksums() {
     let scanner = PiiScanner::global();
-    let rows = load("pii.jsonl");
+    let rows = load_fixture("pii.jsonl");
     let (detected, attacks, fp, _) = measure("pii", &rows, |t| !scanner.scan(t).is_empty());
     assert!(detected * 100 >= attacks * 99, "{detected}/{attacks}");
     let failed_checksums: Vec<&str> = fp

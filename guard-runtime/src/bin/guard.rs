@@ -202,12 +202,18 @@ impl Check {
     }
 }
 
-fn check(args: &CheckArgs) -> Result<(), String> {
-    let check = Check::from_args(args)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+/// Where a JSON Lines input line does not hold the expected string field.
+enum BadLine {
+    NotAnObject,
+    NoField,
+}
+
+/// Reads JSON Lines from stdin and writes one verdict line per non-empty
+/// input line, in order. `verdict` gets the string in `field`, or why not.
+fn json_lines(
+    field: &str,
+    mut verdict: impl FnMut(Result<&str, BadLine>) -> Value,
+) -> Result<(), String> {
     let stdin = io::stdin().lock();
     let mut out = BufWriter::new(io::stdout().lock());
     for line in stdin.lines() {
@@ -215,22 +221,36 @@ fn check(args: &CheckArgs) -> Result<(), String> {
         if line.trim().is_empty() {
             continue;
         }
-        let verdict = match serde_json::from_str::<Value>(&line) {
-            Ok(Value::Object(map)) => match map.get("value").and_then(Value::as_str) {
-                Some(value) => match check.run(&runtime, value) {
-                    Ok(()) => json!({"allowed": true, "reason": null, "detail": ""}),
-                    Err(v) => json!({"allowed": false, "reason": v.code, "detail": v.detail}),
-                },
-                None => json!({"allowed": false, "reason": "input.no_value",
-                               "detail": "the line has no string field `value`"}),
-            },
-            _ => json!({"allowed": false, "reason": "input.invalid_json",
-                        "detail": "the line is not a JSON object"}),
+        let parsed = serde_json::from_str::<Value>(&line);
+        let input = match &parsed {
+            Ok(Value::Object(map)) => map
+                .get(field)
+                .and_then(Value::as_str)
+                .ok_or(BadLine::NoField),
+            _ => Err(BadLine::NotAnObject),
         };
-        serde_json::to_writer(&mut out, &verdict).map_err(|e| e.to_string())?;
+        serde_json::to_writer(&mut out, &verdict(input)).map_err(|e| e.to_string())?;
         out.write_all(b"\n").map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())
+}
+
+fn check(args: &CheckArgs) -> Result<(), String> {
+    let check = Check::from_args(args)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    json_lines("value", |input| match input {
+        Ok(value) => match check.run(&runtime, value) {
+            Ok(()) => json!({"allowed": true, "reason": null, "detail": ""}),
+            Err(v) => json!({"allowed": false, "reason": v.code, "detail": v.detail}),
+        },
+        Err(BadLine::NoField) => json!({"allowed": false, "reason": "input.no_value",
+                                        "detail": "the line has no string field `value`"}),
+        Err(BadLine::NotAnObject) => json!({"allowed": false, "reason": "input.invalid_json",
+                                            "detail": "the line is not a JSON object"}),
+    })
 }
 
 fn scan(args: &ScanArgs) -> Result<(), String> {
@@ -239,52 +259,38 @@ fn scan(args: &ScanArgs) -> Result<(), String> {
     if let Some(threshold) = args.threshold {
         injection = injection.threshold(threshold);
     }
-    let stdin = io::stdin().lock();
-    let mut out = BufWriter::new(io::stdout().lock());
-    for line in stdin.lines() {
-        let line = line.map_err(|e| format!("reading stdin: {e}"))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let text = match serde_json::from_str::<Value>(&line) {
-            Ok(Value::Object(map)) => map.get("text").and_then(Value::as_str).map(str::to_owned),
-            _ => None,
+    json_lines("text", |input| {
+        let Ok(text) = input else {
+            return json!({"flagged": false, "score": 0.0, "findings": [],
+                          "error": "the line is not a JSON object with a string field `text`"});
         };
-        let verdict = match text {
-            None => json!({"flagged": false, "score": 0.0, "findings": [],
-                           "error": "the line is not a JSON object with a string field `text`"}),
-            Some(text) => {
-                let (flagged, score, findings) = match args.kind {
-                    ScanKind::Injection => {
-                        let report = injection.scan(&text);
-                        (report.flagged, report.score, report.findings)
-                    }
-                    ScanKind::Secrets | ScanKind::Pii => {
-                        let findings = if matches!(args.kind, ScanKind::Secrets) {
-                            SecretScanner::global().scan(&text)
-                        } else {
-                            PiiScanner::global().scan(&text)
-                        };
-                        let flagged = !findings.is_empty();
-                        (flagged, if flagged { 1.0 } else { 0.0 }, findings)
-                    }
+        let (flagged, score, findings) = match args.kind {
+            ScanKind::Injection => {
+                let report = injection.scan(text);
+                (report.flagged, report.score, report.findings)
+            }
+            ScanKind::Secrets | ScanKind::Pii => {
+                let findings = if matches!(args.kind, ScanKind::Secrets) {
+                    SecretScanner::global().scan(text)
+                } else {
+                    PiiScanner::global().scan(text)
                 };
-                let mut verdict = json!({"flagged": flagged, "score": score, "findings": findings});
-                if args.redact {
-                    let redactable: Vec<_> = findings
-                        .iter()
-                        .filter(|f| f.start < f.end)
-                        .cloned()
-                        .collect();
-                    verdict["redacted"] = Value::String(redact(&text, &redactable));
-                }
-                verdict
+                let flagged = !findings.is_empty();
+                (flagged, if flagged { 1.0 } else { 0.0 }, findings)
             }
         };
-        serde_json::to_writer(&mut out, &verdict).map_err(|e| e.to_string())?;
-        out.write_all(b"\n").map_err(|e| e.to_string())?;
-    }
-    out.flush().map_err(|e| e.to_string())
+        let mut verdict = json!({"flagged": flagged, "score": score, "findings": findings});
+        if args.redact {
+            // Zero-width findings (hidden characters) have nothing to replace.
+            let redactable: Vec<_> = findings
+                .iter()
+                .filter(|f| f.start < f.end)
+                .cloned()
+                .collect();
+            verdict["redacted"] = Value::String(redact(text, &redactable));
+        }
+        verdict
+    })
 }
 
 /// Exit 0 when the trail is intact, 1 when it is not (with the first
