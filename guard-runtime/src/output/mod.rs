@@ -111,8 +111,32 @@ impl OutputPolicy {
     /// assert_eq!(scan.text, "Your key is [REDACTED:aws_access_key].");
     /// ```
     pub fn scan_reply(&self, text: &str) -> ReplyScan {
-        let mut findings = Vec::new();
-        let mut to_redact = Vec::new();
+        let leaks = self.leaks("model reply", text);
+        if let Some(label) = leaks.blocked {
+            return ReplyScan {
+                text: String::new(),
+                findings: leaks.found,
+                blocked: Some(label),
+            };
+        }
+        let text = if leaks.to_redact.is_empty() {
+            text.to_owned()
+        } else {
+            redact(text, &leaks.to_redact)
+        };
+        ReplyScan {
+            text,
+            findings: leaks.found,
+            blocked: None,
+        }
+    }
+
+    /// Secrets and personal data in outgoing text, sorted out by this
+    /// policy's actions: what to redact, whether to block, and (for `Log`)
+    /// a warning naming `origin`. Produces no text, so callers copy only
+    /// when there is something to redact.
+    fn leaks(&self, origin: &str, text: &str) -> Leaks {
+        let mut leaks = Leaks::default();
         for (action, found, label) in [
             (
                 self.secrets,
@@ -128,29 +152,22 @@ impl OutputPolicy {
             if found.is_empty() {
                 continue;
             }
-            if action == Action::Block {
-                findings.extend(found);
-                return ReplyScan {
-                    text: String::new(),
-                    findings,
-                    blocked: Some(label),
-                };
+            match action {
+                Action::Block => {
+                    leaks.found.extend(found);
+                    leaks.blocked = Some(label);
+                    return leaks;
+                }
+                Action::Redact => leaks.to_redact.extend(found.iter().cloned()),
+                _ => {
+                    let kinds: Vec<&str> = found.iter().map(|f| f.kind).collect();
+                    tracing::warn!(target: "guard::output", origin, ?kinds, "outgoing text contains {label}");
+                }
             }
-            if action == Action::Redact {
-                to_redact.extend(found.iter().cloned());
-            }
-            findings.extend(found);
+            leaks.found.extend(found);
         }
-        let text = if to_redact.is_empty() {
-            text.to_owned()
-        } else {
-            redact(text, &to_redact)
-        };
-        ReplyScan {
-            text,
-            findings,
-            blocked: None,
-        }
+        leaks.to_redact.sort_by_key(|f| f.start);
+        leaks
     }
 
     /// Scans an inbound user message (or a conversation's history) for
@@ -158,6 +175,15 @@ impl OutputPolicy {
     pub fn scan_inbound(&self, text: &str) -> InjectionReport {
         self.injection_scanner.scan(text)
     }
+}
+
+/// What [`OutputPolicy::leaks`] found and decided.
+#[derive(Default)]
+struct Leaks {
+    found: Vec<Finding>,
+    /// The findings whose action is `Redact`, by position.
+    to_redact: Vec<Finding>,
+    blocked: Option<&'static str>,
 }
 
 /// What output handling did to one output.
@@ -192,38 +218,14 @@ impl OutputPolicy {
             );
             handled.truncated = true;
         }
-        let mut to_redact: Vec<Finding> = Vec::new();
-        for (action, findings, label) in [
-            (
-                self.secrets,
-                scan_if(self.secrets, || SecretScanner::global().scan(&content)),
-                "secret",
-            ),
-            (
-                self.pii,
-                scan_if(self.pii, || PiiScanner::global().scan(&content)),
-                "personal data",
-            ),
-        ] {
-            if findings.is_empty() {
-                continue;
-            }
-            match action {
-                Action::Block => {
-                    handled.blocked = Some(label);
-                    return handled;
-                }
-                Action::Redact => to_redact.extend(findings),
-                _ => {
-                    let kinds: Vec<&str> = findings.iter().map(|f| f.kind).collect();
-                    tracing::warn!(target: "guard::output", tool, ?kinds, "tool output contains {label}");
-                }
-            }
+        let leaks = self.leaks(tool, &content);
+        if let Some(label) = leaks.blocked {
+            handled.blocked = Some(label);
+            return handled;
         }
-        if !to_redact.is_empty() {
-            to_redact.sort_by_key(|f| f.start);
-            handled.redacted = to_redact.iter().map(|f| f.kind.to_owned()).collect();
-            content = redact(&content, &to_redact);
+        if !leaks.to_redact.is_empty() {
+            handled.redacted = leaks.to_redact.iter().map(|f| f.kind.to_owned()).collect();
+            content = redact(&content, &leaks.to_redact);
         }
         if self.injection != Action::Off {
             let report = self.injection_scanner.scan(&content);
