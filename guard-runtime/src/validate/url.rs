@@ -382,6 +382,9 @@ fn check_v4(ip: Ipv4Addr) -> Result<(), Violation> {
     ))
 }
 
+/// The EC2 instance metadata service over IPv6, `fd00:ec2::254`.
+const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+
 fn check_v6(ip: Ipv6Addr) -> Result<(), Violation> {
     let segments = ip.segments();
     let embedded =
@@ -399,7 +402,7 @@ fn check_v6(ip: Ipv6Addr) -> Result<(), Violation> {
     if segments[0] == 0x2002 {
         return check_v4(embedded(segments[1], segments[2]));
     }
-    let code = if ip == "fd00:ec2::254".parse::<Ipv6Addr>().expect("literal") {
+    let code = if ip == AWS_METADATA_V6 {
         "url.metadata"
     } else if ip.is_loopback() {
         "url.loopback"
