@@ -401,7 +401,13 @@ async fn empty_arguments_mean_an_empty_object() {
     let reply = one(&guard(), "whoami", "").await;
     assert_eq!(reply.content, "agent-1/u-7");
     let reply = one(&guard(), "read_file", "  ").await;
-    assert_eq!(reply.outcome.kind(), "invalid_arguments");
+    assert_eq!(
+        reply.outcome,
+        Outcome::InvalidArguments {
+            pointer: "".into(),
+            reason: r#""path" is a required property"#.into()
+        }
+    );
 }
 
 #[tokio::test]
@@ -663,7 +669,12 @@ fn sync_tools_run_inline_outside_a_tokio_runtime() {
         ],
     ));
     assert_eq!(replies[0].content, r#"{"city":"Lima","celsius":21.5}"#);
-    assert_eq!(replies[1].outcome.kind(), "failed");
+    assert_eq!(
+        replies[1].outcome,
+        Outcome::Failed {
+            reason: FailReason::Panicked
+        }
+    );
 }
 
 #[tokio::test]
@@ -691,8 +702,18 @@ async fn every_call_is_audited_with_its_outcome_and_digest() {
     assert_eq!(events[0].context, ctx());
     assert_eq!(events[1].tool, "nope");
     assert_eq!(events[1].risk, None);
-    assert_eq!(events[1].outcome.kind(), "unknown_tool");
-    assert_eq!(events[2].outcome.kind(), "denied");
+    assert_eq!(
+        events[1].outcome,
+        Outcome::UnknownTool {
+            name: "nope".into()
+        }
+    );
+    assert_eq!(
+        events[2].outcome,
+        Outcome::Denied {
+            reason: DenyReason::NoConfirmer
+        }
+    );
     let json = serde_json::to_value(&events[0]).unwrap();
     assert_eq!(
         json["context"],
