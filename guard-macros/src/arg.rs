@@ -78,7 +78,8 @@ pub enum ArgAttr {
 }
 
 const VALIDATORS: &str = "`path`, `url`, `sql`, `command`, `shell_arg`, `secret` or `none`";
-const DIALECTS: [&str; 19] = [
+const DIALECTS: [&str; 20] = [
+    "any",
     "generic",
     "mysql",
     "postgres",

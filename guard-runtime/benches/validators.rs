@@ -32,9 +32,18 @@ fn validators(c: &mut Criterion) {
             .unwrap()
         })
     });
-    let sql = SqlPolicy::new().tables(["orders", "customers", "regions"]);
+    let sql =
+        SqlPolicy::new()
+            .dialect("postgres")
+            .unwrap()
+            .tables(["orders", "customers", "regions"]);
     c.bench_function("sql_300_chars", |b| {
         b.iter(|| sql.check(black_box(QUERY)).unwrap())
+    });
+    // No dialect named: every common dialect's reading is checked.
+    let any = SqlPolicy::new().tables(["orders", "customers", "regions"]);
+    c.bench_function("sql_300_chars_any_dialect", |b| {
+        b.iter(|| any.check(black_box(QUERY)).unwrap())
     });
     let command = CommandPolicy::new().programs(["git", "ls", "grep"]);
     c.bench_function("command", |b| {

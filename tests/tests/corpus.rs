@@ -107,18 +107,19 @@ fn command_injection_payloads_and_plain_commands() {
 }
 
 /// The benign queries come from many dialects (Spider, sqlglot fixtures,
-/// payloads with MySQL `#` comments); a tool is configured for one. Two
-/// figures: with the generic dialect, and counting a benign query as
-/// refused only if no supported dialect accepts it (parser coverage).
+/// payloads with MySQL `#` comments). The default policy checks every common
+/// dialect's reading; the second figure counts a benign query as refused only
+/// if no sqlparser dialect at all parses it, the floor any parser-based
+/// validator built on sqlparser has on this set.
 #[test]
 fn sql_writes_stacked_queries_and_side_effects_versus_read_only_queries() {
     let rows = load_fixture("sql.jsonl");
-    let generic = SqlPolicy::new();
-    let rates = Rates::measure(&rows, |v| generic.check(v).is_ok());
-    rates.report("sql (generic dialect)");
+    let default = SqlPolicy::new();
+    let rates = Rates::measure(&rows, |v| default.check(v).is_ok());
+    rates.report("sql (default: every common dialect)");
     assert!(rates.missed.is_empty(), "missed: {:?}", rates.missed);
     assert!(
-        rates.false_positive_rate() < 8.0,
+        rates.false_positive_rate() < 2.5,
         "false positives: {:?}",
         rates.refused
     );
@@ -129,6 +130,7 @@ fn sql_writes_stacked_queries_and_side_effects_versus_read_only_queries() {
         "postgres",
         "sqlite",
         "mssql",
+        "oracle",
         "duckdb",
         "bigquery",
         "snowflake",
@@ -138,7 +140,7 @@ fn sql_writes_stacked_queries_and_side_effects_versus_read_only_queries() {
     .collect();
     let benign: Vec<Row> = rows.into_iter().filter(|r| r.label == "benign").collect();
     let any = Rates::measure(&benign, |v| dialects.iter().any(|p| p.check(v).is_ok()));
-    any.report("sql (benign, refused by every dialect)");
+    any.report("sql (benign, parsed by no sqlparser dialect)");
     assert!(
         any.false_positive_rate() < 2.0,
         "false positives: {:?}",

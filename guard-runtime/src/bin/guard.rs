@@ -100,8 +100,8 @@ struct CheckArgs {
     /// path: allowed extensions, comma-separated.
     #[arg(long, value_delimiter = ',')]
     ext: Vec<String>,
-    /// sql: dialect (generic, mysql, postgres, sqlite, mssql, ...).
-    #[arg(long, default_value = "generic")]
+    /// sql: dialect (any, generic, mysql, postgres, sqlite, mssql, ...).
+    #[arg(long, default_value = "any")]
     dialect: String,
     /// sql: allowed tables, comma-separated.
     #[arg(long, value_delimiter = ',')]

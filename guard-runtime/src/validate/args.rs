@@ -78,8 +78,8 @@ pub struct ValidatorConfig {
 }
 
 impl Default for ValidatorConfig {
-    /// Lexical path checks, https URLs to public hosts, read-only generic
-    /// SQL, no shell syntax in commands, and string hygiene on.
+    /// Lexical path checks, https URLs to public hosts, read-only
+    /// SQL under every common dialect, no shell syntax in commands, and string hygiene on.
     fn default() -> Self {
         ValidatorConfig {
             path: PathPolicy::new(),

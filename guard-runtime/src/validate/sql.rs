@@ -2,13 +2,21 @@
 //! default: exactly one query, no `SELECT ... INTO`, no data-modifying
 //! CTEs, no locking clauses, no functions with side effects, and optionally
 //! only the listed tables, checked on every table reference at any depth.
+//!
+//! Without a named dialect the query is parsed as each of the common
+//! dialects (generic, MySQL, PostgreSQL, SQL Server, SQLite, Oracle): it
+//! passes only if at least one of them parses it and none that parses it
+//! sees a violation. Dialects disagree on comments (`#`, `-- ` needing a
+//! space), backslash escapes and quoting, and a query that is one harmless
+//! SELECT to one parser can be two statements to the database; checking every
+//! reading closes that gap. Naming the database's dialect is exact and faster.
 
 use std::fmt;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use sqlparser::ast::{Expr, ObjectName, Query, SetExpr, Statement, Visit, Visitor};
-use sqlparser::dialect::{Dialect, GenericDialect};
+use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
 
 use super::Violation;
@@ -98,7 +106,7 @@ impl WriteKind {
 /// ```
 #[derive(Clone)]
 pub struct SqlPolicy {
-    dialect: Arc<dyn Dialect + Send + Sync>,
+    dialects: Arc<[Arc<dyn Dialect + Send + Sync>]>,
     dialect_name: String,
     tables: Option<Vec<String>>,
     writes: Vec<WriteKind>,
@@ -117,8 +125,8 @@ impl fmt::Debug for SqlPolicy {
 impl Default for SqlPolicy {
     fn default() -> Self {
         SqlPolicy {
-            dialect: Arc::new(GenericDialect {}),
-            dialect_name: "generic".to_owned(),
+            dialects: any_dialect(),
+            dialect_name: "any".to_owned(),
             tables: None,
             writes: Vec::new(),
         }
@@ -142,20 +150,26 @@ impl CheckedSql {
 const RECURSION_LIMIT: usize = 50;
 
 impl SqlPolicy {
-    /// Read-only, generic dialect, any table.
+    /// Read-only, any common dialect (see the [module docs](self)), any table.
     pub fn new() -> Self {
         SqlPolicy::default()
     }
 
     /// Uses a named dialect: generic, mysql, postgres, sqlite, mssql
     /// (or tsql), snowflake, bigquery, clickhouse, duckdb, redshift, hive, ansi,
-    /// databricks, spark, oracle, teradata.
+    /// databricks, spark, oracle, teradata; or `any` (the default: every
+    /// common dialect must agree, see the [module docs](self)).
     ///
     /// # Errors
     /// The name of an unknown dialect.
     pub fn dialect(mut self, name: &str) -> Result<Self, String> {
-        self.dialect =
-            named_dialect(name).ok_or_else(|| format!("unknown SQL dialect `{name}`"))?;
+        self.dialects = if name.eq_ignore_ascii_case("any") {
+            any_dialect()
+        } else {
+            let dialect =
+                named_dialect(name).ok_or_else(|| format!("unknown SQL dialect `{name}`"))?;
+            Arc::from([dialect])
+        };
         self.dialect_name = name.to_lowercase();
         Ok(self)
     }
@@ -197,7 +211,22 @@ impl SqlPolicy {
                 "MySQL executable comments are not allowed",
             ));
         }
-        let mut statements = Parser::new(&*self.dialect)
+        let mut accepted = None;
+        for dialect in self.dialects.iter() {
+            match self.check_as(&**dialect, value) {
+                Ok(checked) => {
+                    accepted.get_or_insert(checked);
+                }
+                Err(violation) if violation.code == "sql.unparseable" => {}
+                // One reading that breaks a rule is enough to refuse.
+                Err(violation) => return Err(violation),
+            }
+        }
+        accepted.ok_or_else(|| Violation::new("sql.unparseable", "the SQL does not parse"))
+    }
+
+    fn check_as(&self, dialect: &dyn Dialect, value: &str) -> Result<CheckedSql, Violation> {
+        let mut statements = Parser::new(dialect)
             .with_recursion_limit(RECURSION_LIMIT)
             .try_with_sql(value)
             .and_then(|mut parser| parser.parse_statements())
@@ -236,6 +265,24 @@ impl SqlPolicy {
         }
         Ok(CheckedSql { statement })
     }
+}
+
+/// The dialects `any` checks a query against.
+fn any_dialect() -> Arc<[Arc<dyn Dialect + Send + Sync>]> {
+    use sqlparser::dialect::*;
+    static ANY: std::sync::OnceLock<Arc<[Arc<dyn Dialect + Send + Sync>]>> =
+        std::sync::OnceLock::new();
+    ANY.get_or_init(|| {
+        Arc::from([
+            Arc::new(GenericDialect {}) as Arc<dyn Dialect + Send + Sync>,
+            Arc::new(MySqlDialect {}),
+            Arc::new(PostgreSqlDialect {}),
+            Arc::new(MsSqlDialect {}),
+            Arc::new(SQLiteDialect {}),
+            Arc::new(OracleDialect {}),
+        ])
+    })
+    .clone()
 }
 
 /// sqlparser's `dialect_from_str` erases `Send + Sync`; this keeps them.
@@ -455,6 +502,30 @@ mod tests {
     fn deep_nesting_is_refused_not_a_stack_overflow() {
         let sql = format!("SELECT {}1{}", "(".repeat(5000), ")".repeat(5000));
         assert_eq!(code(&SqlPolicy::new(), &sql), "sql.unparseable");
+    }
+
+    #[test]
+    fn any_dialect_refuses_what_any_reading_refuses() {
+        let any = SqlPolicy::new();
+        let generic = SqlPolicy::new().dialect("generic").unwrap();
+        // A MySQL comment: only MySQL parses it, as one harmless query.
+        let hash = "SELECT * FROM products WHERE id = 1 #";
+        assert_eq!(code(&any, hash), "ok");
+        assert_eq!(code(&generic, hash), "sql.unparseable");
+        // To MySQL `\'` escapes the quote, so the string ends later and the
+        // DELETE is a second statement; the generic reading alone misses it.
+        let escaped = r"SELECT 'a\' '; DELETE FROM t; -- '";
+        assert_eq!(code(&generic, escaped), "ok");
+        assert_eq!(code(&any, escaped), "sql.stacked");
+        assert_eq!(
+            code(&SqlPolicy::new().dialect("mysql").unwrap(), escaped),
+            "sql.stacked"
+        );
+        // MySQL needs a space after `--`: `--1` is minus minus one there.
+        let dashes = "SELECT 1 --1; DROP TABLE t";
+        assert_eq!(code(&generic, dashes), "ok");
+        assert_eq!(code(&any, dashes), "sql.stacked");
+        assert_eq!(code(&any, "SELEC 1"), "sql.unparseable");
     }
 
     #[test]
