@@ -3,14 +3,14 @@
 //! coercion, answer manipulation and hidden-text tricks. Text is normalised
 //! first (NFKC, case, hidden characters, escapes, whitespace; embedded
 //! base64 and percent-encoded chunks are decoded and scanned too); phrases
-//! are matched with aho-corasick, structures with regexes that run only when
-//! one of their trigger words (found by a second aho-corasick pass) occurs. Each family
+//! are matched with an aho-corasick DFA, structures with regexes that run only
+//! when one of their trigger words (found by a packed SIMD search) occurs. Each family
 //! that fires adds evidence; the score combines families as independent
 //! signals, `1 - Π(1 - weight)`, and the text is flagged at the threshold.
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, packed};
 use regex::Regex;
 use serde::Serialize;
 
@@ -360,7 +360,11 @@ pub struct InjectionScanner {
 
 struct Compiled {
     phrases: AhoCorasick,
-    triggers: AhoCorasick,
+    /// Triggers of three bytes or more: Teddy then compares three-byte
+    /// fingerprints, and common pairs (`in`, `se`) stop costing a check each.
+    triggers: packed::Searcher,
+    /// The two-byte triggers (`!!`, `![`), each searched on its own.
+    short_triggers: Vec<(memchr::memmem::Finder<'static>, usize)>,
     /// For each trigger, the structure it enables.
     trigger_structure: Vec<usize>,
     structure_regexes: Vec<Regex>,
@@ -371,22 +375,35 @@ const MAX_STRUCTURES: usize = 16;
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     assert!(STRUCTURES.len() <= MAX_STRUCTURES, "raise MAX_STRUCTURES");
+    // The DFA costs some memory once and searches about twice as fast.
     let phrases = AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(PHRASES.iter().map(|(p, _)| p))
         .expect("phrases are plain literals");
     let mut triggers = Vec::new();
     let mut trigger_structure = Vec::new();
+    let mut short_triggers = Vec::new();
     for (i, (_, words, _)) in STRUCTURES.iter().enumerate() {
         for word in *words {
-            triggers.push(*word);
-            trigger_structure.push(i);
+            if word.len() < 3 {
+                short_triggers.push((memchr::memmem::Finder::new(word.as_bytes()), i));
+            } else {
+                triggers.push(*word);
+                trigger_structure.push(i);
+            }
         }
     }
     Compiled {
         phrases,
-        triggers: AhoCorasick::new(&triggers).expect("triggers are plain literals"),
+        triggers: packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(&triggers)
+            .build()
+            .expect("triggers are few short literals"),
         trigger_structure,
+        short_triggers,
         structure_regexes: STRUCTURES
             .iter()
             .map(|(p, _, _)| Regex::new(p).expect("structure compiles"))
@@ -434,6 +451,11 @@ impl InjectionScanner {
                 note(PHRASES[m.pattern().as_usize()].1, start, end, findings);
             }
             let mut enabled = [false; MAX_STRUCTURES];
+            for (finder, structure) in &compiled.short_triggers {
+                if finder.find(haystack.as_bytes()).is_some() {
+                    enabled[*structure] = true;
+                }
+            }
             for hit in compiled.triggers.find_iter(haystack) {
                 enabled[compiled.trigger_structure[hit.pattern().as_usize()]] = true;
             }

@@ -56,27 +56,42 @@ impl Normalized {
     }
 }
 
-/// ASCII text without escapes: lowercase and fold whitespace in one pass.
+/// ASCII text without escapes: lowercase, every whitespace byte a space,
+/// then runs of spaces folded to one.
 fn normalize_ascii(input: &str) -> Normalized {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    // A byte-for-byte map first (vectorised by the compiler); offsets only
+    // shift where runs are folded, so only those need checkpoints.
+    let mut out: Vec<u8> = input
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_whitespace() {
+                b' '
+            } else {
+                b.to_ascii_lowercase()
+            }
+        })
+        .collect();
     let mut points = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_whitespace() {
-            out.push(b' ');
-            let run_start = i;
-            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-                i += 1;
+    if let Some(first) = memchr::memmem::find(&out, b"  ") {
+        // Compact in place from the first run: `write` trails `read`.
+        let (mut read, mut write) = (first, first);
+        while read < out.len() {
+            let next = memchr::memmem::find(&out[read..], b"  ").map_or(out.len(), |p| read + p);
+            out.copy_within(read..next, write);
+            write += next - read;
+            read = next;
+            if read == out.len() {
+                break;
             }
-            if i - run_start > 1 || b != b' ' {
-                points.push((out.len() as u32, i as u32));
+            // Keep one space of the run, skip the rest.
+            out[write] = b' ';
+            write += 1;
+            while read < out.len() && out[read] == b' ' {
+                read += 1;
             }
-            continue;
+            points.push((write as u32, read as u32));
         }
-        out.push(b.to_ascii_lowercase());
-        i += 1;
+        out.truncate(write);
     }
     Normalized {
         text: String::from_utf8(out).expect("ASCII in, ASCII out"),
@@ -172,25 +187,36 @@ pub(crate) fn normalize(input: &str) -> Normalized {
     out
 }
 
+/// The shortest base64 run worth decoding.
+const MIN_CHUNK: usize = 24;
+
 /// Embedded base64 and percent-encoded chunks, decoded when they decode to
 /// readable text: payloads hidden from a plain reading.
 pub(crate) fn decoded_chunks(text: &str) -> Vec<(usize, usize, String)> {
     let mut chunks = Vec::new();
-    if text.len() < 24 && !text.contains('%') {
+    if text.len() < MIN_CHUNK && !text.contains('%') {
         // Too short for a base64 payload, and nothing percent-encoded.
         return chunks;
     }
     let bytes = text.as_bytes();
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_');
     let mut i = 0;
     while i < bytes.len() {
-        let is_b64 =
-            |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_');
+        // A run of 24 that starts in `i..=k` covers `k` whenever
+        // `k <= i + 23`: the last byte in that range that cannot be in a run
+        // rules out every start up to it.
+        if let Some(window) = bytes.get(i..i + MIN_CHUNK)
+            && let Some(k) = window.iter().rposition(|&b| !is_b64(b))
+        {
+            i += k + 1;
+            continue;
+        }
         if is_b64(bytes[i]) && (i == 0 || !is_b64(bytes[i - 1])) {
             let start = i;
             while i < bytes.len() && is_b64(bytes[i]) {
                 i += 1;
             }
-            if i - start >= 24 {
+            if i - start >= MIN_CHUNK {
                 let chunk = &text[start..i];
                 let engine = if chunk.contains(['-', '_']) {
                     &base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -209,10 +235,10 @@ pub(crate) fn decoded_chunks(text: &str) -> Vec<(usize, usize, String)> {
         }
         i += 1;
     }
-    let has_escape = text
-        .as_bytes()
-        .windows(3)
-        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    let has_escape = memchr::memchr_iter(b'%', bytes).any(|at| {
+        bytes.get(at + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(at + 2).is_some_and(u8::is_ascii_hexdigit)
+    });
     if has_escape {
         let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
         if decoded != text {

@@ -435,6 +435,9 @@ pub struct SecretScanner {
     keywords: Vec<packed::Searcher>,
     /// For each searcher and pattern, the detectors the keyword enables.
     keyword_detector: Vec<Vec<Vec<usize>>>,
+    /// Two-byte keywords (`SK`), searched on their own so that the packed
+    /// searches compare three-byte fingerprints.
+    short_keywords: Vec<(memchr::memmem::Finder<'static>, Vec<usize>)>,
     regexes: Vec<Regex>,
     /// The keyword-less detectors, each run only when its cheap shape test passes.
     quoted_only: usize,
@@ -500,6 +503,17 @@ impl SecretScanner {
                 }
             }
         }
+        let mut short_keywords = Vec::new();
+        let mut at = 0;
+        while at < literals.len() {
+            if literals[at].len() < 3 {
+                let literal = literals.remove(at);
+                let finder = memchr::memmem::Finder::new(literal.as_bytes()).into_owned();
+                short_keywords.push((finder, literal_detector.remove(at)));
+            } else {
+                at += 1;
+            }
+        }
         let keywords = literals
             .chunks(PACKED_PATTERNS)
             .map(|chunk| {
@@ -529,6 +543,7 @@ impl SecretScanner {
         SecretScanner {
             keywords,
             keyword_detector,
+            short_keywords,
             regexes,
             quoted_only: DETECTORS
                 .iter()
@@ -555,6 +570,13 @@ impl SecretScanner {
         enabled[self.quoted_only] = has_quoted_run(text.as_bytes(), 40);
         // The Discord token starts with 24 or more alphanumerics and a dot.
         enabled[self.dotted_only] = has_run_before_dot(text.as_bytes(), 24);
+        for (finder, detectors) in &self.short_keywords {
+            if finder.find(text.as_bytes()).is_some() {
+                for &d in detectors {
+                    enabled[d] = true;
+                }
+            }
+        }
         for (searcher, detectors) in self.keywords.iter().zip(&self.keyword_detector) {
             for hit in searcher.find_iter(text) {
                 for &d in &detectors[hit.pattern().as_usize()] {
