@@ -1,5 +1,7 @@
 //! The grammar of `#[secure_tool(...)]`: a comma-separated list of
-//! `risk = "..."`, `confirm`, `rate = N`, `name = "..."`, `description = "..."`.
+//! `risk = "..."`, `confirm`, `rate = N`, `name = "..."`, `description = "..."`,
+//! `timeout = "..."`, and the lists `roles`, `source`, `sink` (a string or an
+//! array of strings).
 //! Every key may appear once; anything else is an error on its own span.
 
 use proc_macro2::{Span, TokenStream};
@@ -38,9 +40,15 @@ pub struct ToolAttr {
     pub description: Option<LitStr>,
     /// Milliseconds.
     pub timeout: Option<u64>,
+    /// Caller roles, one of which is needed.
+    pub roles: Vec<String>,
+    /// Data-flow labels of what the tool reads and where it sends data.
+    pub sources: Vec<String>,
+    pub sinks: Vec<String>,
 }
 
-const KEYS: &str = "`risk`, `confirm`, `rate`, `name`, `description`, `timeout`";
+const KEYS: &str =
+    "`risk`, `confirm`, `rate`, `name`, `description`, `timeout`, `roles`, `source`, `sink`";
 
 /// Parses the attribute arguments, collecting every error rather than stopping at the first.
 pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
@@ -122,6 +130,9 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
                     }
                 }
             }
+            "roles" => attr.roles = string_list(&meta, &key, errors),
+            "source" => attr.sources = string_list(&meta, &key, errors),
+            "sink" => attr.sinks = string_list(&meta, &key, errors),
             _ => errors.push(syn::Error::new(
                 meta.path().span(),
                 format!("unknown key `{key}`; expected one of {KEYS}"),
@@ -129,6 +140,53 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
         }
     }
     attr
+}
+
+/// `key = "a"` or `key = ["a", "b"]`: non-empty names, each once.
+fn string_list(meta: &Meta, key: &str, errors: &mut Errors) -> Vec<String> {
+    let items: Vec<&Expr> = match value(meta, key, "[\"...\"]", errors) {
+        Some(Expr::Array(array)) => array.elems.iter().collect(),
+        Some(other) => vec![other],
+        None => return Vec::new(),
+    };
+    let mut names: Vec<String> = Vec::new();
+    for item in items {
+        match item {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => {
+                let name = lit.value();
+                if name.trim().is_empty() {
+                    errors.push(syn::Error::new(
+                        lit.span(),
+                        format!("`{key}` names cannot be empty"),
+                    ));
+                } else if names.contains(&name) {
+                    errors.push(syn::Error::new(
+                        lit.span(),
+                        format!("`{name}` is listed twice"),
+                    ));
+                } else {
+                    names.push(name);
+                }
+            }
+            other => errors.push(syn::Error::new(
+                other.span(),
+                format!("`{key}` takes a string literal or an array of them"),
+            )),
+        }
+    }
+    // `roles = []` would silently mean "nobody"; say what to write instead.
+    if let Meta::NameValue(nv) = meta
+        && let Expr::Array(array) = &nv.value
+        && array.elems.is_empty()
+    {
+        errors.push(syn::Error::new(
+            array.span(),
+            format!("`{key}` needs at least one name; remove the key instead"),
+        ));
+    }
+    names
 }
 
 /// `500ms`, `5s`, `2m` in milliseconds.

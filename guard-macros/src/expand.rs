@@ -149,6 +149,9 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
         confirm,
         rate,
         timeout_ms,
+        roles,
+        sources,
+        sinks,
     } = checked;
     let risk = Ident::new(risk.variant(), Span::call_site());
     let timeout = match timeout_ms {
@@ -211,6 +214,9 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                     confirm: #confirm,
                     rate_per_minute: #rate,
                     timeout: #timeout,
+                    roles: &[#(#roles),*],
+                    sources: &[#(#sources),*],
+                    sinks: &[#(#sinks),*],
                     args: &[#(#specs),*],
                     secret_args: &[#(#secrets),*],
                     schema: #private::args_schema::<__GuardArgs>,

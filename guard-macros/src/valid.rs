@@ -15,6 +15,9 @@ pub struct Checked {
     pub confirm: bool,
     pub rate: Option<u32>,
     pub timeout_ms: Option<u64>,
+    pub roles: Vec<String>,
+    pub sources: Vec<String>,
+    pub sinks: Vec<String>,
 }
 
 pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
@@ -141,6 +144,9 @@ pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
         confirm: attr.confirm,
         rate: attr.rate.map(|(n, _)| n),
         timeout_ms: attr.timeout,
+        roles: attr.roles.clone(),
+        sources: attr.sources.clone(),
+        sinks: attr.sinks.clone(),
     }
 }
 

@@ -37,6 +37,12 @@ pub struct ToolRegistration {
     pub rate_per_minute: Option<u32>,
     /// `timeout = "..."`, else the guard's default.
     pub timeout: Option<std::time::Duration>,
+    /// `roles = [..]`: the caller needs one of these.
+    pub roles: &'static [&'static str],
+    /// `source = ..`: data-flow labels of what the tool reads.
+    pub sources: &'static [&'static str],
+    /// `sink = ..`: data-flow labels of where the tool sends data.
+    pub sinks: &'static [&'static str],
     /// The security validators of its arguments.
     pub args: &'static [ArgSpec],
     /// Arguments marked `#[arg(secret)]`: audited as a digest only.
