@@ -41,4 +41,7 @@ pub enum BuildError {
         /// Why.
         message: String,
     },
+    /// The policy does not fit this guard (a tool section names a tool it does not have).
+    #[error("invalid policy: {0}")]
+    InvalidPolicy(#[from] crate::policy::PolicyError),
 }

@@ -12,9 +12,11 @@ use serde_json::Value;
 
 use crate::audit::{AuditSink, TracingSink};
 use crate::confirm::Confirmer;
+use crate::context::CallContext;
 use crate::error::BuildError;
 use crate::limits::{Clock, RateScope};
 use crate::output::OutputPolicy;
+use crate::policy::{Policy, PolicyError, PolicyPlan, SessionBook};
 use crate::registry::{self, Registry, ToolInfo, ToolRegistration};
 use crate::validate::ValidatorConfig;
 
@@ -67,6 +69,11 @@ pub(crate) struct Inner {
     pub(crate) tool_limits: HashMap<&'static str, Semaphore>,
     /// Blocking tools abandoned at their timeout, still running on the pool.
     pub(crate) detached: AtomicU64,
+    /// The compiled policy; swapped whole by `set_policy`.
+    pub(crate) policy: arc_swap::ArcSwap<PolicyPlan>,
+    pub(crate) sessions: SessionBook,
+    rate_scope: RateScope,
+    clock: Clock,
 }
 
 impl Guard {
@@ -111,6 +118,76 @@ impl Guard {
         self.tools().map(registry::chat_tool).collect()
     }
 
+    /// The Chat Completions `tools` array with only the tools the policy
+    /// lets this caller's agent use (and whose roles the caller has).
+    ///
+    /// ```standalone_crate
+    /// use guard_runtime::policy::{Format, Policy};
+    /// use guard_runtime::{CallContext, Guard, secure_tool};
+    ///
+    /// /// Search the catalogue.
+    /// #[secure_tool(risk = "low")]
+    /// fn search(query: String) -> String { query }
+    ///
+    /// /// Refund an order.
+    /// #[secure_tool(risk = "high")]
+    /// fn refund(order: u64) -> String { order.to_string() }
+    ///
+    /// let policy = Policy::from_str("[agents.support]\nallow = [\"search\"]\n", Format::Toml).unwrap();
+    /// let guard = Guard::builder().policy(policy).build().unwrap();
+    /// let names = |ctx: &CallContext| -> Vec<String> {
+    ///     guard.openai_tools_for(ctx).as_array().unwrap().iter()
+    ///         .map(|t| t["function"]["name"].as_str().unwrap().to_owned()).collect()
+    /// };
+    /// assert_eq!(names(&CallContext::new("support")), ["search"]);
+    /// assert_eq!(names(&CallContext::new("ops")), ["refund", "search"]);
+    /// ```
+    pub fn openai_tools_for(&self, ctx: &CallContext) -> Value {
+        self.tools_for(ctx).map(registry::chat_tool).collect()
+    }
+
+    /// The Responses API `tools` array, filtered like [`Guard::openai_tools_for`].
+    pub fn responses_tools_for(&self, ctx: &CallContext) -> Value {
+        self.tools_for(ctx).map(registry::responses_tool).collect()
+    }
+
+    fn tools_for<'g>(&'g self, ctx: &CallContext) -> impl Iterator<Item = ToolInfo<'g>> {
+        let plan = self.inner.policy.load_full();
+        let visible: Vec<bool> = plan
+            .agent(ctx)
+            .tools
+            .iter()
+            .map(|tool| tool.refused_by.is_none() && tool.missing_role(ctx).is_none())
+            .collect();
+        self.tools()
+            .zip(visible)
+            .filter_map(|(tool, visible)| visible.then_some(tool))
+    }
+
+    /// Replaces the policy. Calls already being checked or running keep the
+    /// policy they started with; the next `dispatch` uses the new one.
+    /// Session counts and flow history carry over; policy rate limits start
+    /// afresh.
+    ///
+    /// # Errors
+    /// A [`PolicyError`] when a tool section names a tool this guard does
+    /// not have; the current policy then stays in force.
+    pub fn set_policy(&self, policy: Policy) -> Result<(), PolicyError> {
+        let plan = PolicyPlan::compile(
+            policy,
+            &self.inner.registry,
+            self.inner.rate_scope,
+            &self.inner.clock,
+        )?;
+        self.inner.policy.store(Arc::new(plan));
+        Ok(())
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.inner.policy.load().source.clone()
+    }
+
     /// The Responses API `tools` array (flat function tools).
     pub fn responses_tools(&self) -> Value {
         self.tools().map(registry::responses_tool).collect()
@@ -152,6 +229,7 @@ pub struct GuardBuilder {
     audit_content: bool,
     max_concurrent: Option<usize>,
     tool_concurrency: HashMap<String, usize>,
+    policy: Policy,
 }
 
 impl GuardBuilder {
@@ -248,6 +326,13 @@ impl GuardBuilder {
         self
     }
 
+    /// Sets the policy (see [`Policy`]); without one every tool is open to
+    /// every agent, with the tools' own limits.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     /// Builds and compiles every schema and validator now instead of on
     /// first use, so one that does not compile fails the build rather than
     /// its calls.
@@ -313,8 +398,13 @@ impl GuardBuilder {
         } else {
             self.sinks
         };
+        let plan = PolicyPlan::compile(self.policy, &registry, self.rate_scope, &self.clock)?;
         Ok(Guard {
             inner: Arc::new(Inner {
+                policy: arc_swap::ArcSwap::from_pointee(plan),
+                sessions: SessionBook::new(self.clock.clone()),
+                rate_scope: self.rate_scope,
+                clock: self.clock,
                 registry,
                 confirmer: self.confirmer,
                 sinks,

@@ -100,6 +100,35 @@ pub enum DenyReason {
         /// A message for the model, if the confirmer gave one.
         message: Option<String>,
     },
+    /// The policy does not let this agent use the tool.
+    NotAllowed {
+        /// The policy's agent section (`default` for agents without one).
+        section: String,
+        /// Which list refused it: `deny "pattern"` or `not in allow`.
+        rule: String,
+    },
+    /// The caller has none of the roles the tool needs.
+    MissingRole {
+        /// The roles, one of which would do.
+        any_of: Vec<String>,
+    },
+    /// A quota of the policy was used up.
+    Quota {
+        /// `session_calls`, `session_calls_per_tool` or `turn_calls`.
+        quota: String,
+        /// The quota's value.
+        limit: u32,
+    },
+    /// A data-flow rule stopped the call.
+    Flow {
+        /// The rule's id.
+        rule: String,
+    },
+    /// The policy refuses whole batches, and another call of this one was refused.
+    Batch {
+        /// The `tool_call_id` of the first refused call.
+        refused_call: String,
+    },
 }
 
 /// Why a call failed.
@@ -198,6 +227,21 @@ impl Outcome {
                 }
                 DenyReason::Declined { message: Some(m) } => m.clone(),
                 DenyReason::Declined { message: None } => "the user declined this call".to_owned(),
+                DenyReason::NotAllowed { .. } => {
+                    "this tool is not available to this agent".to_owned()
+                }
+                DenyReason::MissingRole { any_of } => {
+                    format!("this tool needs one of the roles: {}", any_of.join(", "))
+                }
+                DenyReason::Quota { quota, limit } => {
+                    format!("quota reached ({quota} = {limit}); no more such calls now")
+                }
+                DenyReason::Flow { rule } => format!(
+                    "blocked by data-flow rule `{rule}`: data from one tool may not go to the other"
+                ),
+                DenyReason::Batch { refused_call } => format!(
+                    "not run: the policy refuses the whole batch because call `{refused_call}` was refused"
+                ),
             },
             Outcome::Failed {
                 reason: FailReason::TimedOut,

@@ -72,6 +72,10 @@ pub struct AuditEvent {
     pub output: Option<String>,
     /// What happened.
     pub outcome: Outcome,
+    /// The policy's part in it: the agent section that applied and what it
+    /// decided (`support: allowed`, `support: deny "*_admin"`,
+    /// `default: flow no-exfiltration logged`, ...).
+    pub policy: String,
     /// Time from the start of the call's checks to its reply.
     #[serde(serialize_with = "micros", rename = "latency_us")]
     pub latency: Duration,

@@ -1,7 +1,10 @@
 //! The dispatcher: every call goes through the same checks, in order —
-//! known tool, size cap, JSON parse, schema, deserialize, rate limit,
-//! confirmation — and a batch is checked completely before any of it runs.
-//! Every call gets exactly one reply, in the calls' order.
+//! known tool, policy, size cap, JSON parse, schema, validators,
+//! deserialize, rate limits — then the batch rules (quotas, data flows,
+//! all-or-nothing, confirmation), and a batch is decided completely before
+//! any of it runs. Every call gets exactly one reply, in the calls' order.
+
+mod batch;
 
 use std::collections::HashSet;
 use std::future::Future as _;
@@ -22,6 +25,7 @@ use crate::context::CallContext;
 use crate::exec::{self, ToolFailure};
 use crate::guard::{Guard, Inner};
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
+use crate::policy::{PolicyPlan, ToolPlan};
 use crate::registry::{Invocation, ToolEntry};
 use crate::scan::{SecretScanner, redact};
 use crate::validate;
@@ -35,16 +39,33 @@ const MAX_REASON_CHARS: usize = 200;
 /// Longest call id or tool name copied into audit records.
 const MAX_ID_CHARS: usize = 128;
 
-/// One call of a batch: when its checks began, the tool it named, its answer once known.
+/// One call of a batch: when its checks began, the tool it named, its answer
+/// once known, and what the policy decided.
 struct Slot<'g> {
     started: Instant,
     entry: Option<&'g ToolEntry>,
     answer: Option<Answer>,
+    decision: String,
 }
 
-/// A call after its checks: ready to run, or already answered.
+/// A call that passed its own checks and waits for the batch rules.
+pub(super) struct Ready<'g, 'p> {
+    /// Its position in the batch.
+    pub(super) call: usize,
+    pub(super) entry: &'g ToolEntry,
+    pub(super) tool: &'p ToolPlan,
+    pub(super) invocation: Invocation,
+    /// The parsed arguments, when the checks needed them.
+    pub(super) args: Option<Value>,
+    /// Set when a flow rule asks for confirmation: the rule's name.
+    pub(super) flow_confirm: Option<String>,
+    /// Set when a flow rule only logs: the rule's name.
+    pub(super) flow_logged: Option<String>,
+}
+
+/// A call after its own checks: ready, or already answered.
 enum Checked<'g> {
-    Ready(&'g ToolEntry, Invocation),
+    Ready(&'g ToolEntry, Invocation, Option<Value>),
     Refused(Option<&'g ToolEntry>, Outcome),
 }
 
@@ -53,27 +74,52 @@ impl Guard {
     ///
     /// Replies come in the calls' order, one per call, including for
     /// malformed JSON, unknown tools and duplicate ids (a repeated id is
-    /// refused; the first call with that id runs). Calls that pass every
-    /// check run concurrently; plain `fn` tools run on Tokio's blocking pool.
-    /// A panicking tool becomes a `Failed` reply.
+    /// refused; the first call with that id runs). Each call is checked on
+    /// its own (policy, size, schema, validators, rate limits), then the
+    /// batch as a whole (turn and session quotas, data-flow rules,
+    /// all-or-nothing batches, confirmations); nothing runs before all of it
+    /// is decided. Calls that pass run concurrently (at most `max_parallel`
+    /// of them; tools at or above the policy's `sequential_risk` one at a
+    /// time); plain `fn` tools run on Tokio's blocking pool. A panicking
+    /// tool becomes a `Failed` reply.
     pub async fn dispatch(&self, ctx: &CallContext, calls: &[ToolCall]) -> Vec<ToolReply> {
+        // One policy for the whole batch, even if `set_policy` runs meanwhile.
+        let plan = self.inner.policy.load_full();
+        let agent = plan.agent(ctx);
         let mut slots: Vec<Slot<'_>> = Vec::with_capacity(calls.len());
-        let mut runs = Vec::new();
+        let mut ready: Vec<Ready<'_, '_>> = Vec::new();
         let mut seen_ids = SeenIds::new(calls.len());
         for (i, call) in calls.iter().enumerate() {
             let started = Instant::now();
-            let checked = if seen_ids.repeated(calls, i) {
-                Checked::Refused(
-                    self.inner.registry.get(&call.name),
-                    Outcome::DuplicateCallId,
-                )
-            } else {
-                self.check(ctx, call).await
+            let found = self.inner.registry.get_indexed(&call.name);
+            let tool = found.map(|(index, _)| &agent.tools[index]);
+            let checked = match (found, tool) {
+                _ if seen_ids.repeated(calls, i) => {
+                    Checked::Refused(found.map(|(_, entry)| entry), Outcome::DuplicateCallId)
+                }
+                (Some((_, entry)), Some(tool)) => self.check(ctx, call, entry, tool, &plan).await,
+                _ => Checked::Refused(
+                    None,
+                    Outcome::UnknownTool {
+                        name: echoable_name(&call.name),
+                    },
+                ),
+            };
+            let decision = match tool.and_then(|t| t.refused_by.as_deref()) {
+                Some(rule) => format!("{}: {rule}", agent.section),
+                None => format!("{}: allowed", agent.section),
             };
             let (entry, answer) = match checked {
-                Checked::Ready(entry, invocation) => {
-                    // Not started yet: nothing runs until the whole batch is checked.
-                    runs.push((i, execute(entry, invocation, &self.inner)));
+                Checked::Ready(entry, invocation, args) => {
+                    ready.push(Ready {
+                        call: i,
+                        entry,
+                        tool: tool.expect("a ready call names a tool"),
+                        invocation,
+                        args,
+                        flow_confirm: None,
+                        flow_logged: None,
+                    });
                     (Some(entry), None)
                 }
                 Checked::Refused(entry, outcome) => (entry, Some(Answer::refusal(outcome))),
@@ -82,9 +128,42 @@ impl Guard {
                 started,
                 entry,
                 answer,
+                decision,
             });
         }
 
+        let mut refusals = Vec::new();
+        let first_refused = slots.iter().position(|slot| slot.answer.is_some());
+        let ready = self
+            .batch_rules(ctx, calls, &plan, ready, first_refused, &mut refusals)
+            .await;
+        for (i, outcome, note) in refusals {
+            slots[i].answer = Some(Answer::refusal(outcome));
+            if let Some(note) = note {
+                slots[i].decision = format!("{}: {note}", agent.section);
+            }
+        }
+        for r in &ready {
+            if let Some(rule) = &r.flow_confirm {
+                slots[r.call].decision = format!("{}: flow {rule} confirmed", agent.section);
+            } else if let Some(rule) = &r.flow_logged {
+                slots[r.call].decision = format!("{}: flow {rule} logged", agent.section);
+            }
+        }
+
+        let turn = batch::TurnLimits::new(&plan);
+        let mut runs: Vec<_> = ready
+            .into_iter()
+            .map(|r| {
+                let timeout = r.tool.timeout.unwrap_or(self.inner.default_timeout);
+                let sequential = r.tool.risk >= plan.sequential_risk;
+                let turn = &turn;
+                (r.call, async move {
+                    let _permits = turn.enter(sequential).await;
+                    execute(r.entry, r.invocation, timeout, &self.inner).await
+                })
+            })
+            .collect();
         if runs.len() == 1 {
             let (i, run) = runs.pop().expect("one run");
             slots[i].answer = Some(run.await);
@@ -99,38 +178,44 @@ impl Guard {
             .iter()
             .zip(slots)
             .map(|(call, slot)| {
-                let Answer {
-                    outcome,
-                    content,
-                    finished,
-                } = slot.answer.expect("every call is answered");
-                self.audit(
-                    ctx,
-                    call,
-                    slot.entry,
-                    &outcome,
-                    &content,
-                    finished - slot.started,
-                );
+                let answer = slot.answer.expect("every call is answered");
+                self.audit(ctx, call, slot.entry, &answer, slot.decision, slot.started);
                 ToolReply {
                     tool_call_id: call.id.clone(),
-                    content,
-                    outcome,
+                    content: answer.content,
+                    outcome: answer.outcome,
                 }
             })
             .collect()
     }
 
-    async fn check<'g>(&'g self, ctx: &CallContext, call: &ToolCall) -> Checked<'g> {
-        let Some(entry) = self.inner.registry.get(&call.name) else {
-            return Checked::Refused(
-                None,
-                Outcome::UnknownTool {
-                    name: echoable_name(&call.name),
-                },
-            );
-        };
+    /// The checks of one call on its own, in order: policy (allowed, roles),
+    /// size cap, JSON, schema, validators, deserialization, rate limits.
+    async fn check<'g>(
+        &'g self,
+        ctx: &CallContext,
+        call: &ToolCall,
+        entry: &'g ToolEntry,
+        tool: &ToolPlan,
+        plan: &PolicyPlan,
+    ) -> Checked<'g> {
         let refuse = |outcome| Checked::Refused(Some(entry), outcome);
+
+        if let Some(rule) = &tool.refused_by {
+            return refuse(Outcome::Denied {
+                reason: DenyReason::NotAllowed {
+                    section: plan.agent(ctx).section.to_string(),
+                    rule: rule.clone(),
+                },
+            });
+        }
+        if let Some(any_of) = tool.missing_role(ctx) {
+            return refuse(Outcome::Denied {
+                reason: DenyReason::MissingRole {
+                    any_of: any_of.to_vec(),
+                },
+            });
+        }
 
         let limit = self.inner.max_argument_bytes;
         if call.arguments.len() > limit {
@@ -157,8 +242,8 @@ impl Guard {
                 prepare_str(&call.arguments, ctx.clone())
             })) {
                 Ok(Ok(invocation)) => {
-                    return match rate_check(entry, ctx) {
-                        Ok(()) => Checked::Ready(entry, invocation),
+                    return match rate_check(entry, tool, plan, ctx) {
+                        Ok(()) => Checked::Ready(entry, invocation, None),
                         Err(outcome) => refuse(outcome),
                     };
                 }
@@ -236,47 +321,56 @@ impl Guard {
             }
         };
 
-        if let Err(outcome) = rate_check(entry, ctx) {
+        if let Err(outcome) = rate_check(entry, tool, plan, ctx) {
             return refuse(outcome);
         }
+        Checked::Ready(entry, invocation, Some(args))
+    }
 
-        if entry.registration.confirm {
-            let Some(confirmer) = &self.inner.confirmer else {
-                return refuse(Outcome::Denied {
-                    reason: DenyReason::NoConfirmer,
-                });
-            };
-            let request = ConfirmRequest {
-                call_id: &call.id,
-                tool: entry.registration.name,
-                description: entry.registration.description,
-                risk: entry.registration.risk,
-                arguments: &args,
-                context: ctx,
-            };
-            let decision = AssertUnwindSafe(confirmer.confirm(request))
-                .catch_unwind()
-                .await;
-            match decision {
-                Ok(Decision::Approve) => {}
-                Ok(Decision::Deny { message }) => {
-                    return refuse(Outcome::Denied {
-                        reason: DenyReason::Declined {
-                            message: message.map(|m| safe_text(&m, MAX_DENY_CHARS)),
-                        },
-                    });
-                }
-                Err(_) => {
-                    tracing::error!(target: "guard", tool = entry.registration.name,
-                        "confirmer panicked; denying the call");
-                    return refuse(Outcome::Denied {
-                        reason: DenyReason::Declined { message: None },
-                    });
-                }
+    /// Asks the confirmer about one call; `None` means approved.
+    pub(super) async fn confirm(
+        &self,
+        ctx: &CallContext,
+        call: &ToolCall,
+        ready: &mut Ready<'_, '_>,
+    ) -> Option<Outcome> {
+        let Some(confirmer) = &self.inner.confirmer else {
+            return Some(Outcome::Denied {
+                reason: DenyReason::NoConfirmer,
+            });
+        };
+        // The fast path skipped parsing; the text already passed the checks.
+        let args = match ready.args.take() {
+            Some(args) => args,
+            None => serde_json::from_str(&call.arguments).unwrap_or(Value::Null),
+        };
+        let registration = ready.entry.registration;
+        let request = ConfirmRequest {
+            call_id: &call.id,
+            tool: registration.name,
+            description: registration.description,
+            risk: ready.tool.risk,
+            arguments: &args,
+            context: ctx,
+        };
+        let decision = AssertUnwindSafe(confirmer.confirm(request))
+            .catch_unwind()
+            .await;
+        match decision {
+            Ok(Decision::Approve) => None,
+            Ok(Decision::Deny { message }) => Some(Outcome::Denied {
+                reason: DenyReason::Declined {
+                    message: message.map(|m| safe_text(&m, MAX_DENY_CHARS)),
+                },
+            }),
+            Err(_) => {
+                tracing::error!(target: "guard", tool = registration.name,
+                    "confirmer panicked; denying the call");
+                Some(Outcome::Denied {
+                    reason: DenyReason::Declined { message: None },
+                })
             }
         }
-
-        Checked::Ready(entry, invocation)
     }
 
     fn audit(
@@ -284,10 +378,12 @@ impl Guard {
         ctx: &CallContext,
         call: &ToolCall,
         entry: Option<&ToolEntry>,
-        outcome: &Outcome,
-        content: &str,
-        latency: Duration,
+        answer: &Answer,
+        policy: String,
+        started: Instant,
     ) {
+        let (outcome, content) = (&answer.outcome, answer.content.as_str());
+        let latency = answer.finished - started;
         let (arguments, output) = if self.inner.audit_content {
             (
                 Some(audit_arguments(&call.arguments, entry)),
@@ -306,6 +402,7 @@ impl Guard {
             arguments,
             output,
             outcome: outcome.clone(),
+            policy,
             latency,
         };
         for sink in &self.inner.sinks {
@@ -374,13 +471,25 @@ impl<'c> SeenIds<'c> {
     }
 }
 
-fn rate_check(entry: &ToolEntry, ctx: &CallContext) -> Result<(), Outcome> {
-    match &entry.rate {
-        Some(rate) => rate
-            .check(ctx)
-            .map_err(|retry_after| Outcome::RateLimited { retry_after }),
-        None => Ok(()),
+/// The tool's own rate limit (unless the policy replaced it), the policy's,
+/// and the caller's per-user quota.
+fn rate_check(
+    entry: &ToolEntry,
+    tool: &ToolPlan,
+    plan: &PolicyPlan,
+    ctx: &CallContext,
+) -> Result<(), Outcome> {
+    let own = entry.rate.as_ref().filter(|_| tool.attribute_rate);
+    for rate in own.into_iter().chain(&tool.rates) {
+        rate.check(ctx)
+            .map_err(|retry_after| Outcome::RateLimited { retry_after })?;
     }
+    if let Some(per_user) = &plan.user_rate {
+        per_user
+            .check(ctx)
+            .map_err(|retry_after| Outcome::RateLimited { retry_after })?;
+    }
+    Ok(())
 }
 
 /// A call's reply and when it was ready.
@@ -401,10 +510,14 @@ impl Answer {
     }
 }
 
-async fn execute(entry: &ToolEntry, invocation: Invocation, inner: &Inner) -> Answer {
+async fn execute(
+    entry: &ToolEntry,
+    invocation: Invocation,
+    timeout: Duration,
+    inner: &Inner,
+) -> Answer {
     let name = entry.registration.name;
     let output = &inner.output;
-    let timeout = entry.registration.timeout.unwrap_or(inner.default_timeout);
     let blocking = matches!(invocation, Invocation::Blocking(_));
     let limits = (inner.global_limit.as_ref(), inner.tool_limits.get(name));
     let mut run = std::pin::pin!(async move {

@@ -105,10 +105,15 @@ impl Registry {
 
     /// Binary search over the sorted names: no hashing of model-chosen text.
     pub(crate) fn get(&self, name: &str) -> Option<&ToolEntry> {
+        self.get_indexed(name).map(|(_, entry)| entry)
+    }
+
+    /// The tool and its position (the index of its policy settings).
+    pub(crate) fn get_indexed(&self, name: &str) -> Option<(usize, &ToolEntry)> {
         self.tools
             .binary_search_by(|entry| entry.registration.name.cmp(name))
             .ok()
-            .map(|i| &self.tools[i])
+            .map(|i| (i, &self.tools[i]))
     }
 
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &ToolEntry> {

@@ -1,0 +1,266 @@
+//! A policy compiled against one guard's tools: for every agent section and
+//! every tool, the effective settings, so a call looks them up by index.
+//!
+//! The rule: the policy and the tool's attribute combine as "the stricter
+//! wins" — the higher risk, confirmation if either asks, the shorter
+//! timeout, both rate limits, a role from each list — unless a policy tool
+//! section says `override = true`, in which case its values replace what
+//! came before it (the attribute and, for an agent's section, the policy's
+//! `tools` section). Sections apply in order: attribute, `[tools.NAME]`,
+//! `[agents.AGENT.tools.NAME]`. Data-flow labels are always added.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::file::{AgentRules, BatchMode, FlowAction, FlowWindow, Glob, Policy, Quotas, ToolRules};
+use super::{PolicyError, Risk};
+use crate::context::CallContext;
+use crate::limits::{Clock, RateLimit, RateScope};
+use crate::registry::{Registry, ToolEntry};
+
+/// The section name that applies to agents without their own.
+pub(crate) const DEFAULT_AGENT: &str = "default";
+
+pub(crate) struct PolicyPlan {
+    pub(crate) source: Arc<Policy>,
+    pub(crate) batch: BatchMode,
+    pub(crate) max_parallel: Option<usize>,
+    pub(crate) sequential_risk: Risk,
+    pub(crate) quotas: Quotas,
+    pub(crate) flows: Vec<FlowPlan>,
+    pub(crate) user_rate: Option<RateLimit>,
+    default: AgentPlan,
+    agents: HashMap<String, AgentPlan>,
+}
+
+/// One agent section's view of every tool, in registry order.
+pub(crate) struct AgentPlan {
+    pub(crate) section: Arc<str>,
+    pub(crate) tools: Vec<ToolPlan>,
+}
+
+/// The effective settings of one tool for one agent section.
+pub(crate) struct ToolPlan {
+    /// `None` when allowed; else which list refused it.
+    pub(crate) refused_by: Option<String>,
+    pub(crate) risk: Risk,
+    pub(crate) confirm: bool,
+    pub(crate) timeout: Option<Duration>,
+    /// Whether the attribute's own rate limit still applies.
+    pub(crate) attribute_rate: bool,
+    pub(crate) rates: Vec<RateLimit>,
+    /// The caller needs a role from each list.
+    pub(crate) roles: Vec<Vec<String>>,
+    pub(crate) sources: Vec<String>,
+    pub(crate) sinks: Vec<String>,
+}
+
+pub(crate) struct FlowPlan {
+    pub(crate) name: String,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) action: FlowAction,
+    pub(crate) window: FlowWindow,
+}
+
+impl PolicyPlan {
+    pub(crate) fn compile(
+        policy: Policy,
+        registry: &Registry,
+        scope: RateScope,
+        clock: &Clock,
+    ) -> Result<PolicyPlan, PolicyError> {
+        // Tool sections must name tools of this guard: a typo would silently
+        // leave a tool unrestricted.
+        let named = policy
+            .tools
+            .keys()
+            .map(|tool| (format!("tools.{tool}"), tool))
+            .chain(policy.agents.iter().flat_map(|(agent, rules)| {
+                rules
+                    .tools
+                    .keys()
+                    .map(move |tool| (format!("agents.{agent}.tools.{tool}"), tool))
+            }));
+        for (key, tool) in named {
+            if registry.get(tool).is_none() {
+                return Err(PolicyError::new(
+                    Some(key),
+                    format!("no tool named `{tool}` in this guard"),
+                ));
+            }
+        }
+        let everything = AgentRules {
+            allow: vec![],
+            deny: vec![],
+            tools: Default::default(),
+        };
+        let plan_for = |section: &str, rules: Option<&AgentRules>| AgentPlan {
+            section: section.into(),
+            tools: registry
+                .iter()
+                .map(|entry| {
+                    tool_plan(
+                        entry,
+                        &policy,
+                        rules.unwrap_or(&everything),
+                        rules.is_none(),
+                        scope,
+                        clock,
+                    )
+                })
+                .collect(),
+        };
+        let default = plan_for(DEFAULT_AGENT, policy.agents.get(DEFAULT_AGENT));
+        let agents = policy
+            .agents
+            .iter()
+            .filter(|(name, _)| *name != DEFAULT_AGENT)
+            .map(|(name, rules)| (name.clone(), plan_for(name, Some(rules))))
+            .collect();
+        let flows = policy
+            .flows
+            .iter()
+            .map(|rule| FlowPlan {
+                name: rule.name(),
+                from: rule.from.clone(),
+                to: rule.to.clone(),
+                action: rule.action,
+                window: rule.window,
+            })
+            .collect();
+        Ok(PolicyPlan {
+            batch: policy.batch,
+            max_parallel: policy.max_parallel.map(|n| n.get()),
+            sequential_risk: policy.sequential_risk,
+            quotas: policy.quotas.clone(),
+            flows,
+            user_rate: policy
+                .quotas
+                .user_calls_per_minute
+                .map(|n| RateLimit::new(n, RateScope::User, clock.clone())),
+            default,
+            agents,
+            source: Arc::new(policy),
+        })
+    }
+
+    /// The section that applies to the caller.
+    pub(crate) fn agent(&self, ctx: &CallContext) -> &AgentPlan {
+        self.agents.get(ctx.agent_id()).unwrap_or(&self.default)
+    }
+}
+
+fn tool_plan(
+    entry: &ToolEntry,
+    policy: &Policy,
+    rules: &AgentRules,
+    no_section: bool,
+    scope: RateScope,
+    clock: &Clock,
+) -> ToolPlan {
+    let registration = entry.registration;
+    let name = registration.name;
+    let refused_by = if no_section {
+        None
+    } else if let Some(glob) = rules.deny.iter().find(|g| g.is_match(name)) {
+        Some(format!("deny {glob:?}"))
+    } else if !rules.allow.iter().any(|g: &Glob| g.is_match(name)) {
+        Some("not in allow".to_owned())
+    } else {
+        None
+    };
+    let mut plan = ToolPlan {
+        refused_by,
+        risk: registration.risk,
+        confirm: registration.confirm,
+        timeout: registration.timeout,
+        attribute_rate: true,
+        rates: Vec::new(),
+        roles: if registration.roles.is_empty() {
+            Vec::new()
+        } else {
+            vec![registration.roles.iter().map(|r| (*r).to_owned()).collect()]
+        },
+        sources: registration
+            .sources
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        sinks: registration.sinks.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let mut policy_rate: Option<NonZeroU32> = None;
+    for section in [policy.tools.get(name), rules.tools.get(name)]
+        .into_iter()
+        .flatten()
+    {
+        apply(&mut plan, &mut policy_rate, section);
+    }
+    if let Some(rate) = policy_rate {
+        plan.rates.push(RateLimit::new(rate, scope, clock.clone()));
+    }
+    if plan.risk >= policy.confirm_risk {
+        plan.confirm = true;
+    }
+    plan
+}
+
+/// One policy section on top of what came before it.
+fn apply(plan: &mut ToolPlan, policy_rate: &mut Option<NonZeroU32>, section: &ToolRules) {
+    if section.relax {
+        if let Some(risk) = section.risk {
+            plan.risk = risk;
+        }
+        if let Some(confirm) = section.confirm {
+            plan.confirm = confirm;
+        }
+        if let Some(timeout) = section.timeout {
+            plan.timeout = Some(timeout.0);
+        }
+        if let Some(rate) = section.rate {
+            *policy_rate = Some(rate);
+            plan.attribute_rate = false;
+        }
+        if let Some(roles) = &section.roles {
+            plan.roles = vec![roles.clone()];
+        }
+    } else {
+        if let Some(risk) = section.risk {
+            plan.risk = plan.risk.max(risk);
+        }
+        if section.confirm == Some(true) {
+            plan.confirm = true;
+        }
+        if let Some(timeout) = section.timeout {
+            plan.timeout = Some(plan.timeout.map_or(timeout.0, |t| t.min(timeout.0)));
+        }
+        if let Some(rate) = section.rate {
+            *policy_rate = Some(policy_rate.map_or(rate, |r| r.min(rate)));
+        }
+        if let Some(roles) = &section.roles {
+            plan.roles.push(roles.clone());
+        }
+    }
+    for label in &section.source {
+        if !plan.sources.contains(label) {
+            plan.sources.push(label.clone());
+        }
+    }
+    for label in &section.sink {
+        if !plan.sinks.contains(label) {
+            plan.sinks.push(label.clone());
+        }
+    }
+}
+
+impl ToolPlan {
+    /// The role list the caller has none of, if any.
+    pub(crate) fn missing_role(&self, ctx: &CallContext) -> Option<&[String]> {
+        self.roles
+            .iter()
+            .find(|any_of| !any_of.iter().any(|role| ctx.has_role(role)))
+            .map(Vec::as_slice)
+    }
+}
