@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use serde_json::Value;
 
 use crate::audit::{AuditSink, TracingSink};
-use crate::confirm::Confirmer;
+use crate::confirm::{Confirmer, PendingStore};
 use crate::context::CallContext;
 use crate::error::BuildError;
 use crate::limits::{Clock, RateScope};
@@ -22,6 +22,9 @@ use crate::validate::ValidatorConfig;
 
 /// Default time a tool may run.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default time a confirmer has to answer before the call is denied.
+pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Default cap on the size of one call's arguments text.
 pub const DEFAULT_MAX_ARGUMENT_BYTES: usize = 64 * 1024;
@@ -72,6 +75,9 @@ pub(crate) struct Inner {
     /// The compiled policy; swapped whole by `set_policy`.
     pub(crate) policy: arc_swap::ArcSwap<PolicyPlan>,
     pub(crate) sessions: SessionBook,
+    pub(crate) confirm_timeout: Duration,
+    /// Parked calls, when approvals are deferred.
+    pub(crate) pending: Option<PendingStore>,
     rate_scope: RateScope,
     clock: Clock,
 }
@@ -230,6 +236,8 @@ pub struct GuardBuilder {
     max_concurrent: Option<usize>,
     tool_concurrency: HashMap<String, usize>,
     policy: Policy,
+    confirm_timeout: Option<Duration>,
+    deferred: Option<Duration>,
 }
 
 impl GuardBuilder {
@@ -326,6 +334,21 @@ impl GuardBuilder {
         self
     }
 
+    /// How long a confirmer may take before the call is denied (default 5 minutes).
+    pub fn confirm_timeout(mut self, timeout: Duration) -> Self {
+        self.confirm_timeout = Some(timeout);
+        self
+    }
+
+    /// Defers approvals instead of asking a confirmer: a call that needs one
+    /// is answered [`Outcome::PendingApproval`](crate::Outcome::PendingApproval)
+    /// (the rest of its batch runs), and [`Guard::resume`] finishes it with
+    /// a person's decision within `ttl`.
+    pub fn deferred_approvals(mut self, ttl: Duration) -> Self {
+        self.deferred = Some(ttl);
+        self
+    }
+
     /// Sets the policy (see [`Policy`]); without one every tool is open to
     /// every agent, with the tools' own limits.
     pub fn policy(mut self, policy: Policy) -> Self {
@@ -403,6 +426,8 @@ impl GuardBuilder {
             inner: Arc::new(Inner {
                 policy: arc_swap::ArcSwap::from_pointee(plan),
                 sessions: SessionBook::new(self.clock.clone()),
+                confirm_timeout: self.confirm_timeout.unwrap_or(DEFAULT_CONFIRM_TIMEOUT),
+                pending: self.deferred.map(PendingStore::new),
                 rate_scope: self.rate_scope,
                 clock: self.clock,
                 registry,

@@ -56,11 +56,16 @@ pub mod validate;
 
 pub use audit::{ArgumentsDigest, AuditEvent, AuditSink, MemorySink, TracingSink};
 pub use call::{ToolCall, ToolReply};
-pub use confirm::{ConfirmRequest, Confirmer, Decision, DenyAll, FnConfirmer};
+pub use confirm::{
+    ApprovalDigest, ApprovalRequest, ChannelConfirmer, ConfirmRequest, Confirmer, Decision,
+    DenyAll, FnConfirmer, PendingConfirmation, TerminalConfirmer,
+};
 pub use context::CallContext;
 pub use error::BuildError;
 pub use exec::ToolError;
-pub use guard::{DEFAULT_MAX_ARGUMENT_BYTES, DEFAULT_TIMEOUT, Guard, GuardBuilder};
+pub use guard::{
+    DEFAULT_CONFIRM_TIMEOUT, DEFAULT_MAX_ARGUMENT_BYTES, DEFAULT_TIMEOUT, Guard, GuardBuilder,
+};
 pub use limits::{Clock, FakeClock, RateScope};
 pub use outcome::{DenyReason, FailReason, Outcome};
 pub use policy::Risk;

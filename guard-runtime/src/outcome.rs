@@ -76,6 +76,13 @@ pub enum Outcome {
         #[serde(serialize_with = "millis", rename = "retry_after_ms")]
         retry_after: Duration,
     },
+    /// The call waits for a person's decision (deferred approvals); nothing
+    /// is sent to the model for it until [`Guard::resume`](crate::Guard::resume)
+    /// answers it.
+    PendingApproval {
+        /// What to show the approver; hand it back to `resume` with the decision.
+        request: Box<crate::confirm::ApprovalRequest>,
+    },
     /// A check refused the call.
     Denied {
         /// Why.
@@ -129,6 +136,13 @@ pub enum DenyReason {
         /// The `tool_call_id` of the first refused call.
         refused_call: String,
     },
+    /// The confirmer did not answer within the confirmation timeout.
+    ConfirmationTimedOut,
+    /// A deferred approval came back after its request lapsed.
+    ApprovalExpired,
+    /// A deferred approval came back for other arguments, another request
+    /// or another caller than the one parked.
+    ApprovalMismatch,
 }
 
 /// Why a call failed.
@@ -167,6 +181,7 @@ impl Outcome {
             Outcome::InvalidArguments { .. } => "invalid_arguments",
             Outcome::UnsafeArgument { .. } => "unsafe_argument",
             Outcome::RateLimited { .. } => "rate_limited",
+            Outcome::PendingApproval { .. } => "pending_approval",
             Outcome::Denied { .. } => "denied",
             Outcome::Failed { .. } => "failed",
         }
@@ -188,10 +203,19 @@ impl Outcome {
         )
     }
 
-    /// The short message the model sees for a refusal or error; `None` for success.
+    /// Whether the call still waits for a deferred approval: its reply must
+    /// not be sent to the model yet.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Outcome::PendingApproval { .. })
+    }
+
+    /// The short message the model sees for a refusal or error; `None` for
+    /// success and for a call pending approval.
     pub fn model_message(&self) -> Option<String> {
         let message = match self {
-            Outcome::Success | Outcome::Sanitized { .. } => return None,
+            Outcome::Success | Outcome::Sanitized { .. } | Outcome::PendingApproval { .. } => {
+                return None;
+            }
             Outcome::OutputBlocked { reason } => {
                 format!("the tool ran, but its output was withheld because it contained {reason}")
             }
@@ -242,6 +266,15 @@ impl Outcome {
                 DenyReason::Batch { refused_call } => format!(
                     "not run: the policy refuses the whole batch because call `{refused_call}` was refused"
                 ),
+                DenyReason::ConfirmationTimedOut => {
+                    "no approver answered in time; the call was not run".to_owned()
+                }
+                DenyReason::ApprovalExpired => {
+                    "the approval came too late; the call was not run".to_owned()
+                }
+                DenyReason::ApprovalMismatch => {
+                    "the approval does not match this call; the call was not run".to_owned()
+                }
             },
             Outcome::Failed {
                 reason: FailReason::TimedOut,

@@ -212,10 +212,7 @@ async fn roles_from_the_attribute_and_the_policy_must_both_be_met() {
     let missing = denied(DenyReason::MissingRole {
         any_of: vec!["support".into(), "admin".into()],
     });
-    assert_eq!(
-        run(&open, &CallContext::new("a"), &refund).await,
-        [missing.clone()]
-    );
+    assert_eq!(run(&open, &CallContext::new("a"), &refund).await, [missing]);
     assert_eq!(
         run(&open, &CallContext::new("a").roles(["support"]), &refund).await,
         [Outcome::Success]
@@ -555,7 +552,7 @@ async fn secrets_to_external_is_blocked_in_one_batch_and_across_turns() {
     );
     assert_eq!(
         run(&guard, &ctx, &[call("6", "send_email", r#"{"to":"x"}"#)]).await,
-        [rule.clone()]
+        [rule]
     );
     // Another session is not tainted.
     assert_eq!(

@@ -1,7 +1,21 @@
 //! Confirmation: a human (or a program acting for one) approves risky calls.
 //!
-//! With no confirmer configured, calls that need confirmation are denied:
-//! guard fails closed.
+//! A call needs confirmation when its tool says `confirm`, when its risk is
+//! at or above the policy's `confirm_risk` (default: critical), or when a
+//! data-flow rule with `action = "confirm"` matches. With no confirmer
+//! configured such calls are denied, and so is a confirmer that does not
+//! answer within the confirmation timeout: guard fails closed.
+
+mod channel;
+mod deferred;
+mod digest;
+mod terminal;
+
+pub use channel::{ChannelConfirmer, PendingConfirmation};
+pub use deferred::ApprovalRequest;
+pub(crate) use deferred::{PendingCall, PendingStore, unix_ms_after};
+pub use digest::ApprovalDigest;
+pub use terminal::TerminalConfirmer;
 
 use std::fmt;
 
@@ -27,10 +41,46 @@ pub struct ConfirmRequest<'a> {
     pub arguments: &'a Value,
     /// Who is calling.
     pub context: &'a CallContext,
+    /// Why confirmation is needed: `tool asks for confirmation`,
+    /// `risk at or above critical`, or `data-flow rule NAME`.
+    pub reason: &'a str,
+    /// What the decision is bound to: the tool and these exact arguments.
+    pub digest: ApprovalDigest,
+}
+
+impl<'a> ConfirmRequest<'a> {
+    /// A request for the given call, for confirmers' own tests and for
+    /// calling one outside a guard; `reason` says the tool asks for it.
+    pub fn new(
+        call_id: &'a str,
+        tool: &'a str,
+        risk: Risk,
+        arguments: &'a Value,
+        context: &'a CallContext,
+    ) -> Self {
+        ConfirmRequest {
+            call_id,
+            tool,
+            description: "",
+            risk,
+            arguments,
+            context,
+            reason: "tool asks for confirmation",
+            digest: ApprovalDigest::of(tool, arguments),
+        }
+    }
+
+    /// Sets why confirmation is needed.
+    #[must_use]
+    pub fn reason(mut self, reason: &'a str) -> Self {
+        self.reason = reason;
+        self
+    }
 }
 
 /// The confirmer's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Decision {
     /// Run the call.
@@ -38,6 +88,19 @@ pub enum Decision {
     /// Do not run it; `message`, if any, is shown to the model.
     Deny {
         /// Text for the model, such as "the user wants a smaller file".
+        message: Option<String>,
+    },
+    /// Run it with these arguments instead; they are checked again (schema,
+    /// validators) before the call runs.
+    Edit {
+        /// The replacement arguments object.
+        arguments: Value,
+    },
+    /// Run it, and every later call of this tool in this session without asking.
+    ApproveAlways,
+    /// Deny it, and every later call of this tool in this session without asking.
+    DenyAlways {
+        /// Text for the model.
         message: Option<String>,
     },
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 
+use super::approve::Verdict;
 use super::{Ready, bounded};
 use crate::call::ToolCall;
 use crate::context::CallContext;
@@ -43,11 +44,7 @@ impl Guard {
             return ready;
         }
         let book = &self.inner.sessions;
-        let key: Arc<str> = match ctx.session_id() {
-            Some(_) => ctx.session_key().cloned().expect("a session id"),
-            // Without a session id, an agent's calls share one session.
-            None => format!("agent:{}", ctx.agent_id()).into(),
-        };
+        let key = session_key(ctx);
         let mut verdicts: Vec<Option<(Outcome, Option<String>)>> = Vec::new();
         verdicts.resize_with(ready.len(), || None);
         let mut ready = ready;
@@ -64,7 +61,7 @@ impl Guard {
             let first = ready
                 .iter()
                 .zip(verdicts.iter())
-                .filter(|(_, v)| v.is_some())
+                .filter(|(_, v)| v.as_ref().is_some_and(|(o, _)| !o.is_pending()))
                 .map(|(r, _)| r.call)
                 .chain(first_refused)
                 .min();
@@ -85,12 +82,23 @@ impl Guard {
 
         let mut declined = false;
         for (r, verdict) in ready.iter_mut().zip(verdicts.iter_mut()) {
-            if verdict.is_none()
-                && (r.tool.confirm || r.flow_confirm.is_some())
-                && let Some(outcome) = self.confirm(ctx, &calls[r.call], r).await
-            {
-                *verdict = Some((outcome, None));
-                declined = true;
+            if verdict.is_some() || !(r.tool.confirm || r.flow_confirm.is_some()) {
+                continue;
+            }
+            match self.approve(ctx, &calls[r.call], plan, &key, r).await {
+                Verdict::Run => {}
+                Verdict::Refuse(outcome) => {
+                    *verdict = Some((outcome, None));
+                    declined = true;
+                }
+                Verdict::Park(request) => {
+                    *verdict = Some((
+                        Outcome::PendingApproval {
+                            request: Box::new(request),
+                        },
+                        Some("approval pending".to_owned()),
+                    ));
+                }
             }
         }
         if declined {
@@ -103,11 +111,25 @@ impl Guard {
         let mut runs = Vec::with_capacity(ready.len());
         for (r, verdict) in ready.into_iter().zip(verdicts) {
             match verdict {
+                Some((Outcome::PendingApproval { request }, note)) => {
+                    let call = r.call;
+                    self.park(ctx, &calls[call], r, (*request).clone());
+                    refusals.push((call, Outcome::PendingApproval { request }, note));
+                }
                 Some((outcome, note)) => refusals.push((r.call, outcome, note)),
                 None => runs.push(r),
             }
         }
         runs
+    }
+}
+
+/// The session a call's quotas, flows and "always" decisions belong to.
+/// Without a session id, an agent's calls share one.
+pub(super) fn session_key(ctx: &CallContext) -> Arc<str> {
+    match ctx.session_key() {
+        Some(key) => key.clone(),
+        None => format!("agent:{}", ctx.agent_id()).into(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! all-or-nothing, confirmation), and a batch is decided completely before
 //! any of it runs. Every call gets exactly one reply, in the calls' order.
 
+mod approve;
 mod batch;
 
 use std::collections::HashSet;
@@ -13,14 +14,12 @@ use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_timer::Delay;
-use futures_util::FutureExt as _;
 use futures_util::future::{Either, join_all, select};
 use serde_json::{Map, Value};
 use std::sync::atomic::Ordering;
 
 use crate::audit::{ArgumentsDigest, AuditEvent};
 use crate::call::{ToolCall, ToolReply};
-use crate::confirm::{ConfirmRequest, Decision};
 use crate::context::CallContext;
 use crate::exec::{self, ToolFailure};
 use crate::guard::{Guard, Inner};
@@ -325,52 +324,6 @@ impl Guard {
             return refuse(outcome);
         }
         Checked::Ready(entry, invocation, Some(args))
-    }
-
-    /// Asks the confirmer about one call; `None` means approved.
-    pub(super) async fn confirm(
-        &self,
-        ctx: &CallContext,
-        call: &ToolCall,
-        ready: &mut Ready<'_, '_>,
-    ) -> Option<Outcome> {
-        let Some(confirmer) = &self.inner.confirmer else {
-            return Some(Outcome::Denied {
-                reason: DenyReason::NoConfirmer,
-            });
-        };
-        // The fast path skipped parsing; the text already passed the checks.
-        let args = match ready.args.take() {
-            Some(args) => args,
-            None => serde_json::from_str(&call.arguments).unwrap_or(Value::Null),
-        };
-        let registration = ready.entry.registration;
-        let request = ConfirmRequest {
-            call_id: &call.id,
-            tool: registration.name,
-            description: registration.description,
-            risk: ready.tool.risk,
-            arguments: &args,
-            context: ctx,
-        };
-        let decision = AssertUnwindSafe(confirmer.confirm(request))
-            .catch_unwind()
-            .await;
-        match decision {
-            Ok(Decision::Approve) => None,
-            Ok(Decision::Deny { message }) => Some(Outcome::Denied {
-                reason: DenyReason::Declined {
-                    message: message.map(|m| safe_text(&m, MAX_DENY_CHARS)),
-                },
-            }),
-            Err(_) => {
-                tracing::error!(target: "guard", tool = registration.name,
-                    "confirmer panicked; denying the call");
-                Some(Outcome::Denied {
-                    reason: DenyReason::Declined { message: None },
-                })
-            }
-        }
     }
 
     fn audit(

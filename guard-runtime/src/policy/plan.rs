@@ -47,6 +47,8 @@ pub(crate) struct ToolPlan {
     pub(crate) refused_by: Option<String>,
     pub(crate) risk: Risk,
     pub(crate) confirm: bool,
+    /// Why confirmation is needed, for the approver.
+    pub(crate) confirm_reason: &'static str,
     pub(crate) timeout: Option<Duration>,
     /// Whether the attribute's own rate limit still applies.
     pub(crate) attribute_rate: bool,
@@ -176,6 +178,7 @@ fn tool_plan(
         refused_by,
         risk: registration.risk,
         confirm: registration.confirm,
+        confirm_reason: TOOL_ASKS,
         timeout: registration.timeout,
         attribute_rate: true,
         rates: Vec::new(),
@@ -201,11 +204,16 @@ fn tool_plan(
     if let Some(rate) = policy_rate {
         plan.rates.push(RateLimit::new(rate, scope, clock.clone()));
     }
-    if plan.risk >= policy.confirm_risk {
+    if !plan.confirm && plan.risk >= policy.confirm_risk {
         plan.confirm = true;
+        plan.confirm_reason = RISK_ASKS;
     }
     plan
 }
+
+const TOOL_ASKS: &str = "the tool asks for confirmation";
+const POLICY_ASKS: &str = "the policy asks for confirmation";
+const RISK_ASKS: &str = "its risk is at or above the policy's confirm_risk";
 
 /// One policy section on top of what came before it.
 fn apply(plan: &mut ToolPlan, policy_rate: &mut Option<NonZeroU32>, section: &ToolRules) {
@@ -215,6 +223,7 @@ fn apply(plan: &mut ToolPlan, policy_rate: &mut Option<NonZeroU32>, section: &To
         }
         if let Some(confirm) = section.confirm {
             plan.confirm = confirm;
+            plan.confirm_reason = POLICY_ASKS;
         }
         if let Some(timeout) = section.timeout {
             plan.timeout = Some(timeout.0);
@@ -230,8 +239,9 @@ fn apply(plan: &mut ToolPlan, policy_rate: &mut Option<NonZeroU32>, section: &To
         if let Some(risk) = section.risk {
             plan.risk = plan.risk.max(risk);
         }
-        if section.confirm == Some(true) {
+        if section.confirm == Some(true) && !plan.confirm {
             plan.confirm = true;
+            plan.confirm_reason = POLICY_ASKS;
         }
         if let Some(timeout) = section.timeout {
             plan.timeout = Some(plan.timeout.map_or(timeout.0, |t| t.min(timeout.0)));

@@ -18,6 +18,9 @@ pub(crate) struct Session {
     pub(crate) per_tool: HashMap<&'static str, u32>,
     /// Source labels and when (clock time) a call carrying them was admitted.
     pub(crate) sources: Vec<(String, Duration)>,
+    /// "Always" decisions: approve (`None`) or deny (with its message) every
+    /// later call of the tool in this session.
+    pub(crate) standing: HashMap<&'static str, Option<Option<String>>>,
     last_seen: Duration,
 }
 

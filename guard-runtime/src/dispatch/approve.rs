@@ -1,0 +1,311 @@
+//! Approvals: asking the confirmer (with a timeout), "always" decisions
+//! remembered per session, edited arguments checked again, and deferred
+//! approvals parked for `Guard::resume`.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_timer::Delay;
+use futures_util::FutureExt as _;
+use futures_util::future::{Either, join_all, select};
+use serde_json::Value;
+
+use super::{Answer, Checked, MAX_DENY_CHARS, Ready, audit_arguments, execute};
+use crate::call::{ToolCall, ToolReply};
+use crate::confirm::{ApprovalDigest, ApprovalRequest, ConfirmRequest, Decision, PendingCall};
+use crate::context::CallContext;
+use crate::guard::Guard;
+use crate::outcome::{DenyReason, Outcome, safe_text};
+use crate::policy::{PolicyPlan, SessionBook};
+
+/// What the confirmation step decided for one call.
+pub(super) enum Verdict {
+    /// Run it (possibly with edited arguments, already swapped in).
+    Run,
+    /// Do not run it.
+    Refuse(Outcome),
+    /// Park it until `resume` (deferred approvals).
+    Park(ApprovalRequest),
+}
+
+fn declined(message: Option<String>) -> Outcome {
+    Outcome::Denied {
+        reason: DenyReason::Declined {
+            message: message.map(|m| safe_text(&m, MAX_DENY_CHARS)),
+        },
+    }
+}
+
+impl Guard {
+    /// Confirms one call that needs it.
+    pub(super) async fn approve(
+        &self,
+        ctx: &CallContext,
+        call: &ToolCall,
+        plan: &PolicyPlan,
+        session: &Arc<str>,
+        ready: &mut Ready<'_, '_>,
+    ) -> Verdict {
+        let tool = ready.entry.registration.name;
+        // The fast path skipped parsing; the text already passed the checks.
+        let args = match ready.args.take() {
+            Some(args) => args,
+            None => serde_json::from_str(&call.arguments).unwrap_or(Value::Null),
+        };
+        let digest = ApprovalDigest::of(tool, &args);
+        let flow_reason;
+        let reason = match &ready.flow_confirm {
+            Some(rule) => {
+                flow_reason = format!("data-flow rule `{rule}` asks for confirmation");
+                flow_reason.as_str()
+            }
+            None => ready.tool.confirm_reason,
+        };
+
+        let standing = {
+            let now = self.inner.sessions.now();
+            let mut sessions = self.inner.sessions.lock();
+            SessionBook::session(&mut sessions, session, now)
+                .standing
+                .get(tool)
+                .cloned()
+        };
+        match standing {
+            Some(None) => return Verdict::Run,
+            Some(Some(message)) => return Verdict::Refuse(declined(message)),
+            None => {}
+        }
+
+        if let Some(store) = &self.inner.pending {
+            return Verdict::Park(ApprovalRequest {
+                id: store.next_id(),
+                call_id: call.id.clone(),
+                tool: tool.to_owned(),
+                risk: ready.tool.risk,
+                arguments: audit_arguments(&call.arguments, Some(ready.entry)),
+                digest,
+                reason: reason.to_owned(),
+                expires_at_ms: crate::confirm::unix_ms_after(store.ttl),
+            });
+        }
+
+        let Some(confirmer) = &self.inner.confirmer else {
+            return Verdict::Refuse(Outcome::Denied {
+                reason: DenyReason::NoConfirmer,
+            });
+        };
+        let request = ConfirmRequest {
+            call_id: &call.id,
+            tool,
+            description: ready.entry.registration.description,
+            risk: ready.tool.risk,
+            arguments: &args,
+            context: ctx,
+            reason,
+            digest,
+        };
+        let asked = AssertUnwindSafe(confirmer.confirm(request)).catch_unwind();
+        let decision = match select(asked, Delay::new(self.inner.confirm_timeout)).await {
+            Either::Left((Ok(decision), _)) => decision,
+            Either::Left((Err(_), _)) => {
+                tracing::error!(target: "guard", tool, "confirmer panicked; denying the call");
+                return Verdict::Refuse(declined(None));
+            }
+            Either::Right(_) => {
+                tracing::warn!(target: "guard", tool, "confirmer did not answer in time");
+                return Verdict::Refuse(Outcome::Denied {
+                    reason: DenyReason::ConfirmationTimedOut,
+                });
+            }
+        };
+        self.apply_decision(ctx, call, plan, session, ready, decision)
+            .await
+    }
+
+    /// Carries out a decision: remembers "always", re-checks edits.
+    async fn apply_decision(
+        &self,
+        ctx: &CallContext,
+        call: &ToolCall,
+        plan: &PolicyPlan,
+        session: &Arc<str>,
+        ready: &mut Ready<'_, '_>,
+        decision: Decision,
+    ) -> Verdict {
+        let tool = ready.entry.registration.name;
+        let remember = |standing: Option<Option<String>>| {
+            let now = self.inner.sessions.now();
+            let mut sessions = self.inner.sessions.lock();
+            SessionBook::session(&mut sessions, session, now)
+                .standing
+                .insert(tool, standing);
+        };
+        match decision {
+            Decision::Approve => Verdict::Run,
+            Decision::ApproveAlways => {
+                remember(None);
+                Verdict::Run
+            }
+            Decision::Deny { message } => Verdict::Refuse(declined(message)),
+            Decision::DenyAlways { message } => {
+                remember(Some(message.clone()));
+                Verdict::Refuse(declined(message))
+            }
+            Decision::Edit { arguments } => {
+                // Edited arguments go through every check again.
+                let edited =
+                    ToolCall::new(call.id.clone(), call.name.clone(), arguments.to_string());
+                match self
+                    .check(ctx, &edited, ready.entry, ready.tool, plan)
+                    .await
+                {
+                    Checked::Ready(_, invocation, _) => {
+                        ready.invocation = invocation;
+                        Verdict::Run
+                    }
+                    Checked::Refused(_, outcome) => Verdict::Refuse(outcome),
+                }
+            }
+        }
+    }
+
+    /// Parks a call for `resume`.
+    pub(super) fn park(
+        &self,
+        ctx: &CallContext,
+        call: &ToolCall,
+        ready: Ready<'_, '_>,
+        request: ApprovalRequest,
+    ) {
+        let Some(store) = &self.inner.pending else {
+            return;
+        };
+        let now = self.inner.sessions.now();
+        store.park(
+            PendingCall {
+                request,
+                context: ctx.clone(),
+                call: call.clone(),
+                invocation: ready.invocation,
+                expires: now + store.ttl,
+            },
+            now,
+        );
+    }
+
+    /// Finishes calls parked by deferred approvals, with a person's
+    /// decision for each, and answers each of them exactly once.
+    ///
+    /// A request that is unknown or already answered gets no reply (its
+    /// call was answered before). A request that comes back changed (other
+    /// arguments or digest), for another caller, or after it lapsed is
+    /// refused. Approved calls run as they would have in `dispatch`;
+    /// edited arguments are checked again first.
+    ///
+    /// ```standalone_crate
+    /// use std::time::Duration;
+    /// use guard_runtime::{ApprovalRequest, CallContext, Decision, Guard, Outcome, ToolCall, secure_tool};
+    ///
+    /// /// Refund an order.
+    /// #[secure_tool(risk = "high", confirm)]
+    /// fn refund(order: u64) -> String { format!("refunded {order}") }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let guard = Guard::builder().deferred_approvals(Duration::from_secs(600)).build().unwrap();
+    /// let ctx = CallContext::new("shop").session("s1");
+    /// let replies = guard.dispatch(&ctx, &[ToolCall::new("c1", "refund", r#"{"order":7}"#)]).await;
+    /// let Outcome::PendingApproval { request } = &replies[0].outcome else { panic!() };
+    ///
+    /// // Store it, show it to a person, bring it back as JSON.
+    /// let json = serde_json::to_string(request).unwrap();
+    /// let request: ApprovalRequest = serde_json::from_str(&json).unwrap();
+    /// let done = guard.resume(&ctx, [(request, Decision::Approve)]).await;
+    /// assert_eq!(done[0].tool_call_id, "c1");
+    /// assert_eq!(done[0].content, "refunded 7");
+    /// # }
+    /// ```
+    pub async fn resume(
+        &self,
+        ctx: &CallContext,
+        decisions: impl IntoIterator<Item = (ApprovalRequest, Decision)>,
+    ) -> Vec<ToolReply> {
+        let Some(store) = &self.inner.pending else {
+            return Vec::new();
+        };
+        let plan = self.inner.policy.load_full();
+        let agent = plan.agent(ctx);
+        let session = super::batch::session_key(ctx);
+        let mut done = Vec::new();
+        let mut runs = Vec::new();
+        for (request, decision) in decisions {
+            let Some(parked) = store.take(&request.id) else {
+                tracing::warn!(target: "guard", id = %safe_text(&request.id, 80),
+                    "unknown or already answered approval request");
+                continue;
+            };
+            let started = Instant::now();
+            let found = self.inner.registry.get_indexed(&parked.request.tool);
+            let refuse = |reason| Some(Answer::refusal(Outcome::Denied { reason }));
+            let answer = if parked.context != *ctx || parked.request != request {
+                refuse(DenyReason::ApprovalMismatch)
+            } else if parked.expires <= self.inner.sessions.now() {
+                refuse(DenyReason::ApprovalExpired)
+            } else {
+                None
+            };
+            let Some((index, entry)) = found else {
+                continue;
+            };
+            let tool = &agent.tools[index];
+            if let Some(answer) = answer {
+                done.push((parked.call, entry, answer, started));
+                continue;
+            }
+            let mut ready = Ready {
+                call: 0,
+                entry,
+                tool,
+                invocation: parked.invocation,
+                args: None,
+                flow_confirm: None,
+                flow_logged: None,
+            };
+            match self
+                .apply_decision(ctx, &parked.call, &plan, &session, &mut ready, decision)
+                .await
+            {
+                Verdict::Run => runs.push((parked.call, ready, started)),
+                Verdict::Refuse(outcome) => {
+                    done.push((parked.call, entry, Answer::refusal(outcome), started));
+                }
+                Verdict::Park(_) => unreachable!("a decision never parks"),
+            }
+        }
+        let turn = super::batch::TurnLimits::new(&plan);
+        let finished = join_all(runs.into_iter().map(|(call, ready, started)| {
+            let timeout = ready.tool.timeout.unwrap_or(self.inner.default_timeout);
+            let sequential = ready.tool.risk >= plan.sequential_risk;
+            let turn = &turn;
+            async move {
+                let _permits = turn.enter(sequential).await;
+                let answer = execute(ready.entry, ready.invocation, timeout, &self.inner).await;
+                (call, ready.entry, answer, started)
+            }
+        }))
+        .await;
+        done.extend(finished);
+        done.into_iter()
+            .map(|(call, entry, answer, started)| {
+                let decision = format!("{}: approval resumed", agent.section);
+                self.audit(ctx, &call, Some(entry), &answer, decision, started);
+                ToolReply {
+                    tool_call_id: call.id,
+                    content: answer.content,
+                    outcome: answer.outcome,
+                }
+            })
+            .collect()
+    }
+}
