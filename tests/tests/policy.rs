@@ -768,3 +768,130 @@ async fn yaml_policies_work_the_same() {
     let guard = Guard::builder().only(TOOLS).policy(yaml).build().unwrap();
     assert_eq!(exported(&guard, &CallContext::new("support")), ["search"]);
 }
+
+/// Run a report query.
+#[secure_tool(risk = "low")]
+fn report(#[arg(sql(tables = ["orders", "customers"]))] sql: String) -> String {
+    sql
+}
+
+/// Run a program.
+#[secure_tool(risk = "low")]
+fn run_program(
+    #[arg(command(programs = ["ls", "git", "grep"]))] cmd: guard_runtime::validate::Argv,
+) -> String {
+    cmd.program().to_owned()
+}
+
+/// Where a file would be read from.
+#[secure_tool(risk = "low")]
+fn locate(#[arg(path)] path: guard_runtime::validate::CheckedPath) -> String {
+    path.resolved()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+const VALIDATING: [&str; 3] = ["report", "run_program", "locate"];
+
+#[tokio::test]
+async fn policy_validator_options_narrow_per_agent() {
+    let root = std::env::temp_dir().join(format!("guard-policy-root-{}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    let text = format!(
+        r#"
+[agents.analyst.tools.report]
+sql = {{ tables = ["orders", "users"] }}
+
+[agents.analyst.tools.run_program]
+command = {{ programs = ["git", "rm"] }}
+
+[agents.analyst.tools.locate]
+path = {{ root = {root:?}, deny = ["*.key"] }}
+
+[agents.admin.tools.report]
+sql = {{ tables = ["users"], dialect = "postgres" }}
+override = true
+"#,
+        root = root.display().to_string()
+    );
+    let guard = Guard::builder()
+        .only(VALIDATING)
+        .policy(policy(&text))
+        .build()
+        .unwrap();
+    let code = |outcome: &Outcome| match outcome {
+        Outcome::Success => "ok".to_owned(),
+        Outcome::UnsafeArgument { code, .. } => code.clone(),
+        other => format!("{other:?}"),
+    };
+    let check = |agent: &'static str, tool: &'static str, args: &'static str| {
+        let guard = guard.clone();
+        async move {
+            let replies = guard
+                .dispatch(&CallContext::new(agent), &[call("1", tool, args)])
+                .await;
+            (code(&replies[0].outcome), replies[0].content.clone())
+        }
+    };
+    let customers = r#"{"sql":"SELECT * FROM customers"}"#;
+    let orders = r#"{"sql":"SELECT * FROM orders"}"#;
+    let users = r#"{"sql":"SELECT * FROM users"}"#;
+    // Narrowed: only tables on both lists.
+    assert_eq!(check("analyst", "report", orders).await.0, "ok");
+    assert_eq!(
+        check("analyst", "report", customers).await.0,
+        "sql.table_not_allowed"
+    );
+    assert_eq!(
+        check("analyst", "report", users).await.0,
+        "sql.table_not_allowed"
+    );
+    // Other agents keep the attribute's list.
+    assert_eq!(check("other", "report", customers).await.0, "ok");
+    // `override = true` replaces it.
+    assert_eq!(check("admin", "report", users).await.0, "ok");
+    assert_eq!(
+        check("admin", "report", orders).await.0,
+        "sql.table_not_allowed"
+    );
+
+    assert_eq!(
+        check("analyst", "run_program", r#"{"cmd":"git status"}"#)
+            .await
+            .0,
+        "ok"
+    );
+    assert_eq!(
+        check("analyst", "run_program", r#"{"cmd":"ls -l"}"#)
+            .await
+            .0,
+        "command.program_not_allowed"
+    );
+    assert_eq!(
+        check("analyst", "run_program", r#"{"cmd":"rm -rf x"}"#)
+            .await
+            .0,
+        "command.program_not_allowed"
+    );
+
+    let (outcome, content) = check("analyst", "locate", r#"{"path":"notes/a.md"}"#).await;
+    assert_eq!(outcome, "ok");
+    assert_eq!(content, root.join("notes/a.md").display().to_string());
+    assert_eq!(
+        check("analyst", "locate", r#"{"path":"id.key"}"#).await.0,
+        "path.denied"
+    );
+    assert_eq!(
+        check("other", "locate", r#"{"path":"id.key"}"#).await.0,
+        "ok"
+    );
+
+    let err = guard
+        .set_policy(policy(
+            "[agents.x.tools.report]\nsql = { dialect = \"cobol\" }\n",
+        ))
+        .unwrap_err();
+    assert_eq!(err.key(), Some("agents.x.tools.report"));
+    assert_eq!(err.message(), "sql.dialect: unknown SQL dialect `cobol`");
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -224,7 +224,11 @@ impl Guard {
             });
         }
 
-        let validators = match entry.validators() {
+        let own = match &tool.validators {
+            Some(validators) => Ok(validators),
+            None => entry.validators(),
+        };
+        let validators = match own {
             Ok(validators) => validators,
             Err(message) => {
                 tracing::error!(target: "guard", tool = entry.registration.name, %message,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::Risk;
+use crate::validate::{CommandRules, Narrowing, PathRules, SqlRules, UrlRules};
 
 /// An operator's policy: which agent may call which tool, with which limits.
 ///
@@ -163,6 +164,34 @@ pub(crate) struct ToolRules {
     pub(crate) source: Vec<String>,
     #[serde(default)]
     pub(crate) sink: Vec<String>,
+    /// Argument validator options for this tool: allow-lists narrow the
+    /// tool's own (only names on both stay) unless `override = true`; deny
+    /// lists add; a root or dialect replaces.
+    #[serde(default)]
+    pub(crate) path: Option<PathRules>,
+    #[serde(default)]
+    pub(crate) url: Option<UrlRules>,
+    #[serde(default)]
+    pub(crate) sql: Option<SqlRules>,
+    #[serde(default)]
+    pub(crate) command: Option<CommandRules>,
+}
+
+impl ToolRules {
+    /// This section's validator options, if it has any.
+    pub(crate) fn narrowing(&self) -> Option<Narrowing<'_>> {
+        let any = self.path.is_some()
+            || self.url.is_some()
+            || self.sql.is_some()
+            || self.command.is_some();
+        any.then_some(Narrowing {
+            path: self.path.as_ref(),
+            url: self.url.as_ref(),
+            sql: self.sql.as_ref(),
+            command: self.command.as_ref(),
+            replace: self.relax,
+        })
+    }
 }
 
 /// A data-flow rule: data from a `from` tool must not reach a `to` tool.

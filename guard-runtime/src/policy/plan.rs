@@ -19,6 +19,7 @@ use super::{PolicyError, Risk};
 use crate::context::CallContext;
 use crate::limits::{Clock, RateLimit, RateScope};
 use crate::registry::{Registry, ToolEntry};
+use crate::validate::ToolValidators;
 
 /// The section name that applies to agents without their own.
 pub(crate) const DEFAULT_AGENT: &str = "default";
@@ -57,6 +58,8 @@ pub(crate) struct ToolPlan {
     pub(crate) roles: Vec<Vec<String>>,
     pub(crate) sources: Vec<String>,
     pub(crate) sinks: Vec<String>,
+    /// Validators built for the policy's validator options, if it sets any.
+    pub(crate) validators: Option<ToolValidators>,
 }
 
 pub(crate) struct FlowPlan {
@@ -99,29 +102,33 @@ impl PolicyPlan {
             deny: vec![],
             tools: Default::default(),
         };
-        let plan_for = |section: &str, rules: Option<&AgentRules>| AgentPlan {
-            section: section.into(),
-            tools: registry
-                .iter()
-                .map(|entry| {
-                    tool_plan(
-                        entry,
-                        &policy,
-                        rules.unwrap_or(&everything),
-                        rules.is_none(),
-                        scope,
-                        clock,
-                    )
+        let plan_for =
+            |section: &str, rules: Option<&AgentRules>| -> Result<AgentPlan, PolicyError> {
+                Ok(AgentPlan {
+                    section: section.into(),
+                    tools: registry
+                        .iter()
+                        .map(|entry| {
+                            tool_plan(
+                                entry,
+                                &policy,
+                                section,
+                                rules.unwrap_or(&everything),
+                                rules.is_none(),
+                                scope,
+                                clock,
+                            )
+                        })
+                        .collect::<Result<_, _>>()?,
                 })
-                .collect(),
-        };
-        let default = plan_for(DEFAULT_AGENT, policy.agents.get(DEFAULT_AGENT));
+            };
+        let default = plan_for(DEFAULT_AGENT, policy.agents.get(DEFAULT_AGENT))?;
         let agents = policy
             .agents
             .iter()
             .filter(|(name, _)| *name != DEFAULT_AGENT)
-            .map(|(name, rules)| (name.clone(), plan_for(name, Some(rules))))
-            .collect();
+            .map(|(name, rules)| Ok((name.clone(), plan_for(name, Some(rules))?)))
+            .collect::<Result<_, PolicyError>>()?;
         let flows = policy
             .flows
             .iter()
@@ -158,11 +165,12 @@ impl PolicyPlan {
 fn tool_plan(
     entry: &ToolEntry,
     policy: &Policy,
+    agent: &str,
     rules: &AgentRules,
     no_section: bool,
     scope: RateScope,
     clock: &Clock,
-) -> ToolPlan {
+) -> Result<ToolPlan, PolicyError> {
     let registration = entry.registration;
     let name = registration.name;
     let refused_by = if no_section {
@@ -193,6 +201,7 @@ fn tool_plan(
             .map(|s| (*s).to_owned())
             .collect(),
         sinks: registration.sinks.iter().map(|s| (*s).to_owned()).collect(),
+        validators: None,
     };
     let mut policy_rate: Option<NonZeroU32> = None;
     for section in [policy.tools.get(name), rules.tools.get(name)]
@@ -204,11 +213,33 @@ fn tool_plan(
     if let Some(rate) = policy_rate {
         plan.rates.push(RateLimit::new(rate, scope, clock.clone()));
     }
+    let sections = [
+        (format!("tools.{name}"), policy.tools.get(name)),
+        (
+            format!("agents.{agent}.tools.{name}"),
+            rules.tools.get(name),
+        ),
+    ];
+    let narrowing: Vec<_> = sections
+        .iter()
+        .filter_map(|(_, section)| section.and_then(|s| s.narrowing()))
+        .collect();
+    if !narrowing.is_empty() {
+        let validators = entry.validators_with(&narrowing).map_err(|message| {
+            let key = sections
+                .iter()
+                .rev()
+                .find(|(_, s)| s.is_some_and(|s| s.narrowing().is_some()))
+                .map(|(key, _)| key.clone());
+            PolicyError::new(key, message)
+        })?;
+        plan.validators = Some(validators);
+    }
     if !plan.confirm && plan.risk >= policy.confirm_risk {
         plan.confirm = true;
         plan.confirm_reason = RISK_ASKS;
     }
-    plan
+    Ok(plan)
 }
 
 const TOOL_ASKS: &str = "the tool asks for confirmation";

@@ -155,9 +155,17 @@ impl ToolEntry {
         !self.registration.confirm && self.schemas().typed_fast_path
     }
 
+    /// The validators for a policy's tool sections, built now.
+    pub(crate) fn validators_with(
+        &self,
+        sections: &[crate::validate::Narrowing<'_>],
+    ) -> Result<ToolValidators, String> {
+        ToolValidators::build(self.registration.args, &self.config, sections)
+    }
+
     pub(crate) fn validators(&self) -> Result<&ToolValidators, &str> {
         self.validators
-            .get_or_init(|| ToolValidators::build(self.registration.args, &self.config))
+            .get_or_init(|| ToolValidators::build(self.registration.args, &self.config, &[]))
             .as_ref()
             .map_err(String::as_str)
     }

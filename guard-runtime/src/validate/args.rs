@@ -130,6 +130,138 @@ impl ValidatorConfig {
     }
 }
 
+/// Path options of a policy's tool section.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PathRules {
+    pub(crate) root: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub(crate) deny: Vec<String>,
+    pub(crate) ext: Option<Vec<String>>,
+}
+
+/// URL options of a policy's tool section.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UrlRules {
+    pub(crate) schemes: Option<Vec<String>>,
+    pub(crate) hosts: Option<Vec<String>>,
+    pub(crate) ports: Option<Vec<u16>>,
+}
+
+/// SQL options of a policy's tool section.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SqlRules {
+    pub(crate) tables: Option<Vec<String>>,
+    pub(crate) dialect: Option<String>,
+}
+
+/// Command options of a policy's tool section.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CommandRules {
+    pub(crate) programs: Option<Vec<String>>,
+}
+
+/// One policy section's validator options, applied after the attribute's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Narrowing<'a> {
+    pub(crate) path: Option<&'a PathRules>,
+    pub(crate) url: Option<&'a UrlRules>,
+    pub(crate) sql: Option<&'a SqlRules>,
+    pub(crate) command: Option<&'a CommandRules>,
+    /// `override = true`: allow-lists replace instead of narrowing.
+    pub(crate) replace: bool,
+}
+
+/// The allow-list after a policy section: the section's own list if it
+/// replaces or nothing was listed before, else the names on both lists.
+fn narrow<T: PartialEq + Clone>(current: Option<&[T]>, section: &[T], replace: bool) -> Vec<T> {
+    match current {
+        Some(current) if !replace => current
+            .iter()
+            .filter(|item| section.contains(item))
+            .cloned()
+            .collect(),
+        _ => section.to_vec(),
+    }
+}
+
+impl Narrowing<'_> {
+    fn path(&self, mut policy: PathPolicy) -> Result<PathPolicy, String> {
+        let Some(rules) = self.path else {
+            return Ok(policy);
+        };
+        if let Some(root) = &rules.root {
+            policy = policy.root(root.clone());
+        }
+        if !rules.deny.is_empty() {
+            policy = policy
+                .deny(rules.deny.iter().cloned())
+                .map_err(|e| format!("path.deny: {e}"))?;
+        }
+        if let Some(ext) = &rules.ext {
+            let lowered: Vec<String> = ext.iter().map(|e| e.to_lowercase()).collect();
+            let list = narrow(policy.extension_list(), &lowered, self.replace);
+            policy = policy.extensions(list);
+        }
+        Ok(policy)
+    }
+
+    fn url(&self, mut policy: UrlPolicy) -> UrlPolicy {
+        let Some(rules) = self.url else {
+            return policy;
+        };
+        let (schemes, hosts, ports) = policy.lists();
+        let lower = |list: &[String]| list.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
+        let schemes = rules
+            .schemes
+            .as_ref()
+            .map(|s| narrow(Some(schemes), &lower(s), self.replace));
+        let hosts = rules
+            .hosts
+            .as_ref()
+            .map(|h| narrow(hosts, &lower(h), self.replace));
+        let ports = rules.ports.as_ref().map(|p| narrow(ports, p, self.replace));
+        if let Some(schemes) = schemes {
+            policy = policy.schemes(schemes);
+        }
+        if let Some(hosts) = hosts {
+            policy = policy.allow_hosts(hosts);
+        }
+        if let Some(ports) = ports {
+            policy = policy.ports(ports);
+        }
+        policy
+    }
+
+    fn sql(&self, mut policy: SqlPolicy) -> Result<SqlPolicy, String> {
+        let Some(rules) = self.sql else {
+            return Ok(policy);
+        };
+        if let Some(dialect) = &rules.dialect {
+            policy = policy
+                .dialect(dialect)
+                .map_err(|e| format!("sql.dialect: {e}"))?;
+        }
+        if let Some(tables) = &rules.tables {
+            let lowered: Vec<String> = tables.iter().map(|t| t.to_lowercase()).collect();
+            let list = narrow(policy.table_list(), &lowered, self.replace);
+            policy = policy.tables(list);
+        }
+        Ok(policy)
+    }
+
+    fn command(&self, mut policy: CommandPolicy) -> CommandPolicy {
+        if let Some(programs) = self.command.and_then(|c| c.programs.as_ref()) {
+            let list = narrow(policy.program_list(), programs, self.replace);
+            policy = policy.programs(list);
+        }
+        policy
+    }
+}
+
 /// The validators of one tool, built from its specs and the configuration.
 #[derive(Debug)]
 pub(crate) struct ToolValidators {
@@ -150,6 +282,7 @@ impl ToolValidators {
     pub(crate) fn build(
         specs: &'static [ArgSpec],
         config: &ValidatorConfig,
+        policy_sections: &[Narrowing<'_>],
     ) -> Result<Self, String> {
         let mut args = Vec::with_capacity(specs.len());
         for spec in specs {
@@ -166,6 +299,9 @@ impl ToolValidators {
                     }
                     if *exists {
                         policy = policy.must_exist();
+                    }
+                    for section in policy_sections {
+                        policy = section.path(policy)?;
                     }
                     Compiled::Path(policy)
                 }
@@ -184,6 +320,9 @@ impl ToolValidators {
                     }
                     if !ports.is_empty() {
                         policy = policy.ports(ports.iter().copied());
+                    }
+                    for section in policy_sections {
+                        policy = section.url(policy);
                     }
                     Compiled::Url(policy, *resolve || config.url_resolve)
                 }
@@ -209,12 +348,18 @@ impl ToolValidators {
                             .collect::<Result<Vec<_>, _>>()?;
                         policy = policy.write(kinds);
                     }
+                    for section in policy_sections {
+                        policy = section.sql(policy)?;
+                    }
                     Compiled::Sql(policy)
                 }
                 ValidatorSpec::Command { programs } => {
                     let mut policy = config.command.clone();
                     if !programs.is_empty() {
                         policy = policy.programs(programs.iter().copied());
+                    }
+                    for section in policy_sections {
+                        policy = section.command(policy);
                     }
                     Compiled::Command(policy)
                 }

@@ -63,6 +63,10 @@ impl Argv {
 }
 
 impl CommandPolicy {
+    pub(crate) fn program_list(&self) -> Option<&[String]> {
+        self.programs.as_deref()
+    }
+
     /// Any program; shell syntax refused.
     pub fn new() -> Self {
         CommandPolicy::default()

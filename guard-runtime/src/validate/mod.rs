@@ -20,10 +20,10 @@ mod text;
 mod url;
 mod violation;
 
-pub(crate) use args::ToolValidators;
 pub use args::ValidatorConfig;
 #[doc(hidden)]
 pub use args::{ArgSpec, ValidatorSpec};
+pub(crate) use args::{CommandRules, Narrowing, PathRules, SqlRules, ToolValidators, UrlRules};
 pub use checked::{Artifact, Artifacts, CheckedArgs, FromChecked, kinds};
 pub use command::{Argv, CommandPolicy, check_shell_arg};
 pub use path::{CheckedPath, PathPolicy};

@@ -150,6 +150,10 @@ impl PathPolicy {
         self
     }
 
+    pub(crate) fn extension_list(&self) -> Option<&[String]> {
+        self.extensions.as_deref()
+    }
+
     /// The path must exist under the root.
     pub fn must_exist(mut self) -> Self {
         self.must_exist = true;

@@ -174,6 +174,10 @@ impl SqlPolicy {
         Ok(self)
     }
 
+    pub(crate) fn table_list(&self) -> Option<&[String]> {
+        self.tables.as_deref()
+    }
+
     /// Only these tables (case-insensitive; `schema.table` or `table`).
     pub fn tables<I, S>(mut self, tables: I) -> Self
     where

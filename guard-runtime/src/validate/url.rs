@@ -139,6 +139,14 @@ impl UrlPolicy {
         self
     }
 
+    pub(crate) fn lists(&self) -> (&[String], Option<&[String]>, Option<&[u16]>) {
+        (
+            &self.schemes,
+            self.allow_hosts.as_deref(),
+            self.ports.as_deref(),
+        )
+    }
+
     /// Only these ports (the scheme's default port counts as given).
     pub fn ports(mut self, ports: impl IntoIterator<Item = u16>) -> Self {
         self.ports = Some(ports.into_iter().collect());
