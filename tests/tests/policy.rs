@@ -566,9 +566,9 @@ async fn secrets_to_external_is_blocked_in_one_batch_and_across_turns() {
     );
     let events = audit.events();
     let sent = events.iter().find(|e| e.call_id == "6").unwrap();
-    assert_eq!(sent.policy, "default: flow no-exfiltration");
+    assert_eq!(&*sent.policy, "default: flow no-exfiltration");
     assert_eq!(
-        events.iter().find(|e| e.call_id == "3").unwrap().policy,
+        &*events.iter().find(|e| e.call_id == "3").unwrap().policy,
         "default: allowed"
     );
 }
@@ -691,7 +691,7 @@ action = "log"
     );
     let events = audit.events();
     assert_eq!(
-        events.iter().find(|e| e.call_id == "l2").unwrap().policy,
+        &*events.iter().find(|e| e.call_id == "l2").unwrap().policy,
         "default: flow note logged"
     );
 }

@@ -75,7 +75,7 @@ pub struct AuditEvent {
     /// The policy's part in it: the agent section that applied and what it
     /// decided (`support: allowed`, `support: deny "*_admin"`,
     /// `default: flow no-exfiltration logged`, ...).
-    pub policy: String,
+    pub policy: std::sync::Arc<str>,
     /// Time from the start of the call's checks to its reply.
     #[serde(serialize_with = "micros", rename = "latency_us")]
     pub latency: Duration,

@@ -298,7 +298,7 @@ impl Guard {
         done.extend(finished);
         done.into_iter()
             .map(|(call, entry, answer, started)| {
-                let decision = format!("{}: approval resumed", agent.section);
+                let decision = format!("{}: approval resumed", agent.section).into();
                 self.audit(ctx, &call, Some(entry), &answer, decision, started);
                 ToolReply {
                     tool_call_id: call.id,

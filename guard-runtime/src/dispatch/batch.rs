@@ -3,6 +3,7 @@
 //! confirmation; then the turn's concurrency limits while it runs.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 
@@ -49,9 +50,11 @@ impl Guard {
         verdicts.resize_with(ready.len(), || None);
         let mut ready = ready;
 
-        flow_rules(plan, book, &key, &mut ready, &mut verdicts);
+        // One clock reading for the whole batch.
+        let now = book.now();
+        flow_rules(plan, book, &key, now, &mut ready, &mut verdicts);
         turn_quota(plan, &mut verdicts);
-        let reserved = session_quotas(plan, book, &key, &ready, &mut verdicts);
+        let reserved = session_quotas(plan, book, &key, now, &ready, &mut verdicts);
 
         let all_or_nothing = |verdicts: &mut Vec<Option<(Outcome, Option<String>)>>,
                               ready: &[Ready<'_, '_>]| {
@@ -105,8 +108,17 @@ impl Guard {
             all_or_nothing(&mut verdicts, &ready);
         }
 
-        if keeps_state {
-            settle(book, &key, &ready, &verdicts, reserved);
+        // Only refusals after a reservation and calls with sources change state.
+        let unsettled = verdicts
+            .iter()
+            .zip(&reserved)
+            .any(|(verdict, held)| *held && verdict.is_some())
+            || ready
+                .iter()
+                .zip(&verdicts)
+                .any(|(r, verdict)| verdict.is_none() && !r.tool.sources.is_empty());
+        if keeps_state && unsettled {
+            settle(book, &key, now, &ready, &verdicts, reserved);
         }
         let mut runs = Vec::with_capacity(ready.len());
         for (r, verdict) in ready.into_iter().zip(verdicts) {
@@ -138,13 +150,13 @@ fn flow_rules(
     plan: &PolicyPlan,
     book: &SessionBook,
     key: &Arc<str>,
+    now: Duration,
     ready: &mut [Ready<'_, '_>],
     verdicts: &mut [Option<(Outcome, Option<String>)>],
 ) {
     if plan.flows.is_empty() {
         return;
     }
-    let now = book.now();
     let sessions = book.lock();
     let session = sessions.get(key);
     for flow in &plan.flows {
@@ -223,6 +235,7 @@ fn session_quotas(
     plan: &PolicyPlan,
     book: &SessionBook,
     key: &Arc<str>,
+    now: Duration,
     ready: &[Ready<'_, '_>],
     verdicts: &mut [Option<(Outcome, Option<String>)>],
 ) -> Vec<bool> {
@@ -234,7 +247,6 @@ fn session_quotas(
     if total.is_none() && per_tool.is_none() {
         return reserved;
     }
-    let now = book.now();
     let mut sessions = book.lock();
     let session = SessionBook::session(&mut sessions, key, now);
     for ((r, verdict), held) in ready.iter().zip(verdicts.iter_mut()).zip(&mut reserved) {
@@ -261,11 +273,11 @@ fn session_quotas(
 fn settle(
     book: &SessionBook,
     key: &Arc<str>,
+    now: Duration,
     ready: &[Ready<'_, '_>],
     verdicts: &[Option<(Outcome, Option<String>)>],
     reserved: Vec<bool>,
 ) {
-    let now = book.now();
     let mut sessions = book.lock();
     let session = SessionBook::session(&mut sessions, key, now);
     for ((r, verdict), held) in ready.iter().zip(verdicts).zip(reserved) {

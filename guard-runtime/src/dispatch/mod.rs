@@ -10,6 +10,7 @@ mod batch;
 use std::collections::HashSet;
 use std::future::Future as _;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -44,7 +45,7 @@ struct Slot<'g> {
     started: Instant,
     entry: Option<&'g ToolEntry>,
     answer: Option<Answer>,
-    decision: String,
+    decision: Arc<str>,
 }
 
 /// A call that passed its own checks and waits for the batch rules.
@@ -105,8 +106,8 @@ impl Guard {
                 ),
             };
             let decision = match tool.and_then(|t| t.refused_by.as_deref()) {
-                Some(rule) => format!("{}: {rule}", agent.section),
-                None => format!("{}: allowed", agent.section),
+                Some(rule) => format!("{}: {rule}", agent.section).into(),
+                None => agent.allowed.clone(),
             };
             let (entry, answer) = match checked {
                 Checked::Ready(entry, invocation, args) => {
@@ -139,14 +140,14 @@ impl Guard {
         for (i, outcome, note) in refusals {
             slots[i].answer = Some(Answer::refusal(outcome));
             if let Some(note) = note {
-                slots[i].decision = format!("{}: {note}", agent.section);
+                slots[i].decision = format!("{}: {note}", agent.section).into();
             }
         }
         for r in &ready {
             if let Some(rule) = &r.flow_confirm {
-                slots[r.call].decision = format!("{}: flow {rule} confirmed", agent.section);
+                slots[r.call].decision = format!("{}: flow {rule} confirmed", agent.section).into();
             } else if let Some(rule) = &r.flow_logged {
-                slots[r.call].decision = format!("{}: flow {rule} logged", agent.section);
+                slots[r.call].decision = format!("{}: flow {rule} logged", agent.section).into();
             }
         }
 
@@ -336,7 +337,7 @@ impl Guard {
         call: &ToolCall,
         entry: Option<&ToolEntry>,
         answer: &Answer,
-        policy: String,
+        policy: Arc<str>,
         started: Instant,
     ) {
         let (outcome, content) = (&answer.outcome, answer.content.as_str());

@@ -39,6 +39,8 @@ pub(crate) struct PolicyPlan {
 /// One agent section's view of every tool, in registry order.
 pub(crate) struct AgentPlan {
     pub(crate) section: Arc<str>,
+    /// `SECTION: allowed`, the audit note of most calls, built once.
+    pub(crate) allowed: Arc<str>,
     pub(crate) tools: Vec<ToolPlan>,
 }
 
@@ -106,6 +108,7 @@ impl PolicyPlan {
             |section: &str, rules: Option<&AgentRules>| -> Result<AgentPlan, PolicyError> {
                 Ok(AgentPlan {
                     section: section.into(),
+                    allowed: format!("{section}: allowed").into(),
                     tools: registry
                         .iter()
                         .map(|entry| {

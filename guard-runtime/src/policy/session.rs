@@ -74,7 +74,11 @@ impl SessionBook {
         key: &Arc<str>,
         now: Duration,
     ) -> &'m mut Session {
-        let session = sessions.entry(key.clone()).or_default();
+        // Look up before inserting: the common case clones no key.
+        if !sessions.contains_key(key) {
+            sessions.insert(key.clone(), Session::default());
+        }
+        let session = sessions.get_mut(key).expect("just inserted");
         session.last_seen = now;
         session
     }

@@ -1,0 +1,143 @@
+//! Policies: two agents with different permissions on the same tools, a
+//! data-flow rule, and a refund that waits for a person's approval.
+//!
+//! Run with `cargo run --example policy`.
+
+use std::time::Duration;
+
+use guard_runtime::policy::Policy;
+use guard_runtime::{
+    ApprovalRequest, CallContext, Decision, Guard, Outcome, ToolCall, ToolError, ToolReply,
+    secure_tool,
+};
+
+/// Search orders by customer name.
+#[secure_tool(risk = "low")]
+fn search_orders(customer: String) -> Vec<String> {
+    vec![format!("#1042 for {customer}: 2 items, 59.90 EUR")]
+}
+
+/// Read an internal note.
+#[secure_tool(risk = "medium")]
+fn read_note(title: String) -> Result<String, ToolError> {
+    match title.as_str() {
+        "smtp" => Ok("SMTP relay password is in the vault".to_owned()),
+        _ => Err(ToolError::new("no such note")),
+    }
+}
+
+/// Send an email to a customer.
+#[secure_tool(risk = "medium", sink = "external")]
+fn send_email(to: String, body: String) -> String {
+    format!("sent {} characters to {to}", body.len())
+}
+
+/// Refund an order.
+#[secure_tool(risk = "high")]
+fn refund(order: u64, cents: u32) -> String {
+    format!("refunded {cents} cents on order {order}")
+}
+
+fn show(who: &str, replies: &[ToolReply]) {
+    for reply in replies {
+        let text = match &reply.outcome {
+            Outcome::PendingApproval { request } => {
+                format!("waiting for approval ({})", request.reason)
+            }
+            _ => reply.content.clone(),
+        };
+        println!("  {who} {} -> {text}", reply.tool_call_id);
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/policy.toml");
+    let guard = Guard::builder()
+        .policy(Policy::from_path(path)?)
+        .deferred_approvals(Duration::from_secs(15 * 60))
+        .build()?;
+
+    let support = CallContext::new("support")
+        .user("u-17")
+        .roles(["support"])
+        .session("chat-1");
+    let analyst = CallContext::new("analyst").session("chat-2");
+
+    let names = |ctx: &CallContext| -> Vec<String> {
+        guard
+            .openai_tools_for(ctx)
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["function"]["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    println!("tools offered to support: {:?}", names(&support));
+    println!("tools offered to analyst: {:?}", names(&analyst));
+
+    println!("\nanalyst tries to email (not allowed for this agent):");
+    let replies = guard
+        .dispatch(
+            &analyst,
+            &[ToolCall::new(
+                "a1",
+                "send_email",
+                r#"{"to":"x@example.com","body":"hi"}"#,
+            )],
+        )
+        .await;
+    show("analyst", &replies);
+
+    println!("\nsupport reads a note, then tries to email in the same session:");
+    let replies = guard
+        .dispatch(
+            &support,
+            &[ToolCall::new("s1", "read_note", r#"{"title":"smtp"}"#)],
+        )
+        .await;
+    show("support", &replies);
+    let replies = guard
+        .dispatch(
+            &support,
+            &[ToolCall::new(
+                "s2",
+                "send_email",
+                r#"{"to":"x@example.com","body":"the password"}"#,
+            )],
+        )
+        .await;
+    show("support", &replies);
+
+    println!("\nsupport searches and refunds in one batch; the refund waits for a person:");
+    let replies = guard
+        .dispatch(
+            &support,
+            &[
+                ToolCall::new("s3", "search_orders", r#"{"customer":"Ada"}"#),
+                ToolCall::new("s4", "refund", r#"{"order":1042,"cents":5990}"#),
+            ],
+        )
+        .await;
+    show("support", &replies);
+
+    // A web app would store the request and show it in a review screen.
+    let pending: Vec<ApprovalRequest> = replies
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::PendingApproval { request } => Some((**request).clone()),
+            _ => None,
+        })
+        .collect();
+    let stored = serde_json::to_string(&pending)?;
+    println!("\nstored for review: {stored}");
+
+    let reviewed: Vec<ApprovalRequest> = serde_json::from_str(&stored)?;
+    let decisions = reviewed
+        .into_iter()
+        .map(|request| (request, Decision::Approve));
+    let finished = guard.resume(&support, decisions).await;
+    println!("\nafter approval:");
+    show("support", &finished);
+    Ok(())
+}
