@@ -13,7 +13,7 @@ use crate::call::ToolCall;
 use crate::context::CallContext;
 use crate::guard::Guard;
 use crate::outcome::{DenyReason, Outcome};
-use crate::policy::{BatchMode, FlowAction, FlowWindow, PolicyPlan, SessionBook};
+use crate::policy::{BatchMode, FlowAction, FlowWindow, PolicyPlan, Session, SessionBook};
 
 /// A refused call: its position, the outcome, and a note for the audit record.
 pub(super) type Refusal = (usize, Outcome, Option<String>);
@@ -50,11 +50,19 @@ impl Guard {
         verdicts.resize_with(ready.len(), || None);
         let mut ready = ready;
 
-        // One clock reading for the whole batch.
+        // One clock reading and one lock of the session for the rules below;
+        // the lock is released before any confirmer is awaited.
         let now = book.now();
-        flow_rules(plan, book, &key, now, &mut ready, &mut verdicts);
-        turn_quota(plan, &mut verdicts);
-        let reserved = session_quotas(plan, book, &key, now, &ready, &mut verdicts);
+        let reserved = if keeps_state {
+            let mut sessions = book.lock();
+            let session = SessionBook::session(&mut sessions, &key, now);
+            flow_rules(plan, session, now, &mut ready, &mut verdicts);
+            turn_quota(plan, &mut verdicts);
+            session_quotas(plan, session, &ready, &mut verdicts)
+        } else {
+            turn_quota(plan, &mut verdicts);
+            vec![false; ready.len()]
+        };
 
         let all_or_nothing = |verdicts: &mut Vec<Option<(Outcome, Option<String>)>>,
                               ready: &[Ready<'_, '_>]| {
@@ -148,17 +156,11 @@ pub(super) fn session_key(ctx: &CallContext) -> Arc<str> {
 /// Marks calls that data-flow rules stop, send to confirmation or log.
 fn flow_rules(
     plan: &PolicyPlan,
-    book: &SessionBook,
-    key: &Arc<str>,
+    session: &Session,
     now: Duration,
     ready: &mut [Ready<'_, '_>],
     verdicts: &mut [Option<(Outcome, Option<String>)>],
 ) {
-    if plan.flows.is_empty() {
-        return;
-    }
-    let sessions = book.lock();
-    let session = sessions.get(key);
     for flow in &plan.flows {
         let is_sink = |r: &Ready<'_, '_>| r.tool.sinks.contains(&flow.to);
         let is_source = |r: &Ready<'_, '_>| r.tool.sources.contains(&flow.from);
@@ -167,10 +169,8 @@ fn flow_rules(
         }
         let earlier = match flow.window {
             FlowWindow::Turn => false,
-            FlowWindow::Session => session.is_some_and(|s| s.touched(&flow.from, now, None)),
-            FlowWindow::Within(window) => {
-                session.is_some_and(|s| s.touched(&flow.from, now, Some(window)))
-            }
+            FlowWindow::Session => session.touched(&flow.from, now, None),
+            FlowWindow::Within(window) => session.touched(&flow.from, now, Some(window)),
         };
         let in_turn = ready.iter().any(is_source);
         if !earlier && !in_turn {
@@ -233,9 +233,7 @@ fn quota(name: &str, limit: u32) -> (Outcome, Option<String>) {
 /// each one admitted; returns which calls hold a reservation.
 fn session_quotas(
     plan: &PolicyPlan,
-    book: &SessionBook,
-    key: &Arc<str>,
-    now: Duration,
+    session: &mut Session,
     ready: &[Ready<'_, '_>],
     verdicts: &mut [Option<(Outcome, Option<String>)>],
 ) -> Vec<bool> {
@@ -247,8 +245,6 @@ fn session_quotas(
     if total.is_none() && per_tool.is_none() {
         return reserved;
     }
-    let mut sessions = book.lock();
-    let session = SessionBook::session(&mut sessions, key, now);
     for ((r, verdict), held) in ready.iter().zip(verdicts.iter_mut()).zip(&mut reserved) {
         if verdict.is_some() {
             continue;

@@ -134,7 +134,7 @@ impl Guard {
 
         let mut refusals = Vec::new();
         let first_refused = slots.iter().position(|slot| slot.answer.is_some());
-        let ready = self
+        let mut ready = self
             .batch_rules(ctx, calls, &plan, ready, first_refused, &mut refusals)
             .await;
         for (i, outcome, note) in refusals {
@@ -151,25 +151,26 @@ impl Guard {
             }
         }
 
-        let turn = batch::TurnLimits::new(&plan);
-        let mut runs: Vec<_> = ready
-            .into_iter()
-            .map(|r| {
-                let timeout = r.tool.timeout.unwrap_or(self.inner.default_timeout);
-                let sequential = r.tool.risk >= plan.sequential_risk;
-                let turn = &turn;
-                (r.call, async move {
-                    let _permits = turn.enter(sequential).await;
-                    execute(r.entry, r.invocation, timeout, &self.inner).await
+        if ready.len() == 1 {
+            // Alone in its turn: no turn limits to wait for.
+            let r = ready.pop().expect("one call");
+            let timeout = r.tool.timeout.unwrap_or(self.inner.default_timeout);
+            slots[r.call].answer = Some(execute(r.entry, r.invocation, timeout, &self.inner).await);
+        } else if !ready.is_empty() {
+            let turn = batch::TurnLimits::new(&plan);
+            let (indices, runs): (Vec<usize>, Vec<_>) = ready
+                .into_iter()
+                .map(|r| {
+                    let timeout = r.tool.timeout.unwrap_or(self.inner.default_timeout);
+                    let sequential = r.tool.risk >= plan.sequential_risk;
+                    let turn = &turn;
+                    (r.call, async move {
+                        let _permits = turn.enter(sequential).await;
+                        execute(r.entry, r.invocation, timeout, &self.inner).await
+                    })
                 })
-            })
-            .collect();
-        if runs.len() == 1 {
-            let (i, run) = runs.pop().expect("one run");
-            slots[i].answer = Some(run.await);
-        } else if !runs.is_empty() {
-            let (indices, futures): (Vec<usize>, Vec<_>) = runs.into_iter().unzip();
-            for (i, answer) in indices.into_iter().zip(join_all(futures).await) {
+                .unzip();
+            for (i, answer) in indices.into_iter().zip(join_all(runs).await) {
                 slots[i].answer = Some(answer);
             }
         }

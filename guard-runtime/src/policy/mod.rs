@@ -11,4 +11,4 @@ pub use file::{BatchMode, Format, Policy, PolicyError};
 pub(crate) use file::{FlowAction, FlowWindow};
 pub(crate) use plan::{PolicyPlan, ToolPlan};
 pub use risk::{ParseRiskError, Risk};
-pub(crate) use session::SessionBook;
+pub(crate) use session::{Session, SessionBook};
