@@ -14,9 +14,18 @@ use crate::validate::{CommandRules, Narrowing, PathRules, SqlRules, UrlRules};
 
 /// An operator's policy: which agent may call which tool, with which limits.
 ///
-/// Read from TOML or YAML (the same model); unknown keys are errors. Values
-/// combine with the tools' own attributes by "the stricter wins" unless a
-/// tool section sets `override = true` (see the crate docs for the rule).
+/// Read from TOML or YAML (the same model); unknown keys are errors.
+///
+/// **The stricter wins.** Tool settings apply in order: the tool's
+/// attribute, then `[tools.NAME]`, then `[agents.AGENT.tools.NAME]`. Each
+/// section takes the higher risk, confirmation if either asks, the shorter
+/// timeout, both rate limits, and a role from each `roles` list; validator
+/// allow-lists keep only names on both lists, deny lists add, a root or
+/// dialect replaces. A section with `override = true` replaces the values
+/// before it instead, which is the only way to relax them. Data-flow labels
+/// add up. Tools at or above `confirm_risk` (default critical) need
+/// confirmation; at or above `sequential_risk` (default high) they run one
+/// at a time.
 ///
 /// ```
 /// use guard_runtime::policy::{Format, Policy};

@@ -150,15 +150,17 @@ impl CheckedSql {
 const RECURSION_LIMIT: usize = 50;
 
 impl SqlPolicy {
-    /// Read-only, any common dialect (see the [module docs](self)), any table.
+    /// Read-only, any table, and no dialect named: the query passes only if
+    /// one common dialect (generic, MySQL, PostgreSQL, SQL Server, SQLite,
+    /// Oracle) parses it and none that parses it finds a violation.
     pub fn new() -> Self {
         SqlPolicy::default()
     }
 
     /// Uses a named dialect: generic, mysql, postgres, sqlite, mssql
     /// (or tsql), snowflake, bigquery, clickhouse, duckdb, redshift, hive, ansi,
-    /// databricks, spark, oracle, teradata; or `any` (the default: every
-    /// common dialect must agree, see the [module docs](self)).
+    /// databricks, spark, oracle, teradata; or `any` (the default, see
+    /// [`SqlPolicy::new`]).
     ///
     /// # Errors
     /// The name of an unknown dialect.
