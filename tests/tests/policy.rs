@@ -895,3 +895,25 @@ override = true
     assert_eq!(err.message(), "sql.dialect: unknown SQL dialect `cobol`");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[tokio::test]
+async fn a_policy_timeout_shortens_the_tools_own() {
+    let guard = guard("[agents.ops.tools.nap]\ntimeout = \"30ms\"\n");
+    let nap = [call("1", "nap", r#"{"ms":2000}"#)];
+    assert_eq!(
+        run(&guard, &CallContext::new("ops"), &nap).await,
+        [Outcome::Failed {
+            reason: guard_runtime::FailReason::TimedOut
+        }]
+    );
+    // Another agent keeps the default 30 s: a short nap finishes.
+    assert_eq!(
+        run(
+            &guard,
+            &CallContext::new("other"),
+            &[call("2", "nap", r#"{"ms":5}"#)]
+        )
+        .await,
+        [Outcome::Success]
+    );
+}
