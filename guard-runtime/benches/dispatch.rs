@@ -9,16 +9,17 @@
 //! - `registry_build_1000`: building a guard over 1,000 tools (schemas and
 //!   validators are compiled lazily, on first use).
 
-use std::collections::VecDeque;
 use std::hint::black_box;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use guard_runtime::__private::{ToolRegistration, inventory};
 use guard_runtime::output::{Action, OutputPolicy};
-use guard_runtime::{AuditEvent, AuditSink, CallContext, Guard, ToolCall, ToolError, secure_tool};
+use guard_runtime::{CallContext, Guard, ToolCall, ToolError, secure_tool};
 use serde::Deserialize;
+use support::{ARGS, RingSink};
 
 /// Look up a customer's order.
 // The highest rate: the limiter is checked on every call but never refuses one.
@@ -50,23 +51,6 @@ struct LookupArgs {
     customer: String,
     order: u32,
     include_items: bool,
-}
-
-const ARGS: &str = r#"{"customer":"c-1042","order":77,"include_items":true}"#;
-
-/// Keeps the last events in memory, as `MemorySink` does, without growing
-/// without bound over millions of iterations.
-#[derive(Default)]
-struct RingSink(Mutex<VecDeque<AuditEvent>>);
-
-impl AuditSink for RingSink {
-    fn record(&self, event: &AuditEvent) {
-        let mut events = self.0.lock().unwrap();
-        if events.len() == 1024 {
-            events.pop_front();
-        }
-        events.push_back(event.clone());
-    }
 }
 
 fn floor(c: &mut Criterion) {

@@ -3,15 +3,16 @@
 //! timeouts, quotas, data-flow rules, all-or-nothing batches), with the
 //! default output scanning and without it.
 
-use std::collections::VecDeque;
 use std::hint::black_box;
-use std::sync::Mutex;
 use std::time::Instant;
+
+mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use guard_runtime::output::{Action, OutputPolicy};
 use guard_runtime::policy::{Format, Policy};
-use guard_runtime::{AuditEvent, AuditSink, CallContext, Guard, ToolCall, ToolError, secure_tool};
+use guard_runtime::{CallContext, Guard, ToolCall, ToolError, secure_tool};
+use support::{ARGS, RingSink};
 
 /// Look up a customer's order.
 #[secure_tool(risk = "low")]
@@ -106,21 +107,6 @@ to = "email"
 action = "log"
 window = "10m"
 "#;
-
-const ARGS: &str = r#"{"customer":"c-1042","order":77,"include_items":true}"#;
-
-#[derive(Default)]
-struct RingSink(Mutex<VecDeque<AuditEvent>>);
-
-impl AuditSink for RingSink {
-    fn record(&self, event: &AuditEvent) {
-        let mut events = self.0.lock().unwrap();
-        if events.len() == 1024 {
-            events.pop_front();
-        }
-        events.push_back(event.clone());
-    }
-}
 
 fn policy(c: &mut Criterion) {
     for (bench, scan_output) in [
