@@ -157,7 +157,7 @@ impl Guard {
         self.tools_for(ctx).map(registry::responses_tool).collect()
     }
 
-    fn tools_for<'g>(&'g self, ctx: &CallContext) -> impl Iterator<Item = ToolInfo<'g>> {
+    pub(crate) fn tools_for<'g>(&'g self, ctx: &CallContext) -> impl Iterator<Item = ToolInfo<'g>> {
         let plan = self.inner.policy.load_full();
         let visible: Vec<bool> = plan
             .agent(ctx)

@@ -46,6 +46,7 @@ mod dispatch;
 mod error;
 pub mod exec;
 mod guard;
+pub mod integrations;
 pub mod limits;
 mod outcome;
 pub mod output;

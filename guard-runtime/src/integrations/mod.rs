@@ -1,0 +1,7 @@
+//! Integrations: the same tools and replies in the shapes other APIs use.
+//! Anthropic Messages always (plain JSON); async-openai's own types behind
+//! the `openai` feature.
+
+mod anthropic;
+#[cfg(feature = "openai")]
+pub mod openai;
