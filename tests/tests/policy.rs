@@ -917,3 +917,41 @@ async fn a_policy_timeout_shortens_the_tools_own() {
         [Outcome::Success]
     );
 }
+
+#[tokio::test]
+async fn validate_checks_a_batch_without_running_it_or_using_limits() {
+    let guard = guard(&format!(
+        "[quotas]\nturn_calls = 1\nsession_calls = 1\n{FLOWS}[tools.search]\nrate = 1\n"
+    ));
+    let ctx = CallContext::new("a").session("v1");
+    let search = call("1", "search", r#"{"query":"x"}"#);
+    for _ in 0..3 {
+        let verdicts = guard
+            .validate(
+                &ctx,
+                &[
+                    search.clone(),
+                    call("2", "read_secret", r#"{"name":"db"}"#),
+                    call("3", "send_email", r#"{"to":"x"}"#),
+                    call("4", "nope", "{}"),
+                ],
+            )
+            .await;
+        let rule = denied(DenyReason::Flow {
+            rule: "no-exfiltration".into(),
+        });
+        assert_eq!(
+            verdicts,
+            [
+                Ok(()),
+                Err(rule.clone()),
+                Err(rule),
+                Err(Outcome::UnknownTool {
+                    name: "nope".into()
+                })
+            ]
+        );
+    }
+    // Nothing ran and nothing was used up: the one allowed call still runs.
+    assert_eq!(run(&guard, &ctx, &[search]).await, [Outcome::Success]);
+}

@@ -11,7 +11,7 @@ use futures_util::FutureExt as _;
 use futures_util::future::{Either, join_all, select};
 use serde_json::Value;
 
-use super::{Answer, Checked, MAX_DENY_CHARS, Ready, audit_arguments, execute};
+use super::{Answer, Checked, Limits, MAX_DENY_CHARS, Ready, audit_arguments, execute};
 use crate::call::{ToolCall, ToolReply};
 use crate::confirm::{ApprovalDigest, ApprovalRequest, ConfirmRequest, Decision, PendingCall};
 use crate::context::CallContext;
@@ -157,7 +157,7 @@ impl Guard {
                 let edited =
                     ToolCall::new(call.id.clone(), call.name.clone(), arguments.to_string());
                 match self
-                    .check(ctx, &edited, ready.entry, ready.tool, plan)
+                    .check(ctx, &edited, ready.entry, ready.tool, plan, Limits::Skip)
                     .await
                 {
                     Checked::Ready(_, invocation, _) => {

@@ -154,7 +154,7 @@ pub(super) fn session_key(ctx: &CallContext) -> Arc<str> {
 }
 
 /// Marks calls that data-flow rules stop, send to confirmation or log.
-fn flow_rules(
+pub(super) fn flow_rules(
     plan: &PolicyPlan,
     session: &Session,
     now: Duration,

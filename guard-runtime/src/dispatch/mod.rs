@@ -6,6 +6,7 @@
 
 mod approve;
 mod batch;
+mod dry;
 
 use std::collections::HashSet;
 use std::future::Future as _;
@@ -97,7 +98,10 @@ impl Guard {
                 _ if seen_ids.repeated(calls, i) => {
                     Checked::Refused(found.map(|(_, entry)| entry), Outcome::DuplicateCallId)
                 }
-                (Some((_, entry)), Some(tool)) => self.check(ctx, call, entry, tool, &plan).await,
+                (Some((_, entry)), Some(tool)) => {
+                    self.check(ctx, call, entry, tool, &plan, Limits::Consume)
+                        .await
+                }
                 _ => Checked::Refused(
                     None,
                     Outcome::UnknownTool {
@@ -199,6 +203,7 @@ impl Guard {
         entry: &'g ToolEntry,
         tool: &ToolPlan,
         plan: &PolicyPlan,
+        limits: Limits,
     ) -> Checked<'g> {
         let refuse = |outcome| Checked::Refused(Some(entry), outcome);
 
@@ -247,7 +252,7 @@ impl Guard {
                 prepare_str(&call.arguments, ctx.clone())
             })) {
                 Ok(Ok(invocation)) => {
-                    return match rate_check(entry, tool, plan, ctx) {
+                    return match limits.check(entry, tool, plan, ctx) {
                         Ok(()) => Checked::Ready(entry, invocation, None),
                         Err(outcome) => refuse(outcome),
                     };
@@ -326,7 +331,7 @@ impl Guard {
             }
         };
 
-        if let Err(outcome) = rate_check(entry, tool, plan, ctx) {
+        if let Err(outcome) = limits.check(entry, tool, plan, ctx) {
             return refuse(outcome);
         }
         Checked::Ready(entry, invocation, Some(args))
@@ -426,6 +431,29 @@ impl<'c> SeenIds<'c> {
         match self {
             SeenIds::Scan => calls[..i].iter().any(|earlier| earlier.id == calls[i].id),
             SeenIds::Set(seen) => !seen.insert(&calls[i].id),
+        }
+    }
+}
+
+/// Whether a check takes a place in the rate limits.
+#[derive(Clone, Copy)]
+pub(super) enum Limits {
+    Consume,
+    /// Validation only, or a re-check of a call already counted.
+    Skip,
+}
+
+impl Limits {
+    fn check(
+        self,
+        entry: &ToolEntry,
+        tool: &ToolPlan,
+        plan: &PolicyPlan,
+        ctx: &CallContext,
+    ) -> Result<(), Outcome> {
+        match self {
+            Limits::Consume => rate_check(entry, tool, plan, ctx),
+            Limits::Skip => Ok(()),
         }
     }
 }

@@ -1,0 +1,110 @@
+//! Checking a batch without running it: what a shield around a model
+//! client needs to vet the tool calls in a response before anyone acts on
+//! them.
+
+use super::batch::session_key;
+use super::{Checked, Limits, Ready, SeenIds, echoable_name};
+use crate::call::ToolCall;
+use crate::context::CallContext;
+use crate::guard::Guard;
+use crate::outcome::Outcome;
+use crate::policy::{BatchMode, Session};
+
+impl Guard {
+    /// Checks a batch of tool calls as [`Guard::dispatch`] would — known
+    /// tool, policy and roles, size, schema, validators, data-flow rules,
+    /// all-or-nothing batches — without running anything, asking a
+    /// confirmer, or using up rate limits and quotas. `Ok(())` means the
+    /// call would go on to its limits and confirmation.
+    ///
+    /// ```standalone_crate
+    /// use guard_runtime::{CallContext, Guard, ToolCall, secure_tool};
+    ///
+    /// /// Read a file.
+    /// #[secure_tool(risk = "low")]
+    /// fn read_file(path: String) -> String { path }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let guard = Guard::builder().build().unwrap();
+    /// let verdicts = guard.validate(&CallContext::new("a"), &[
+    ///     ToolCall::new("1", "read_file", r#"{"path":"notes.md"}"#),
+    ///     ToolCall::new("2", "read_file", r#"{"path":"../../etc/passwd"}"#),
+    /// ]).await;
+    /// assert!(verdicts[0].is_ok());
+    /// assert_eq!(verdicts[1].as_ref().unwrap_err().kind(), "unsafe_argument");
+    /// # }
+    /// ```
+    pub async fn validate(
+        &self,
+        ctx: &CallContext,
+        calls: &[ToolCall],
+    ) -> Vec<Result<(), Outcome>> {
+        let plan = self.inner.policy.load_full();
+        let agent = plan.agent(ctx);
+        let mut verdicts: Vec<Result<(), Outcome>> = Vec::with_capacity(calls.len());
+        let mut ready: Vec<Ready<'_, '_>> = Vec::new();
+        let mut seen_ids = SeenIds::new(calls.len());
+        for (i, call) in calls.iter().enumerate() {
+            let found = self.inner.registry.get_indexed(&call.name);
+            let verdict = match found {
+                _ if seen_ids.repeated(calls, i) => Err(Outcome::DuplicateCallId),
+                None => Err(Outcome::UnknownTool {
+                    name: echoable_name(&call.name),
+                }),
+                Some((index, entry)) => {
+                    let tool = &agent.tools[index];
+                    match self
+                        .check(ctx, call, entry, tool, &plan, Limits::Skip)
+                        .await
+                    {
+                        Checked::Ready(entry, invocation, args) => {
+                            ready.push(Ready {
+                                call: i,
+                                entry,
+                                tool,
+                                invocation,
+                                args,
+                                flow_confirm: None,
+                                flow_logged: None,
+                            });
+                            Ok(())
+                        }
+                        Checked::Refused(_, outcome) => Err(outcome),
+                    }
+                }
+            };
+            verdicts.push(verdict);
+        }
+        if !plan.flows.is_empty() && !ready.is_empty() {
+            let key = session_key(ctx);
+            let now = self.inner.sessions.now();
+            let mut flow_verdicts = Vec::new();
+            flow_verdicts.resize_with(ready.len(), || None);
+            {
+                let sessions = self.inner.sessions.lock();
+                let empty = Session::default();
+                let session = sessions.get(&key).unwrap_or(&empty);
+                super::batch::flow_rules(&plan, session, now, &mut ready, &mut flow_verdicts);
+            }
+            for (r, verdict) in ready.iter().zip(flow_verdicts) {
+                if let Some((outcome, _)) = verdict {
+                    verdicts[r.call] = Err(outcome);
+                }
+            }
+        }
+        if plan.batch == BatchMode::AllOrNothing
+            && let Some(first) = verdicts.iter().position(Result::is_err)
+        {
+            let refused_call = super::bounded(&calls[first].id);
+            for verdict in verdicts.iter_mut().filter(|v| v.is_ok()) {
+                *verdict = Err(Outcome::Denied {
+                    reason: crate::outcome::DenyReason::Batch {
+                        refused_call: refused_call.clone(),
+                    },
+                });
+            }
+        }
+        verdicts
+    }
+}
