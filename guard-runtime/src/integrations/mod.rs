@@ -5,3 +5,5 @@
 mod anthropic;
 #[cfg(feature = "openai")]
 pub mod openai;
+#[cfg(feature = "openai-client")]
+pub mod shield;

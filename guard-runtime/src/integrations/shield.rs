@@ -1,0 +1,462 @@
+//! A shielded async-openai client (feature `openai-client`): every request's
+//! inbound messages are scanned for prompt injection, every tool call in a
+//! response is checked before anyone acts on it, and the assistant's text is
+//! scanned for leaks; `run_agent` adds the guarded tool loop.
+//!
+//! async-openai is used with its default features off; to reach an HTTPS
+//! endpoint, turn on one of its TLS features (`rustls` or `native-tls`) in
+//! your own `Cargo.toml`.
+
+use std::fmt;
+
+use async_openai::Client;
+use async_openai::config::Config;
+use async_openai::error::OpenAIError;
+use async_openai::types::chat::{
+    ChatCompletionRequestMessage, CreateChatCompletionRequest, CreateChatCompletionResponse,
+};
+use serde_json::Value;
+
+use crate::call::{ToolCall, ToolReply};
+use crate::context::CallContext;
+use crate::guard::Guard;
+use crate::outcome::Outcome;
+use crate::scan::InjectionReport;
+
+/// What to do when an inbound message looks like prompt injection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InboundAction {
+    /// Refuse the request with [`ShieldError::Injection`] (the default).
+    #[default]
+    Block,
+    /// Send it, and report what was found in [`Shielded::inbound`].
+    Log,
+}
+
+/// What to do when a tool call in a response fails its checks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlockedCalls {
+    /// Return [`ShieldError::Blocked`] with each call's reason (the default).
+    #[default]
+    Raise,
+    /// Keep going: the blocked calls get refusal replies in
+    /// [`Shielded::refusals`], so the conversation continues.
+    Reply,
+}
+
+/// How the shield treats requests and responses.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ShieldOptions {
+    /// Scan every user and tool message of the request, not only the
+    /// newest user message, so an injection planted turns ago is caught.
+    pub scan_history: bool,
+    /// Injection found in an inbound message.
+    pub on_injection: InboundAction,
+    /// A tool call in a response that fails its checks.
+    pub on_blocked_call: BlockedCalls,
+}
+
+impl ShieldOptions {
+    /// The defaults: newest user message only, block injection, raise on blocked calls.
+    pub fn new() -> Self {
+        ShieldOptions::default()
+    }
+
+    /// Scan the whole history of user and tool messages.
+    pub fn scan_history(mut self, scan: bool) -> Self {
+        self.scan_history = scan;
+        self
+    }
+
+    /// What to do with inbound injection.
+    pub fn on_injection(mut self, action: InboundAction) -> Self {
+        self.on_injection = action;
+        self
+    }
+
+    /// What to do with tool calls that fail their checks.
+    pub fn on_blocked_call(mut self, action: BlockedCalls) -> Self {
+        self.on_blocked_call = action;
+        self
+    }
+}
+
+/// Why the shield stopped a request or a response.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShieldError {
+    /// An inbound message looks like prompt injection.
+    #[error("message {index} of the request looks like prompt injection (score {score})")]
+    Injection {
+        /// Its position in the request's messages.
+        index: usize,
+        /// The injection score.
+        score: f64,
+    },
+    /// Tool calls in the response failed their checks; nothing was run.
+    #[error("{} tool call(s) in the response were refused", calls.len())]
+    Blocked {
+        /// Each refused call's id and why.
+        calls: Vec<(String, Outcome)>,
+    },
+    /// The assistant's text was withheld by the output policy.
+    #[error("the model's reply was withheld: it contained {reason}")]
+    Leak {
+        /// What it contained.
+        reason: &'static str,
+    },
+    /// The API call itself failed.
+    #[error(transparent)]
+    Api(#[from] OpenAIError),
+}
+
+/// A response that passed the shield.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Shielded {
+    /// The response, the assistant text scanned (credentials redacted per
+    /// the guard's output policy).
+    pub response: CreateChatCompletionResponse,
+    /// The first choice's tool calls that passed their checks.
+    pub tool_calls: Vec<ToolCall>,
+    /// With [`BlockedCalls::Reply`]: a refusal for each call that did not.
+    pub refusals: Vec<ToolReply>,
+    /// Kinds of what was redacted from the assistant text.
+    pub redacted: Vec<&'static str>,
+    /// With [`InboundAction::Log`]: the injection found in the request.
+    pub inbound: Option<(usize, InjectionReport)>,
+}
+
+/// An async-openai client with a guard around it.
+///
+/// ```ignore
+/// let shield = ShieldedClient::new(async_openai::Client::new(), guard);
+/// let shielded = shield.chat(&ctx, request).await?;   // same call shape as client.chat().create(request)
+/// ```
+#[derive(Clone)]
+pub struct ShieldedClient<C: Config> {
+    client: Client<C>,
+    guard: Guard,
+    options: ShieldOptions,
+}
+
+impl<C: Config> fmt::Debug for ShieldedClient<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShieldedClient")
+            .field("guard", &self.guard)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// The text of a request message, for scanning: user and tool messages
+/// (`None` for the other roles).
+fn inbound_text(message: &ChatCompletionRequestMessage) -> Option<String> {
+    let value = serde_json::to_value(message).ok()?;
+    if !matches!(value["role"].as_str(), Some("user" | "tool")) {
+        return None;
+    }
+    match &value["content"] {
+        Value::String(text) => Some(text.clone()),
+        Value::Array(parts) => Some(
+            parts
+                .iter()
+                .filter_map(|p| p["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        _ => None,
+    }
+}
+
+impl<C: Config> ShieldedClient<C> {
+    /// Wraps a client with a guard and the default options.
+    pub fn new(client: Client<C>, guard: Guard) -> Self {
+        ShieldedClient {
+            client,
+            guard,
+            options: ShieldOptions::default(),
+        }
+    }
+
+    /// Sets the options.
+    pub fn options(mut self, options: ShieldOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The guard.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// The wrapped client.
+    pub fn client(&self) -> &Client<C> {
+        &self.client
+    }
+
+    /// Scans the request's inbound messages; `Err` when one must block.
+    fn scan_request(
+        &self,
+        request: &CreateChatCompletionRequest,
+    ) -> Result<Option<(usize, InjectionReport)>, ShieldError> {
+        let newest_user = request
+            .messages
+            .iter()
+            .rposition(|m| matches!(m, ChatCompletionRequestMessage::User(_)));
+        let scanned: Vec<usize> = if self.options.scan_history {
+            (0..request.messages.len()).collect()
+        } else {
+            newest_user.into_iter().collect()
+        };
+        for index in scanned {
+            let Some(text) = inbound_text(&request.messages[index]) else {
+                continue;
+            };
+            let report = self.guard.scan_user_message(&text);
+            if report.flagged {
+                tracing::warn!(target: "guard::shield", index, score = report.score,
+                    "prompt injection in an inbound message");
+                return match self.options.on_injection {
+                    InboundAction::Block => Err(ShieldError::Injection {
+                        index,
+                        score: report.score,
+                    }),
+                    InboundAction::Log => Ok(Some((index, report))),
+                };
+            }
+        }
+        Ok(None)
+    }
+
+    /// Sends a chat completion request through the shield: inbound scan,
+    /// the call, then every tool call checked (nothing run) and the
+    /// assistant text scanned for leaks.
+    ///
+    /// # Errors
+    /// [`ShieldError`]: inbound injection, refused tool calls (with
+    /// [`BlockedCalls::Raise`]), a withheld reply, or the API's own error.
+    pub async fn chat(
+        &self,
+        ctx: &CallContext,
+        request: CreateChatCompletionRequest,
+    ) -> Result<Shielded, ShieldError> {
+        let inbound = self.scan_request(&request)?;
+        let mut response = self.client.chat().create(request).await?;
+        self.vet_response(ctx, &mut response, inbound).await
+    }
+
+    async fn vet_response(
+        &self,
+        ctx: &CallContext,
+        response: &mut CreateChatCompletionResponse,
+        inbound: Option<(usize, InjectionReport)>,
+    ) -> Result<Shielded, ShieldError> {
+        let mut redacted = Vec::new();
+        for choice in &mut response.choices {
+            if let Some(text) = &choice.message.content {
+                let scan = self.guard.scan_model_reply(text);
+                if let Some(reason) = scan.blocked {
+                    return Err(ShieldError::Leak { reason });
+                }
+                redacted.extend(scan.findings.iter().map(|f| f.kind));
+                choice.message.content = Some(scan.text);
+            }
+        }
+        let calls = response
+            .choices
+            .first()
+            .and_then(|c| c.message.tool_calls.as_deref())
+            .map(ToolCall::from_chat)
+            .unwrap_or_default();
+        let verdicts = self.guard.validate(ctx, &calls).await;
+        let mut passed = Vec::new();
+        let mut blocked = Vec::new();
+        for (call, verdict) in calls.into_iter().zip(verdicts) {
+            match verdict {
+                Ok(()) => passed.push(call),
+                Err(outcome) => blocked.push((call, outcome)),
+            }
+        }
+        let refusals = match (self.options.on_blocked_call, blocked.is_empty()) {
+            (_, true) => Vec::new(),
+            (BlockedCalls::Raise, false) => {
+                return Err(ShieldError::Blocked {
+                    calls: blocked
+                        .into_iter()
+                        .map(|(call, outcome)| (call.id, outcome))
+                        .collect(),
+                });
+            }
+            (BlockedCalls::Reply, false) => blocked
+                .into_iter()
+                .map(|(call, outcome)| ToolReply {
+                    tool_call_id: call.id,
+                    content: outcome.model_content().unwrap_or_default(),
+                    outcome,
+                })
+                .collect(),
+        };
+        Ok(Shielded {
+            response: response.clone(),
+            tool_calls: passed,
+            refusals,
+            redacted,
+            inbound,
+        })
+    }
+}
+
+/// Why [`ShieldedClient::run_agent`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AgentStop {
+    /// The model answered without tool calls.
+    Answered,
+    /// The step limit was reached with tool calls still coming.
+    StepLimit,
+    /// A call waits for a deferred approval; resume it, then continue.
+    PendingApproval,
+}
+
+/// One model turn of the loop and the replies to its tool calls.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AgentStep {
+    /// The shielded response.
+    pub response: CreateChatCompletionResponse,
+    /// One reply per tool call, in the calls' order.
+    pub replies: Vec<ToolReply>,
+}
+
+/// The result of a guarded agent loop.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AgentRun {
+    /// The whole conversation: the request's messages, then each assistant
+    /// message and its tool messages.
+    pub messages: Vec<ChatCompletionRequestMessage>,
+    /// Each model turn.
+    pub steps: Vec<AgentStep>,
+    /// The model's final text, when it answered.
+    pub answer: Option<String>,
+    /// Why the loop stopped.
+    pub stop: AgentStop,
+}
+
+impl<C: Config> ShieldedClient<C> {
+    /// The guarded tool loop: model, then every tool call dispatched through
+    /// the guard, then the assistant message and one tool message per call
+    /// id appended, and again, until the model answers without tool calls
+    /// or `max_steps` model turns have run.
+    ///
+    /// # Errors
+    /// As [`ShieldedClient::chat`], for any turn.
+    pub async fn run_agent(
+        &self,
+        ctx: &CallContext,
+        mut request: CreateChatCompletionRequest,
+        max_steps: usize,
+    ) -> Result<AgentRun, ShieldError> {
+        let mut steps = Vec::new();
+        for _ in 0..max_steps {
+            let shielded = self.chat(ctx, request.clone()).await?;
+            let Some(choice) = shielded.response.choices.first() else {
+                return Ok(AgentRun {
+                    messages: request.messages,
+                    steps,
+                    answer: None,
+                    stop: AgentStop::Answered,
+                });
+            };
+            let order: Vec<String> = choice
+                .message
+                .tool_calls
+                .as_deref()
+                .map(ToolCall::from_chat)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|call| call.id)
+                .collect();
+            if let Some(assistant) = assistant_message(&choice.message) {
+                request.messages.push(assistant);
+            }
+            if order.is_empty() {
+                let answer = choice.message.content.clone();
+                steps.push(AgentStep {
+                    response: shielded.response,
+                    replies: Vec::new(),
+                });
+                return Ok(AgentRun {
+                    messages: request.messages,
+                    steps,
+                    answer,
+                    stop: AgentStop::Answered,
+                });
+            }
+            let mut replies = self.guard.dispatch(ctx, &shielded.tool_calls).await;
+            replies.extend(shielded.refusals);
+            // One tool message per call id, in the order the model wrote them.
+            replies.sort_by_key(|r| order.iter().position(|id| *id == r.tool_call_id));
+            let pending = replies.iter().any(|r| r.outcome.is_pending());
+            request.messages.extend(
+                replies
+                    .iter()
+                    .filter(|r| !r.outcome.is_pending())
+                    .map(ToolReply::to_chat_message),
+            );
+            steps.push(AgentStep {
+                response: shielded.response,
+                replies,
+            });
+            if pending {
+                return Ok(AgentRun {
+                    messages: request.messages,
+                    steps,
+                    answer: None,
+                    stop: AgentStop::PendingApproval,
+                });
+            }
+        }
+        Ok(AgentRun {
+            messages: request.messages,
+            steps,
+            answer: None,
+            stop: AgentStop::StepLimit,
+        })
+    }
+}
+
+impl Guard {
+    /// [`ShieldedClient::run_agent`] with this guard, the default shield
+    /// options and at most 8 model turns.
+    ///
+    /// # Errors
+    /// As [`ShieldedClient::chat`].
+    pub async fn run_agent<C: Config + Clone>(
+        &self,
+        client: &Client<C>,
+        request: CreateChatCompletionRequest,
+        ctx: &CallContext,
+    ) -> Result<AgentRun, ShieldError> {
+        ShieldedClient::new(client.clone(), self.clone())
+            .run_agent(ctx, request, 8)
+            .await
+    }
+}
+
+/// The response's assistant message as the next request's message.
+fn assistant_message(
+    message: &async_openai::types::chat::ChatCompletionResponseMessage,
+) -> Option<ChatCompletionRequestMessage> {
+    let mut value = serde_json::to_value(message).ok()?;
+    value["role"] = Value::String("assistant".to_owned());
+    if let Value::Object(map) = &mut value {
+        // Response-only fields the request type does not take.
+        map.remove("annotations");
+    }
+    serde_json::from_value(value).ok()
+}

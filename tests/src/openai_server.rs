@@ -1,0 +1,120 @@
+//! An OpenAI-compatible HTTP server on 127.0.0.1 that plays a scripted
+//! conversation: each `POST /v1/chat/completions` is answered with the next
+//! scripted response, and every request is kept, with a check that each
+//! tool call of an assistant message was answered by exactly one tool
+//! message.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use serde_json::{Value, json};
+
+#[derive(Default)]
+struct Script {
+    responses: VecDeque<Value>,
+    requests: Vec<Value>,
+    problems: Vec<String>,
+}
+
+/// A running scripted server.
+pub struct ScriptedServer {
+    /// The API base to give the client (`http://127.0.0.1:PORT/v1`).
+    pub base: String,
+    script: Arc<Mutex<Script>>,
+}
+
+impl ScriptedServer {
+    /// Starts the server with the responses it will give, in order.
+    pub async fn start(responses: Vec<Value>) -> ScriptedServer {
+        let script = Arc::new(Mutex::new(Script {
+            responses: responses.into(),
+            ..Script::default()
+        }));
+        let app = Router::new()
+            .route("/v1/chat/completions", post(chat))
+            .with_state(script.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/v1", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        ScriptedServer { base, script }
+    }
+
+    /// Every request body received, in order.
+    pub fn requests(&self) -> Vec<Value> {
+        self.script.lock().unwrap().requests.clone()
+    }
+
+    /// Protocol problems seen in the requests (unanswered or twice-answered
+    /// tool calls).
+    pub fn problems(&self) -> Vec<String> {
+        self.script.lock().unwrap().problems.clone()
+    }
+}
+
+async fn chat(
+    State(script): State<Arc<Mutex<Script>>>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, StatusCode> {
+    let mut script = script.lock().unwrap();
+    let problems = tool_call_problems(&body);
+    script.problems.extend(problems);
+    script.requests.push(body);
+    script
+        .responses
+        .pop_front()
+        .map(Json)
+        .ok_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// Each assistant tool call must be followed by exactly one tool message with its id.
+fn tool_call_problems(body: &Value) -> Vec<String> {
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let mut problems = Vec::new();
+    for (i, message) in messages.iter().enumerate() {
+        for call in message["tool_calls"].as_array().into_iter().flatten() {
+            let id = call["id"].as_str().unwrap_or_default();
+            let answers = messages[i + 1..]
+                .iter()
+                .take_while(|m| m["role"] == "tool")
+                .filter(|m| m["tool_call_id"] == id)
+                .count();
+            if answers != 1 {
+                problems.push(format!("tool call {id} answered {answers} times"));
+            }
+        }
+    }
+    problems
+}
+
+/// A chat completion with optional text and tool calls `(id, name, arguments)`.
+pub fn completion(content: Option<&str>, tool_calls: &[(&str, &str, &str)]) -> Value {
+    let calls: Vec<Value> = tool_calls
+        .iter()
+        .map(|(id, name, arguments)| {
+            json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments}})
+        })
+        .collect();
+    let mut message = json!({"role": "assistant", "content": content});
+    if !calls.is_empty() {
+        message["tool_calls"] = Value::Array(calls);
+    }
+    json!({
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "scripted",
+        "choices": [{
+            "index": 0,
+            "message": message,
+            "finish_reason": if tool_calls.is_empty() { "stop" } else { "tool_calls" },
+        }],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    })
+}
