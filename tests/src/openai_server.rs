@@ -2,7 +2,9 @@
 //! conversation: each `POST /v1/chat/completions` is answered with the next
 //! scripted response, and every request is kept, with a check that each
 //! tool call of an assistant message was answered by exactly one tool
-//! message.
+//! message. A request with `"stream": true` is answered as server-sent
+//! events, one per chunk of its scripted response (a JSON array of chunks),
+//! then `[DONE]`.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -10,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
@@ -58,19 +61,24 @@ impl ScriptedServer {
     }
 }
 
-async fn chat(
-    State(script): State<Arc<Mutex<Script>>>,
-    Json(body): Json<Value>,
-) -> Result<Json<Value>, StatusCode> {
+async fn chat(State(script): State<Arc<Mutex<Script>>>, Json(body): Json<Value>) -> Response {
     let mut script = script.lock().unwrap();
     let problems = tool_call_problems(&body);
     script.problems.extend(problems);
+    let streamed = body["stream"] == true;
     script.requests.push(body);
-    script
-        .responses
-        .pop_front()
-        .map(Json)
-        .ok_or(StatusCode::INTERNAL_SERVER_ERROR)
+    let Some(response) = script.responses.pop_front() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if !streamed {
+        return Json(response).into_response();
+    }
+    let mut events = String::new();
+    for chunk in response.as_array().into_iter().flatten() {
+        events.push_str(&format!("data: {chunk}\n\n"));
+    }
+    events.push_str("data: [DONE]\n\n");
+    ([(header::CONTENT_TYPE, "text/event-stream")], events).into_response()
 }
 
 /// Each assistant tool call must be followed by exactly one tool message with its id.
@@ -117,4 +125,43 @@ pub fn completion(content: Option<&str>, tool_calls: &[(&str, &str, &str)]) -> V
         }],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
     })
+}
+
+/// A streamed chat completion: one chunk per text piece, then tool-call
+/// chunks `(index, id or "", name or "", arguments piece)`, then the end.
+pub fn chunks(text: &[&str], tool_parts: &[(u32, &str, &str, &str)]) -> Value {
+    let chunk = |delta: Value, finish: Value| {
+        json!({
+            "id": "chatcmpl-stream",
+            "object": "chat.completion.chunk",
+            "created": 1_700_000_000,
+            "model": "scripted",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]
+        })
+    };
+    let mut all = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
+    for piece in text {
+        all.push(chunk(json!({"content": piece}), Value::Null));
+    }
+    for (index, id, name, arguments) in tool_parts {
+        let mut call = json!({"index": index, "function": {"arguments": arguments}});
+        if !id.is_empty() {
+            call["id"] = json!(id);
+            call["type"] = json!("function");
+        }
+        if !name.is_empty() {
+            call["function"]["name"] = json!(name);
+        }
+        all.push(chunk(json!({"tool_calls": [call]}), Value::Null));
+    }
+    let finish = if tool_parts.is_empty() {
+        "stop"
+    } else {
+        "tool_calls"
+    };
+    all.push(chunk(json!({}), json!(finish)));
+    Value::Array(all)
 }

@@ -5,11 +5,13 @@
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::CreateChatCompletionRequest;
+use futures::StreamExt as _;
 use guard_runtime::integrations::shield::{
     AgentStop, BlockedCalls, InboundAction, ShieldError, ShieldOptions, ShieldedClient,
 };
+use guard_runtime::integrations::stream::StreamEvent;
 use guard_runtime::{CallContext, Guard, Outcome, ToolError, secure_tool};
-use guard_tests::openai_server::{ScriptedServer, completion};
+use guard_tests::openai_server::{ScriptedServer, chunks, completion};
 use serde_json::{Value, json};
 
 /// Read a file from the workspace.
@@ -230,4 +232,78 @@ async fn the_agent_loop_stops_at_the_step_limit() {
     assert_eq!(run.steps.len(), 2);
     assert_eq!(server.requests().len(), 2);
     assert!(server.problems().is_empty(), "{:?}", server.problems());
+}
+
+async fn collect(
+    shield: &ShieldedClient<OpenAIConfig>,
+    text: &str,
+) -> Vec<Result<StreamEvent, String>> {
+    let mut stream = shield
+        .chat_stream(&CallContext::new("a"), user(text))
+        .await
+        .unwrap();
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        events.push(event.map_err(|e| e.to_string()));
+    }
+    events
+}
+
+#[tokio::test]
+async fn streamed_text_passes_through_and_is_scanned_at_the_end() {
+    let (_server, shield) = shield(vec![chunks(
+        &["The key is AKIAQ3EGRT", "5HYX2ZK7PL", "."],
+        &[],
+    )])
+    .await;
+    let events = collect(&shield, "key?").await;
+    assert_eq!(
+        events,
+        [
+            Ok(StreamEvent::Content(String::new())),
+            Ok(StreamEvent::Content("The key is AKIAQ3EGRT".into())),
+            Ok(StreamEvent::Content("5HYX2ZK7PL".into())),
+            Ok(StreamEvent::Content(".".into())),
+            Ok(StreamEvent::Done {
+                text: "The key is [REDACTED:aws_access_key].".into(),
+                redacted: vec!["aws_access_key"],
+            }),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_streamed_tool_call_is_assembled_and_checked_before_it_is_handed_over() {
+    let parts = [
+        (0, "call_1", "weather", "{\"ci"),
+        (0, "", "", "ty\":\"Os"),
+        (0, "", "", "lo\"}"),
+        (1, "call_2", "read_file", "{\"path\":\"../"),
+        (1, "", "", "../etc/passwd\"}"),
+    ];
+    let (_server, shield) = shield(vec![chunks(&[], &parts), chunks(&[], &parts)]).await;
+    let events = collect(&shield, "go").await;
+    // Nothing but the empty first delta before the calls are complete; then raised.
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(
+        events[1],
+        Err("1 tool call(s) in the response were refused".into())
+    );
+
+    let replying = shield.options(ShieldOptions::new().on_blocked_call(BlockedCalls::Reply));
+    let events = collect(&replying, "go").await;
+    let Ok(StreamEvent::ToolCalls { passed, refusals }) = &events[1] else {
+        panic!("{events:?}");
+    };
+    assert_eq!(passed.len(), 1);
+    assert_eq!(
+        (
+            passed[0].id.as_str(),
+            passed[0].name.as_str(),
+            passed[0].arguments.as_str()
+        ),
+        ("call_1", "weather", r#"{"city":"Oslo"}"#)
+    );
+    assert_eq!(refusals[0].tool_call_id, "call_2");
+    assert!(matches!(events[2], Ok(StreamEvent::Done { .. })));
 }

@@ -7,3 +7,5 @@ mod anthropic;
 pub mod openai;
 #[cfg(feature = "openai-client")]
 pub mod shield;
+#[cfg(feature = "openai-client")]
+pub mod stream;

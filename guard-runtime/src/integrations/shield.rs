@@ -198,8 +198,12 @@ impl<C: Config> ShieldedClient<C> {
         &self.client
     }
 
+    pub(crate) fn blocked_calls(&self) -> BlockedCalls {
+        self.options.on_blocked_call
+    }
+
     /// Scans the request's inbound messages; `Err` when one must block.
-    fn scan_request(
+    pub(crate) fn scan_request(
         &self,
         request: &CreateChatCompletionRequest,
     ) -> Result<Option<(usize, InjectionReport)>, ShieldError> {
