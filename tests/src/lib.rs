@@ -26,5 +26,3 @@ pub fn load_fixture(name: &str) -> Vec<Row> {
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{path}: {e}")))
         .collect()
 }
-
-pub mod openai_server;

@@ -6,12 +6,12 @@ use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::CreateChatCompletionRequest;
 use futures::StreamExt as _;
+use guard_examples::scripted_openai::{ScriptedServer, chunks, completion};
 use guard_runtime::integrations::shield::{
     AgentStop, BlockedCalls, InboundAction, ShieldError, ShieldOptions, ShieldedClient,
 };
 use guard_runtime::integrations::stream::StreamEvent;
 use guard_runtime::{CallContext, Guard, Outcome, ToolError, secure_tool};
-use guard_tests::openai_server::{ScriptedServer, chunks, completion};
 use serde_json::{Value, json};
 
 /// Read a file from the workspace.
