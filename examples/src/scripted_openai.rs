@@ -1,5 +1,6 @@
 //! An OpenAI-compatible HTTP server on 127.0.0.1 that plays a scripted
-//! conversation: each `POST /v1/chat/completions` is answered with the next
+//! conversation: each `POST /v1/chat/completions` or `POST /v1/responses`
+//! is answered with the next
 //! scripted response, and every request is kept, with a check that each
 //! tool call of an assistant message was answered by exactly one tool
 //! message. A request with `"stream": true` is answered as server-sent
@@ -40,6 +41,7 @@ impl ScriptedServer {
         }));
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
+            .route("/v1/responses", post(chat))
             .with_state(script.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/v1", listener.local_addr().unwrap());
@@ -164,4 +166,31 @@ pub fn chunks(text: &[&str], tool_parts: &[(u32, &str, &str, &str)]) -> Value {
     };
     all.push(chunk(json!({}), json!(finish)));
     Value::Array(all)
+}
+
+/// A Responses API response with optional output text and function calls
+/// `(call_id, name, arguments)`.
+pub fn response(text: Option<&str>, function_calls: &[(&str, &str, &str)]) -> Value {
+    let mut output: Vec<Value> = function_calls
+        .iter()
+        .enumerate()
+        .map(|(i, (call_id, name, arguments))| {
+            json!({"type": "function_call", "id": format!("fc_{i}"), "call_id": call_id,
+                   "name": name, "arguments": arguments, "status": "completed"})
+        })
+        .collect();
+    if let Some(text) = text {
+        output.push(json!({
+            "type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]
+        }));
+    }
+    json!({
+        "id": "resp_test",
+        "object": "response",
+        "created_at": 1_700_000_000,
+        "status": "completed",
+        "model": "scripted",
+        "output": output,
+    })
 }

@@ -198,10 +198,6 @@ impl<C: Config> ShieldedClient<C> {
         &self.client
     }
 
-    pub(crate) fn blocked_calls(&self) -> BlockedCalls {
-        self.options.on_blocked_call
-    }
-
     /// Scans the request's inbound messages; `Err` when one must block.
     pub(crate) fn scan_request(
         &self,
@@ -276,34 +272,7 @@ impl<C: Config> ShieldedClient<C> {
             .and_then(|c| c.message.tool_calls.as_deref())
             .map(ToolCall::from_chat)
             .unwrap_or_default();
-        let verdicts = self.guard.validate(ctx, &calls).await;
-        let mut passed = Vec::new();
-        let mut blocked = Vec::new();
-        for (call, verdict) in calls.into_iter().zip(verdicts) {
-            match verdict {
-                Ok(()) => passed.push(call),
-                Err(outcome) => blocked.push((call, outcome)),
-            }
-        }
-        let refusals = match (self.options.on_blocked_call, blocked.is_empty()) {
-            (_, true) => Vec::new(),
-            (BlockedCalls::Raise, false) => {
-                return Err(ShieldError::Blocked {
-                    calls: blocked
-                        .into_iter()
-                        .map(|(call, outcome)| (call.id, outcome))
-                        .collect(),
-                });
-            }
-            (BlockedCalls::Reply, false) => blocked
-                .into_iter()
-                .map(|(call, outcome)| ToolReply {
-                    tool_call_id: call.id,
-                    content: outcome.model_content().unwrap_or_default(),
-                    outcome,
-                })
-                .collect(),
-        };
+        let (passed, refusals) = self.vet_calls(ctx, calls).await?;
         Ok(Shielded {
             response: response.clone(),
             tool_calls: passed,
@@ -463,4 +432,177 @@ fn assistant_message(
         map.remove("annotations");
     }
     serde_json::from_value(value).ok()
+}
+
+/// A Responses API response that passed the shield.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ShieldedResponse {
+    /// The response, output text scanned (credentials redacted per the
+    /// guard's output policy).
+    pub response: async_openai::types::responses::Response,
+    /// The function calls that passed their checks.
+    pub tool_calls: Vec<ToolCall>,
+    /// With [`BlockedCalls::Reply`]: a refusal for each call that did not.
+    pub refusals: Vec<ToolReply>,
+    /// Kinds of what was redacted from the output text.
+    pub redacted: Vec<&'static str>,
+    /// With [`InboundAction::Log`]: the injection found in the input.
+    pub inbound: Option<(usize, InjectionReport)>,
+}
+
+/// The texts of a Responses API `input` to scan: `(position, text)` of
+/// user messages, and with `history` also of function call outputs.
+fn response_inputs(input: &Value, history: bool) -> Vec<(usize, String)> {
+    let text_of = |content: &Value| match content {
+        Value::String(text) => Some(text.clone()),
+        Value::Array(parts) => Some(
+            parts
+                .iter()
+                .filter_map(|p| p["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        _ => None,
+    };
+    match input {
+        Value::String(text) => vec![(0, text.clone())],
+        Value::Array(items) => {
+            let mut found: Vec<(usize, String)> = items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    let user = item["role"] == "user";
+                    let output = item["type"] == "function_call_output";
+                    if user {
+                        text_of(&item["content"]).map(|t| (i, t))
+                    } else if output && history {
+                        text_of(&item["output"]).map(|t| (i, t))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            if !history {
+                // The newest user message only.
+                found.retain(|(i, _)| items[*i]["role"] == "user");
+                found.drain(..found.len().saturating_sub(1));
+            }
+            found
+        }
+        _ => Vec::new(),
+    }
+}
+
+impl<C: Config> ShieldedClient<C> {
+    /// The Responses API through the shield: the input scanned, every
+    /// function call checked (nothing run), the output text scanned.
+    ///
+    /// # Errors
+    /// As [`ShieldedClient::chat`].
+    pub async fn responses(
+        &self,
+        ctx: &CallContext,
+        request: async_openai::types::responses::CreateResponse,
+    ) -> Result<ShieldedResponse, ShieldError> {
+        let input = serde_json::to_value(&request.input).unwrap_or(Value::Null);
+        let mut inbound = None;
+        for (index, text) in response_inputs(&input, self.options.scan_history) {
+            let report = self.guard.scan_user_message(&text);
+            if report.flagged {
+                match self.options.on_injection {
+                    InboundAction::Block => {
+                        return Err(ShieldError::Injection {
+                            index,
+                            score: report.score,
+                        });
+                    }
+                    InboundAction::Log => {
+                        inbound = Some((index, report));
+                        break;
+                    }
+                }
+            }
+        }
+        let response = self.client.responses().create(request).await?;
+        // Output text is redacted in place, through its JSON form.
+        let mut value = serde_json::to_value(&response)
+            .map_err(|e| ShieldError::Api(OpenAIError::JSONDeserialize(e, String::new())))?;
+        let mut redacted = Vec::new();
+        let mut calls = Vec::new();
+        for item in value["output"].as_array_mut().into_iter().flatten() {
+            if item["type"] == "function_call" {
+                let text = |key: &str| item[key].as_str().unwrap_or_default().to_owned();
+                calls.push(ToolCall::new(
+                    text("call_id"),
+                    text("name"),
+                    text("arguments"),
+                ));
+            }
+            for part in item["content"].as_array_mut().into_iter().flatten() {
+                if part["type"] != "output_text" {
+                    continue;
+                }
+                let Some(text) = part["text"].as_str() else {
+                    continue;
+                };
+                let scan = self.guard.scan_model_reply(text);
+                if let Some(reason) = scan.blocked {
+                    return Err(ShieldError::Leak { reason });
+                }
+                redacted.extend(scan.findings.iter().map(|f| f.kind));
+                part["text"] = Value::String(scan.text);
+            }
+        }
+        let response = serde_json::from_value(value)
+            .map_err(|e| ShieldError::Api(OpenAIError::JSONDeserialize(e, String::new())))?;
+        let (tool_calls, refusals) = self.vet_calls(ctx, calls).await?;
+        Ok(ShieldedResponse {
+            response,
+            tool_calls,
+            refusals,
+            redacted,
+            inbound,
+        })
+    }
+
+    /// Checks calls without running them; per the options, raises or
+    /// answers the ones that fail.
+    pub(crate) async fn vet_calls(
+        &self,
+        ctx: &CallContext,
+        calls: Vec<ToolCall>,
+    ) -> Result<(Vec<ToolCall>, Vec<ToolReply>), ShieldError> {
+        let verdicts = self.guard.validate(ctx, &calls).await;
+        let mut passed = Vec::new();
+        let mut blocked = Vec::new();
+        for (call, verdict) in calls.into_iter().zip(verdicts) {
+            match verdict {
+                Ok(()) => passed.push(call),
+                Err(outcome) => blocked.push((call, outcome)),
+            }
+        }
+        if blocked.is_empty() {
+            return Ok((passed, Vec::new()));
+        }
+        match self.options.on_blocked_call {
+            BlockedCalls::Raise => Err(ShieldError::Blocked {
+                calls: blocked
+                    .into_iter()
+                    .map(|(call, outcome)| (call.id, outcome))
+                    .collect(),
+            }),
+            BlockedCalls::Reply => Ok((
+                passed,
+                blocked
+                    .into_iter()
+                    .map(|(call, outcome)| ToolReply {
+                        tool_call_id: call.id,
+                        content: outcome.model_content().unwrap_or_default(),
+                        outcome,
+                    })
+                    .collect(),
+            )),
+        }
+    }
 }

@@ -9,7 +9,7 @@ use async_openai::config::Config;
 use async_openai::types::chat::{ChatCompletionResponseStream, CreateChatCompletionRequest};
 use futures_util::{Stream, StreamExt as _};
 
-use super::shield::{BlockedCalls, ShieldError, ShieldedClient};
+use super::shield::{ShieldError, ShieldedClient};
 use crate::call::{ToolCall, ToolReply};
 use crate::context::CallContext;
 
@@ -136,31 +136,15 @@ async fn finish<C: Config>(state: &mut State<'_, C>) {
         .map(|c| ToolCall::new(c.id, c.name, c.arguments))
         .collect();
     if !calls.is_empty() {
-        let verdicts = state.shield.guard().validate(&state.ctx, &calls).await;
-        let (mut passed, mut blocked) = (Vec::new(), Vec::new());
-        for (call, verdict) in calls.into_iter().zip(verdicts) {
-            match verdict {
-                Ok(()) => passed.push(call),
-                Err(outcome) => blocked.push((call, outcome)),
+        match state.shield.vet_calls(&state.ctx, calls).await {
+            Ok((passed, refusals)) => state
+                .queued
+                .push_back(Ok(StreamEvent::ToolCalls { passed, refusals })),
+            Err(err) => {
+                state.queued.push_back(Err(err));
+                return;
             }
         }
-        if !blocked.is_empty() && state.shield.blocked_calls() == BlockedCalls::Raise {
-            state.queued.push_back(Err(ShieldError::Blocked {
-                calls: blocked.into_iter().map(|(c, o)| (c.id, o)).collect(),
-            }));
-            return;
-        }
-        let refusals = blocked
-            .into_iter()
-            .map(|(call, outcome)| ToolReply {
-                tool_call_id: call.id,
-                content: outcome.model_content().unwrap_or_default(),
-                outcome,
-            })
-            .collect();
-        state
-            .queued
-            .push_back(Ok(StreamEvent::ToolCalls { passed, refusals }));
     }
     let scan = state.shield.guard().scan_model_reply(&state.text);
     state.queued.push_back(match scan.blocked {
