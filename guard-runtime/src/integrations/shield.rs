@@ -245,14 +245,30 @@ impl<C: Config> ShieldedClient<C> {
         request: CreateChatCompletionRequest,
     ) -> Result<Shielded, ShieldError> {
         let inbound = self.scan_request(&request)?;
-        let mut response = self.client.chat().create(request).await?;
-        self.vet_response(ctx, &mut response, inbound).await
+        let response = self.client.chat().create(request).await?;
+        self.vet_response(ctx, response, inbound).await
+    }
+
+    /// What [`ShieldedClient::chat`] does around the HTTP call, for callers
+    /// that make the call themselves (a proxy, a queue worker): the request
+    /// scanned, the response's tool calls checked and its text scanned.
+    ///
+    /// # Errors
+    /// As [`ShieldedClient::chat`], except API errors.
+    pub async fn vet(
+        &self,
+        ctx: &CallContext,
+        request: &CreateChatCompletionRequest,
+        response: CreateChatCompletionResponse,
+    ) -> Result<Shielded, ShieldError> {
+        let inbound = self.scan_request(request)?;
+        self.vet_response(ctx, response, inbound).await
     }
 
     async fn vet_response(
         &self,
         ctx: &CallContext,
-        response: &mut CreateChatCompletionResponse,
+        mut response: CreateChatCompletionResponse,
         inbound: Option<(usize, InjectionReport)>,
     ) -> Result<Shielded, ShieldError> {
         let mut redacted = Vec::new();
@@ -274,7 +290,7 @@ impl<C: Config> ShieldedClient<C> {
             .unwrap_or_default();
         let (passed, refusals) = self.vet_calls(ctx, calls).await?;
         Ok(Shielded {
-            response: response.clone(),
+            response,
             tool_calls: passed,
             refusals,
             redacted,
