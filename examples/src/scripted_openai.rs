@@ -194,3 +194,29 @@ pub fn response(text: Option<&str>, function_calls: &[(&str, &str, &str)]) -> Va
         "output": output,
     })
 }
+
+/// A streamed Responses API response: text deltas, then each function call
+/// `(call_id, name, arguments)` as a finished output item.
+pub fn response_events(text: &[&str], function_calls: &[(&str, &str, &str)]) -> Value {
+    let mut events = Vec::new();
+    let mut seq = 0;
+    let mut next = || {
+        seq += 1;
+        seq
+    };
+    for piece in text {
+        events.push(
+            json!({"type": "response.output_text.delta", "sequence_number": next(),
+            "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": piece}),
+        );
+    }
+    for (i, (call_id, name, arguments)) in function_calls.iter().enumerate() {
+        events.push(
+            json!({"type": "response.output_item.done", "sequence_number": next(),
+            "output_index": i + 1,
+            "item": {"type": "function_call", "id": format!("fc_{i}"), "call_id": call_id,
+                     "name": name, "arguments": arguments, "status": "completed"}}),
+        );
+    }
+    Value::Array(events)
+}

@@ -7,7 +7,9 @@ use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::CreateChatCompletionRequest;
 use async_openai::types::responses::CreateResponse;
 use futures::StreamExt as _;
-use guard_examples::scripted_openai::{ScriptedServer, chunks, completion, response};
+use guard_examples::scripted_openai::{
+    ScriptedServer, chunks, completion, response, response_events,
+};
 use guard_runtime::integrations::shield::{
     AgentStop, BlockedCalls, InboundAction, ShieldError, ShieldOptions, ShieldedClient,
 };
@@ -365,4 +367,43 @@ async fn the_responses_api_is_shielded_the_same_way() {
         other => panic!("{other:?}"),
     }
     assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_streamed_responses_call_is_checked_before_it_is_handed_over() {
+    let (_server, shield) = shield(vec![response_events(
+        &["Checking ", "the weather."],
+        &[
+            ("fc_1", "weather", r#"{"city":"Lima"}"#),
+            ("fc_2", "read_file", r#"{"path":"~/.ssh/id_rsa"}"#),
+        ],
+    )])
+    .await;
+    let shield = shield.options(ShieldOptions::new().on_blocked_call(BlockedCalls::Reply));
+    let mut stream = shield
+        .responses_stream(
+            &CallContext::new("a"),
+            responses_request(json!("Weather in Lima?")),
+        )
+        .await
+        .unwrap();
+    let mut events = Vec::new();
+    while let Some(event) = stream.next().await {
+        events.push(event.unwrap());
+    }
+    assert_eq!(events[0], StreamEvent::Content("Checking ".into()));
+    assert_eq!(events[1], StreamEvent::Content("the weather.".into()));
+    let StreamEvent::ToolCalls { passed, refusals } = &events[2] else {
+        panic!("{events:?}");
+    };
+    assert_eq!(passed.len(), 1);
+    assert_eq!(passed[0].id, "fc_1");
+    assert_eq!(refusals[0].tool_call_id, "fc_2");
+    assert_eq!(
+        events[3],
+        StreamEvent::Done {
+            text: "Checking the weather.".into(),
+            redacted: vec![]
+        }
+    );
 }

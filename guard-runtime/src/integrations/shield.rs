@@ -521,25 +521,7 @@ impl<C: Config> ShieldedClient<C> {
         ctx: &CallContext,
         request: async_openai::types::responses::CreateResponse,
     ) -> Result<ShieldedResponse, ShieldError> {
-        let input = serde_json::to_value(&request.input).unwrap_or(Value::Null);
-        let mut inbound = None;
-        for (index, text) in response_inputs(&input, self.options.scan_history) {
-            let report = self.guard.scan_user_message(&text);
-            if report.flagged {
-                match self.options.on_injection {
-                    InboundAction::Block => {
-                        return Err(ShieldError::Injection {
-                            index,
-                            score: report.score,
-                        });
-                    }
-                    InboundAction::Log => {
-                        inbound = Some((index, report));
-                        break;
-                    }
-                }
-            }
-        }
+        let inbound = self.scan_response_input(&request)?;
         let response = self.client.responses().create(request).await?;
         // Output text is redacted in place, through its JSON form.
         let mut value = serde_json::to_value(&response)
@@ -580,6 +562,27 @@ impl<C: Config> ShieldedClient<C> {
             redacted,
             inbound,
         })
+    }
+
+    /// Scans a Responses API request's input; `Err` when it must block.
+    pub(crate) fn scan_response_input(
+        &self,
+        request: &async_openai::types::responses::CreateResponse,
+    ) -> Result<Option<(usize, InjectionReport)>, ShieldError> {
+        let input = serde_json::to_value(&request.input).unwrap_or(Value::Null);
+        for (index, text) in response_inputs(&input, self.options.scan_history) {
+            let report = self.guard.scan_user_message(&text);
+            if report.flagged {
+                return match self.options.on_injection {
+                    InboundAction::Block => Err(ShieldError::Injection {
+                        index,
+                        score: report.score,
+                    }),
+                    InboundAction::Log => Ok(Some((index, report))),
+                };
+            }
+        }
+        Ok(None)
     }
 
     /// Checks calls without running them; per the options, raises or

@@ -1,12 +1,15 @@
-//! Streaming through the shield: content passes through as it arrives;
-//! tool-call chunks are assembled and checked before any of them is handed
-//! over; the assembled text is scanned for leaks at the end.
+//! Streaming through the shield, for Chat Completions and the Responses
+//! API: content passes through as it arrives; tool calls are assembled and
+//! checked before any of them is handed over; the assembled text is scanned
+//! for leaks at the end.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::pin::Pin;
 
 use async_openai::config::Config;
-use async_openai::types::chat::{ChatCompletionResponseStream, CreateChatCompletionRequest};
+use async_openai::error::OpenAIError;
+use async_openai::types::chat::{CreateChatCompletionRequest, CreateChatCompletionStreamResponse};
+use async_openai::types::responses::{CreateResponse, OutputItem, ResponseStreamEvent};
 use futures_util::{Stream, StreamExt as _};
 
 use super::shield::{ShieldError, ShieldedClient};
@@ -19,8 +22,8 @@ use crate::context::CallContext;
 pub enum StreamEvent {
     /// Assistant text, as it arrives.
     Content(String),
-    /// The model's tool calls, assembled from their chunks and checked;
-    /// nothing is handed over before the model finished them.
+    /// The model's tool calls, assembled and checked; nothing is handed
+    /// over before the model finished them.
     ToolCalls {
         /// The calls that passed their checks, ready for `dispatch`.
         passed: Vec<ToolCall>,
@@ -37,9 +40,24 @@ pub enum StreamEvent {
     },
 }
 
-/// The stream [`ShieldedClient::chat_stream`] returns.
+/// The stream [`ShieldedClient::chat_stream`] and
+/// [`ShieldedClient::responses_stream`] return.
 pub type ShieldedStream<'a> =
     Pin<Box<dyn Stream<Item = Result<StreamEvent, ShieldError>> + Send + 'a>>;
+
+/// What either API's stream carries that the shield cares about.
+enum Piece {
+    Text(String),
+    /// A piece of tool call `index`; each field is appended.
+    Call {
+        index: u32,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: Option<String>,
+    },
+}
+
+type Pieces = Pin<Box<dyn Stream<Item = Result<Vec<Piece>, OpenAIError>> + Send>>;
 
 #[derive(Default)]
 struct PartialCall {
@@ -51,10 +69,49 @@ struct PartialCall {
 struct State<'a, C: Config> {
     shield: &'a ShieldedClient<C>,
     ctx: CallContext,
-    inner: Option<ChatCompletionResponseStream>,
+    inner: Option<Pieces>,
     text: String,
     calls: BTreeMap<u32, PartialCall>,
     queued: VecDeque<Result<StreamEvent, ShieldError>>,
+}
+
+fn chat_pieces(chunk: CreateChatCompletionStreamResponse) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
+        if let Some(content) = choice.delta.content {
+            pieces.push(Piece::Text(content));
+        }
+        for part in choice.delta.tool_calls.into_iter().flatten() {
+            let (name, arguments) = match part.function {
+                Some(function) => (function.name, function.arguments),
+                None => (None, None),
+            };
+            pieces.push(Piece::Call {
+                index: part.index,
+                id: part.id,
+                name,
+                arguments,
+            });
+        }
+    }
+    pieces
+}
+
+fn response_pieces(event: ResponseStreamEvent) -> Vec<Piece> {
+    match event {
+        ResponseStreamEvent::ResponseOutputTextDelta(delta) => vec![Piece::Text(delta.delta)],
+        // A function call is handed on only once its item is done.
+        ResponseStreamEvent::ResponseOutputItemDone(done) => match done.item {
+            OutputItem::FunctionCall(call) => vec![Piece::Call {
+                index: done.output_index,
+                id: Some(call.call_id),
+                name: Some(call.name),
+                arguments: Some(call.arguments),
+            }],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
 }
 
 impl<C: Config> ShieldedClient<C> {
@@ -72,6 +129,25 @@ impl<C: Config> ShieldedClient<C> {
     ) -> Result<ShieldedStream<'_>, ShieldError> {
         self.scan_request(&request)?;
         let inner = self.client().chat().create_stream(request).await?;
+        Ok(self.shielded(ctx, Box::pin(inner.map(|chunk| chunk.map(chat_pieces)))))
+    }
+
+    /// Streams a Responses API response through the shield (the input is
+    /// scanned as in [`ShieldedClient::responses`]).
+    ///
+    /// # Errors
+    /// As [`ShieldedClient::chat_stream`].
+    pub async fn responses_stream(
+        &self,
+        ctx: &CallContext,
+        request: CreateResponse,
+    ) -> Result<ShieldedStream<'_>, ShieldError> {
+        self.scan_response_input(&request)?;
+        let inner = self.client().responses().create_stream(request).await?;
+        Ok(self.shielded(ctx, Box::pin(inner.map(|event| event.map(response_pieces)))))
+    }
+
+    fn shielded(&self, ctx: &CallContext, inner: Pieces) -> ShieldedStream<'_> {
         let state = State {
             shield: self,
             ctx: ctx.clone(),
@@ -80,7 +156,7 @@ impl<C: Config> ShieldedClient<C> {
             calls: BTreeMap::new(),
             queued: VecDeque::new(),
         };
-        Ok(Box::pin(futures_util::stream::unfold(state, next_event)))
+        Box::pin(futures_util::stream::unfold(state, next_event))
     }
 }
 
@@ -93,26 +169,24 @@ async fn next_event<C: Config>(
         }
         let inner = state.inner.as_mut()?;
         match inner.next().await {
-            Some(Ok(chunk)) => {
-                for choice in chunk.choices.iter().filter(|c| c.index == 0) {
-                    if let Some(content) = &choice.delta.content {
-                        state.text.push_str(content);
-                        state
-                            .queued
-                            .push_back(Ok(StreamEvent::Content(content.clone())));
-                    }
-                    for part in choice.delta.tool_calls.iter().flatten() {
-                        let call = state.calls.entry(part.index).or_default();
-                        if let Some(id) = &part.id {
-                            call.id.push_str(id);
+            Some(Ok(pieces)) => {
+                for piece in pieces {
+                    match piece {
+                        Piece::Text(text) => {
+                            state.text.push_str(&text);
+                            state.queued.push_back(Ok(StreamEvent::Content(text)));
                         }
-                        if let Some(function) = &part.function {
-                            if let Some(name) = &function.name {
-                                call.name.push_str(name);
-                            }
-                            if let Some(arguments) = &function.arguments {
-                                call.arguments.push_str(arguments);
-                            }
+                        Piece::Call {
+                            index,
+                            id,
+                            name,
+                            arguments,
+                        } => {
+                            let call = state.calls.entry(index).or_default();
+                            call.id.push_str(id.as_deref().unwrap_or_default());
+                            call.name.push_str(name.as_deref().unwrap_or_default());
+                            call.arguments
+                                .push_str(arguments.as_deref().unwrap_or_default());
                         }
                     }
                 }
