@@ -9,10 +9,8 @@
 //! key in the final answer. No network, no key.
 //!
 //! With `OPENAI_API_KEY` (and optionally `OPENAI_BASE_URL`, `OPENAI_MODEL`)
-//! it talks to that endpoint instead. This example builds async-openai
-//! without TLS, so use an `http://` base URL (a local OpenAI-compatible
-//! server such as vLLM or Ollama), or add async-openai's `rustls` feature in
-//! `examples/Cargo.toml` for `https://api.openai.com`.
+//! it talks to that endpoint instead (the examples build async-openai with
+//! rustls, so `https://` works).
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
