@@ -71,6 +71,21 @@ fn chat_tools_deserialise_into_async_openai_request_types() {
 }
 
 #[test]
+#[allow(deprecated)]
+fn legacy_functions_deserialise_into_async_openai_request_types() {
+    let functions = guard().functions();
+    let request: CreateChatCompletionRequest = serde_json::from_value(json!({
+        "model": "gpt-4.1",
+        "messages": [{"role": "user", "content": "hi"}],
+        "functions": functions,
+    }))
+    .unwrap();
+    let typed = request.functions.unwrap();
+    assert_eq!(typed.len(), 3);
+    assert_eq!(serde_json::to_value(&typed).unwrap(), functions);
+}
+
+#[test]
 fn responses_tools_deserialise_into_async_openai_request_types() {
     let guard = guard();
     let json = guard.responses_tools();
