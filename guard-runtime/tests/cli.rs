@@ -211,3 +211,39 @@ async fn audit_verify_and_summary() {
     );
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn policy_check_names_file_line_and_key() {
+    let dir = std::env::temp_dir().join(format!("guard-cli-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.yaml");
+    std::fs::write(&good, "agents:\n  support:\n    allow: [search]\n").unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[agents.support]\nallow = [\"search\"]\ndenny = [\"x\"]\n",
+    )
+    .unwrap();
+    let run = |file: &std::path::Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_guard"))
+            .args(["policy", "check"])
+            .arg(file)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            output.status.code().unwrap_or(-1),
+        )
+    };
+    assert_eq!(run(&good), ("ok: 1 agent section(s)\n".to_owned(), 0));
+    let (text, code) = run(&bad);
+    assert_eq!(code, 1);
+    assert!(
+        text.starts_with(&format!(
+            "{}:3:1: agents.support.denny: unknown field `denny`",
+            bad.display()
+        )),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -8,6 +8,9 @@
 //! `guard scan --kind injection|secrets|pii [--redact]` reads `{"text": "..."}`
 //! lines and writes `{"flagged", "score", "findings": [{"kind", "start", "end"}]}`
 //! per line, with `"redacted"` when asked.
+//!
+//! `guard policy check FILE` reads a TOML or YAML policy and prints `ok` or
+//! the first error with its file, line and key (exit status 1).
 
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
@@ -39,6 +42,18 @@ enum Command {
     /// Work with a JSON Lines audit trail written by `JsonlAuditSink`.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Work with policy files.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Read a TOML or YAML policy; print `ok` or the first error (file, line, key).
+    Check {
+        /// The policy file (`.toml`, `.yaml` or `.yml`).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -337,6 +352,18 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args).map(|()| ExitCode::SUCCESS),
         Command::Scan(args) => scan(args).map(|()| ExitCode::SUCCESS),
         Command::Audit(command) => audit(command),
+        Command::Policy(PolicyCommand::Check { file }) => {
+            match guard_runtime::policy::Policy::from_path(file) {
+                Ok(policy) => {
+                    println!("ok: {} agent section(s)", policy.agent_names().count());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(err) => {
+                    println!("{err}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
     };
     match result {
         Ok(code) => code,
