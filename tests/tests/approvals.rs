@@ -421,3 +421,59 @@ async fn the_channel_confirmer_waits_for_the_ui_and_fails_closed() {
     );
     ui.await.unwrap();
 }
+
+/// Read the vault; needs a person's approval.
+#[secure_tool(risk = "medium", confirm, source = "secrets")]
+fn open_vault(name: String) -> String {
+    format!("secret {name}")
+}
+
+/// Post to the web.
+#[secure_tool(risk = "low", sink = "external")]
+fn post(text: String) -> String {
+    format!("posted {}", text.len())
+}
+
+#[tokio::test]
+async fn a_pending_call_keeps_its_quota_place_and_taints_the_session_once_resumed() {
+    let policy = guard_runtime::policy::Policy::from_str(
+        "[quotas]\nsession_calls_per_tool = 1\n[[flows]]\nfrom = \"secrets\"\nto = \"external\"\nwindow = \"session\"\n",
+        guard_runtime::policy::Format::Toml,
+    )
+    .unwrap();
+    let guard = Guard::builder()
+        .only(["open_vault", "post"])
+        .policy(policy)
+        .deferred_approvals(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let ctx = CallContext::new("a").session("s");
+    let open = |id: &str| ToolCall::new(id, "open_vault", r#"{"name":"db"}"#);
+    let request = pending(&guard.dispatch(&ctx, &[open("v1")]).await[0].outcome);
+    // The pending call holds the tool's only place in this session.
+    assert_eq!(
+        guard.dispatch(&ctx, &[open("v2")]).await[0].outcome,
+        Outcome::Denied {
+            reason: DenyReason::Quota {
+                quota: "session_calls_per_tool".into(),
+                limit: 1
+            }
+        }
+    );
+    // Posting is fine until the secret is actually read.
+    let post_call = |id: &str| ToolCall::new(id, "post", r#"{"text":"hello"}"#);
+    assert_eq!(
+        guard.dispatch(&ctx, &[post_call("p1")]).await[0].outcome,
+        Outcome::Success
+    );
+    let done = guard.resume(&ctx, [(request, Decision::Approve)]).await;
+    assert_eq!(done[0].content, "secret db");
+    assert_eq!(
+        guard.dispatch(&ctx, &[post_call("p2")]).await[0].outcome,
+        Outcome::Denied {
+            reason: DenyReason::Flow {
+                rule: "secrets->external".into()
+            }
+        }
+    );
+}

@@ -283,6 +283,18 @@ impl Guard {
                 Verdict::Park(_) => unreachable!("a decision never parks"),
             }
         }
+        if runs
+            .iter()
+            .any(|(_, ready, _)| !ready.tool.sources.is_empty())
+        {
+            // Resumed calls are admitted now: later sink calls see their sources.
+            let now = self.inner.sessions.now();
+            let mut sessions = self.inner.sessions.lock();
+            let record = SessionBook::session(&mut sessions, &session, now);
+            for (_, ready, _) in &runs {
+                record.touch_sources(&ready.tool.sources, now);
+            }
+        }
         let turn = super::batch::TurnLimits::new(&plan);
         let finished = join_all(runs.into_iter().map(|(call, ready, started)| {
             let timeout = ready.tool.timeout.unwrap_or(self.inner.default_timeout);

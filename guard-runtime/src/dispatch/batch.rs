@@ -120,7 +120,7 @@ impl Guard {
         let unsettled = verdicts
             .iter()
             .zip(&reserved)
-            .any(|(verdict, held)| *held && verdict.is_some())
+            .any(|(verdict, held)| *held && refused(verdict))
             || ready
                 .iter()
                 .zip(&verdicts)
@@ -264,6 +264,14 @@ fn session_quotas(
     reserved
 }
 
+/// Whether a verdict refuses the call (a call pending approval keeps its
+/// place: it may still run).
+fn refused(verdict: &Option<(Outcome, Option<String>)>) -> bool {
+    verdict
+        .as_ref()
+        .is_some_and(|(outcome, _)| !outcome.is_pending())
+}
+
 /// Gives back the places of reserved calls that were refused later, and
 /// records the sources of the calls that will run (for session windows).
 fn settle(
@@ -277,7 +285,7 @@ fn settle(
     let mut sessions = book.lock();
     let session = SessionBook::session(&mut sessions, key, now);
     for ((r, verdict), held) in ready.iter().zip(verdicts).zip(reserved) {
-        if verdict.is_some() {
+        if refused(verdict) {
             if held {
                 session.total = session.total.saturating_sub(1);
                 if let Some(used) = session.per_tool.get_mut(r.entry.registration.name) {
@@ -286,11 +294,8 @@ fn settle(
             }
             continue;
         }
-        for label in &r.tool.sources {
-            match session.sources.iter_mut().find(|(seen, _)| seen == label) {
-                Some((_, at)) => *at = now,
-                None => session.sources.push((label.clone(), now)),
-            }
+        if verdict.is_none() {
+            session.touch_sources(&r.tool.sources, now);
         }
     }
 }

@@ -25,6 +25,16 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    /// Records that calls with these source labels were admitted now.
+    pub(crate) fn touch_sources(&mut self, labels: &[String], now: Duration) {
+        for label in labels {
+            match self.sources.iter_mut().find(|(seen, _)| seen == label) {
+                Some((_, at)) => *at = now,
+                None => self.sources.push((label.clone(), now)),
+            }
+        }
+    }
+
     /// Whether a source with this label was admitted within `window` (all
     /// of the session when `None`).
     pub(crate) fn touched(&self, label: &str, now: Duration, window: Option<Duration>) -> bool {
