@@ -760,4 +760,20 @@ fn guards_and_contexts_are_send_sync_clone_debug() {
     check::<CallContext>();
     check::<ToolReply>();
     check::<Outcome>();
+    check::<guard_runtime::policy::Policy>();
+    check::<guard_runtime::policy::PolicyError>();
+    check::<guard_runtime::ApprovalRequest>();
+    check::<guard_runtime::ApprovalDigest>();
+    check::<guard_runtime::ChannelConfirmer>();
+    check::<guard_runtime::TerminalConfirmer>();
+    check::<guard_runtime::integrations::shield::ShieldOptions>();
+    check::<guard_runtime::integrations::shield::ShieldedClient<async_openai::config::OpenAIConfig>>(
+    );
+    // Futures of the guard's async API can be spawned on a multi-threaded runtime.
+    fn spawnable<F: std::future::Future + Send>(_: F) {}
+    let guard = Guard::builder().only(["whoami"]).build().unwrap();
+    let ctx = CallContext::new("a");
+    spawnable(guard.dispatch(&ctx, &[]));
+    spawnable(guard.validate(&ctx, &[]));
+    spawnable(guard.resume(&ctx, Vec::new()));
 }
