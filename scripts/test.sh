@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, first installing what the tests need:
 # the OpenAI Agents SDK (pip `openai-agents`), whose strict-schema check the
-# schema tests run over every exported tool. Ends with one total line.
+# schema tests run over every exported tool, and the MCP Python SDK (pip
+# `mcp`), the client of the MCP test. Ends with one total line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! python3 -c "import agents.strict_schema" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check "openai-agents>=0.24"
+fi
+# The MCP test drives guard's MCP server with the official Python SDK.
+if ! python3 -c "import mcp.client.stdio" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check "mcp>=1.9"
 fi
 
 log=$(mktemp)

@@ -3,6 +3,8 @@
 //! the `openai` feature.
 
 mod anthropic;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 #[cfg(feature = "openai")]
 pub mod openai;
 #[cfg(feature = "openai-client")]

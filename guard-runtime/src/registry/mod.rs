@@ -191,6 +191,11 @@ pub struct ToolInfo<'g> {
 }
 
 impl<'g> ToolInfo<'g> {
+    /// What `#[secure_tool]` registered.
+    pub(crate) fn registration(&self) -> &'static ToolRegistration {
+        self.entry.registration
+    }
+
     /// The name the model calls.
     pub fn name(&self) -> &'static str {
         self.entry.registration.name
