@@ -55,3 +55,38 @@ fn the_python_sdk_lists_and_calls_guarded_tools() {
     );
     assert_eq!(calls["admin_reset"]["is_error"], true);
 }
+
+fn run_client(args: &[&str]) -> Value {
+    let output = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/py/mcp_client.py"))
+        .arg(env!("CARGO_BIN_EXE_mcp_fixture"))
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn streamable_http_maps_the_authorization_header_to_an_agent() {
+    // Without a token the client is the default agent: admin tools hidden.
+    let anonymous = run_client(&["--http"]);
+    assert!(anonymous["tools"].get("admin_reset").is_none());
+    assert_eq!(anonymous["calls"]["admin_reset"]["is_error"], true);
+    assert_eq!(
+        anonymous["calls"]["weather"],
+        json!({"is_error": false, "text": "18 degrees in Oslo"})
+    );
+    assert_eq!(anonymous["calls"]["read_file"]["is_error"], true);
+    // The operator's token makes it the ops agent, whose policy allows them.
+    let ops = run_client(&["--http", "ops-token"]);
+    assert!(ops["tools"].get("admin_reset").is_some());
+    assert_eq!(
+        ops["calls"]["admin_reset"],
+        json!({"is_error": false, "text": "reset"})
+    );
+}

@@ -22,14 +22,26 @@ use crate::policy::Risk;
 use crate::registry::ToolInfo;
 use crate::validate::ValidatorSpec;
 
+/// What the server knows about a client when it maps it to a
+/// [`CallContext`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ClientIdentity<'a> {
+    /// `clientInfo.name` from the client's `initialize` request.
+    pub name: Option<&'a str>,
+    /// Over HTTP: the value of the `Authorization` header of the request.
+    pub authorization: Option<&'a str>,
+}
+
 /// Who an MCP client is, for policies: the `CallContext` its calls carry.
-type Identify = dyn Fn(Option<&str>) -> CallContext + Send + Sync;
+type Identify = dyn Fn(ClientIdentity<'_>) -> CallContext + Send + Sync;
 
 /// An MCP server over a guard's tools.
 ///
 /// The client's name from its `initialize` request becomes the
-/// `CallContext` agent id (so per-agent policies apply); change the mapping
-/// with [`GuardMcp::identify`].
+/// `CallContext` agent id (so per-agent policies apply); map clients
+/// differently, e.g. from an HTTP `Authorization` header the operator
+/// issues, with [`GuardMcp::identify`].
 #[derive(Clone)]
 pub struct GuardMcp {
     guard: Guard,
@@ -51,15 +63,28 @@ impl GuardMcp {
     pub fn new(guard: Guard) -> Self {
         GuardMcp {
             guard,
-            identify: Arc::new(|name| CallContext::new(name.unwrap_or("mcp-client"))),
+            identify: Arc::new(|client| CallContext::new(client.name.unwrap_or("mcp-client"))),
             calls: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// Maps the client's name (from `initialize`) to the caller's context.
+    /// Maps a client (its `initialize` name, its HTTP `Authorization`
+    /// header) to the caller's context.
+    ///
+    /// ```
+    /// use guard_runtime::integrations::mcp::GuardMcp;
+    /// use guard_runtime::{CallContext, Guard};
+    ///
+    /// let guard = Guard::builder().build().unwrap();
+    /// let server = GuardMcp::new(guard).identify(|client| match client.authorization {
+    ///     Some("Bearer ops-token") => CallContext::new("ops").roles(["admin"]),
+    ///     _ => CallContext::new("anonymous"),
+    /// });
+    /// # let _ = server;
+    /// ```
     pub fn identify(
         mut self,
-        identify: impl Fn(Option<&str>) -> CallContext + Send + Sync + 'static,
+        identify: impl Fn(ClientIdentity<'_>) -> CallContext + Send + Sync + 'static,
     ) -> Self {
         self.identify = Arc::new(identify);
         self
@@ -67,7 +92,37 @@ impl GuardMcp {
 
     fn context(&self, request: &RequestContext<RoleServer>) -> CallContext {
         let info = request.peer.peer_info();
-        (self.identify)(info.as_deref().map(|i| i.client_info.name.as_str()))
+        let parts = request.extensions.get::<http::request::Parts>();
+        let authorization = parts
+            .and_then(|p| p.headers.get(http::header::AUTHORIZATION))
+            .and_then(|v| v.to_str().ok());
+        (self.identify)(ClientIdentity {
+            name: info.as_deref().map(|i| i.client_info.name.as_str()),
+            authorization,
+        })
+    }
+
+    /// Serves MCP over streamable HTTP at `/mcp` on an address the caller
+    /// bound (use 127.0.0.1 unless other machines must reach it), until the
+    /// listener fails.
+    ///
+    /// # Errors
+    /// The server's error, as text.
+    pub async fn serve_http(self, listener: tokio::net::TcpListener) -> Result<(), String> {
+        use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+        use rmcp::transport::streamable_http_server::{
+            StreamableHttpServerConfig, StreamableHttpService,
+        };
+        let server = self;
+        let service = StreamableHttpService::new(
+            move || Ok(server.clone()),
+            Arc::new(LocalSessionManager::default()),
+            StreamableHttpServerConfig::default(),
+        );
+        let router = axum::Router::new().nest_service("/mcp", service);
+        axum::serve(listener, router)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Serves MCP on this process's stdin and stdout until the client leaves.
