@@ -192,6 +192,7 @@ pub struct ToolInfo<'g> {
 
 impl<'g> ToolInfo<'g> {
     /// What `#[secure_tool]` registered.
+    #[cfg(feature = "mcp")]
     pub(crate) fn registration(&self) -> &'static ToolRegistration {
         self.entry.registration
     }

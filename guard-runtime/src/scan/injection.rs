@@ -236,6 +236,119 @@ static PHRASES: &[(&str, &Family)] = &[
     ("the response", &ANSWER_STEERING),
 ];
 
+/// Substrings of which every phrase contains at least one (a test checks):
+/// a packed search for them decides whether the phrase automaton needs to
+/// run at all. Picked so that benign text rarely holds one; text that does
+/// is scanned exactly as before.
+static ANCHORS: &[&str] = &[
+    " everythin",
+    " override",
+    " solve the",
+    " the passw",
+    " the tool",
+    "### ",
+    "<<sys>>",
+    "<|assistan",
+    "<|endoftex",
+    "<|im_",
+    "<|system|>",
+    "[inst]",
+    "act as a",
+    "ai model",
+    "ai rules",
+    "always",
+    "and just ",
+    "announceme",
+    "any limita",
+    "as an ai",
+    "as dan",
+    "before ans",
+    "break char",
+    "breaking c",
+    "call the f",
+    "chatgpt",
+    "confines o",
+    "content po",
+    "cookies.pk",
+    "dan mode",
+    "disregard ",
+    "do anythin",
+    "does not f",
+    "each word",
+    "efuse to a",
+    "en you res",
+    "end the co",
+    "end your a",
+    "eveloper m",
+    "every word",
+    "execute th",
+    "forget ",
+    "forward al",
+    "forward th",
+    "from now o",
+    "hen you an",
+    "hout any r",
+    "ignore all",
+    "ignore any",
+    "ignore the",
+    "illegal",
+    "immerse yo",
+    "inappropri",
+    "instead pr",
+    "jailbr",
+    "language m",
+    "ll res",
+    "lowing cod",
+    "minerd",
+    "never refu",
+    "nevermind.",
+    "no ethical",
+    "no limits",
+    "no moral",
+    "no restric",
+    "not bound ",
+    "oing to ac",
+    "openai",
+    "opposite d",
+    "os.environ",
+    "os.system(",
+    "play as",
+    "pretend",
+    "psutil",
+    "reply with",
+    "respond wi",
+    "rm -rf",
+    "run the fo",
+    "scapy",
+    "send all t",
+    "shutil.rmt",
+    "simulate a",
+    "smtplib",
+    "socket.soc",
+    "stay in ch",
+    "stratum+tc",
+    "structions",
+    "subprocess",
+    "system mes",
+    "system pro",
+    "t your ini",
+    "the respon",
+    "the rules ",
+    "u will now",
+    "uncensored",
+    "unfiltered",
+    "unrestrict",
+    "when respo",
+    "xmrig",
+    "you are no",
+    "your answe",
+    "your new n",
+    "your outpu",
+    "your perso",
+    "your reply",
+    "your respo",
+];
+
 /// Structures that phrases cannot express, each with the literal words one
 /// of which it cannot match without (so most text never runs them).
 static STRUCTURES: &[(&str, &[&str], &Family)] = &[
@@ -359,6 +472,8 @@ pub struct InjectionScanner {
 }
 
 struct Compiled {
+    /// Whether any phrase can occur: packed searches over [`ANCHORS`].
+    anchors: Vec<packed::Searcher>,
     phrases: AhoCorasick,
     /// Triggers of three bytes or more: Teddy then compares three-byte
     /// fingerprints, and common pairs (`in`, `se`) stop costing a check each.
@@ -394,7 +509,18 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
             }
         }
     }
+    let anchors = ANCHORS
+        .chunks(64)
+        .map(|chunk| {
+            packed::Config::new()
+                .builder()
+                .extend(chunk)
+                .build()
+                .expect("anchors are short literals")
+        })
+        .collect();
     Compiled {
+        anchors,
         phrases,
         triggers: packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostLongest)
@@ -446,7 +572,16 @@ impl InjectionScanner {
         let mut scan_one = |haystack: &str,
                             map: &dyn Fn(usize, usize) -> (usize, usize),
                             findings: &mut Vec<Finding>| {
-            for m in compiled.phrases.find_iter(haystack) {
+            // Every phrase holds an anchor: without one, no phrase can match.
+            let anchored = compiled
+                .anchors
+                .iter()
+                .any(|searcher| searcher.find(haystack).is_some());
+            for m in anchored
+                .then(|| compiled.phrases.find_iter(haystack))
+                .into_iter()
+                .flatten()
+            {
                 let (start, end) = map(m.start(), m.end());
                 note(PHRASES[m.pattern().as_usize()].1, start, end, findings);
             }
@@ -535,6 +670,16 @@ mod tests {
                 !flagged(text),
                 "{text}: {:?}",
                 InjectionScanner::new().scan(text)
+            );
+        }
+    }
+
+    #[test]
+    fn every_phrase_holds_an_anchor() {
+        for (phrase, _) in PHRASES {
+            assert!(
+                ANCHORS.iter().any(|anchor| phrase.contains(anchor)),
+                "no anchor in {phrase:?}: add one to ANCHORS"
             );
         }
     }
