@@ -19,7 +19,7 @@ use guard_runtime::__private::{ToolRegistration, inventory};
 use guard_runtime::output::{Action, OutputPolicy};
 use guard_runtime::{CallContext, Guard, ToolCall, ToolError, secure_tool};
 use serde::Deserialize;
-use support::{ARGS, RingSink};
+use support::{ARGS, RingSink, bench_dispatch};
 
 /// Look up a customer's order.
 // The highest rate: the limiter is checked on every call but never refuses one.
@@ -101,21 +101,7 @@ fn dispatch(c: &mut Criterion) {
             .unwrap();
         let ctx = CallContext::new("agent-1").user("u-7").session("s-1");
         let calls = [ToolCall::new("call_1", tool, ARGS)];
-        c.bench_function(bench, |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    let mut last = Vec::new();
-                    for _ in 0..iters {
-                        last = black_box(guard.dispatch(&ctx, black_box(&calls)).await);
-                    }
-                    let elapsed = start.elapsed();
-                    // Measure admitted calls only: a refusal would flatter the figure.
-                    assert_eq!(last[0].content, "c-1042", "{last:?}");
-                    elapsed
-                })
-            })
-        });
+        bench_dispatch(c, bench, &rt, &guard, &ctx, &calls);
     }
 }
 

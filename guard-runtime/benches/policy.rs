@@ -3,16 +3,13 @@
 //! timeouts, quotas, data-flow rules, all-or-nothing batches), with the
 //! default output scanning and without it.
 
-use std::hint::black_box;
-use std::time::Instant;
-
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use guard_runtime::output::{Action, OutputPolicy};
 use guard_runtime::policy::{Format, Policy};
 use guard_runtime::{CallContext, Guard, ToolCall, ToolError, secure_tool};
-use support::{ARGS, RingSink};
+use support::{ARGS, RingSink, bench_dispatch};
 
 /// Look up a customer's order.
 #[secure_tool(risk = "low")]
@@ -135,21 +132,7 @@ fn policy(c: &mut Criterion) {
             .roles(["analyst"])
             .session("s-1");
         let calls = [ToolCall::new("call_1", "lookup", ARGS)];
-        c.bench_function(bench, |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    let mut last = Vec::new();
-                    for _ in 0..iters {
-                        last = black_box(guard.dispatch(&ctx, black_box(&calls)).await);
-                    }
-                    let elapsed = start.elapsed();
-                    // Measure admitted calls only: a refusal would flatter the figure.
-                    assert_eq!(last[0].content, "c-1042", "{last:?}");
-                    elapsed
-                })
-            })
-        });
+        bench_dispatch(c, bench, &rt, &guard, &ctx, &calls);
     }
 }
 

@@ -1,9 +1,12 @@
 //! Shared by the dispatch and policy benchmarks.
 
 use std::collections::VecDeque;
+use std::hint::black_box;
 use std::sync::Mutex;
+use std::time::Instant;
 
-use guard_runtime::{AuditEvent, AuditSink};
+use criterion::Criterion;
+use guard_runtime::{AuditEvent, AuditSink, CallContext, Guard, ToolCall};
 
 /// The arguments of the benchmarked `lookup` call.
 pub const ARGS: &str = r#"{"customer":"c-1042","order":77,"include_items":true}"#;
@@ -21,4 +24,30 @@ impl AuditSink for RingSink {
         }
         events.push_back(event.clone());
     }
+}
+
+/// Times `dispatch` of `calls`, checking that the last reply is the
+/// admitted call's output: a refusal would flatter the figure.
+pub fn bench_dispatch(
+    c: &mut Criterion,
+    name: &str,
+    rt: &tokio::runtime::Runtime,
+    guard: &Guard,
+    ctx: &CallContext,
+    calls: &[ToolCall],
+) {
+    c.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                let mut last = Vec::new();
+                for _ in 0..iters {
+                    last = black_box(guard.dispatch(ctx, black_box(calls)).await);
+                }
+                let elapsed = start.elapsed();
+                assert_eq!(last[0].content, "c-1042", "{last:?}");
+                elapsed
+            })
+        })
+    });
 }

@@ -212,10 +212,20 @@ impl<C: Config> ShieldedClient<C> {
         } else {
             newest_user.into_iter().collect()
         };
-        for index in scanned {
-            let Some(text) = inbound_text(&request.messages[index]) else {
-                continue;
-            };
+        self.scan_inbound(
+            scanned
+                .into_iter()
+                .filter_map(|index| inbound_text(&request.messages[index]).map(|t| (index, t))),
+        )
+    }
+
+    /// Scans inbound texts `(position, text)` in order; the first flagged
+    /// one blocks (`Err`) or is reported, per the options.
+    fn scan_inbound(
+        &self,
+        texts: impl IntoIterator<Item = (usize, String)>,
+    ) -> Result<Option<(usize, InjectionReport)>, ShieldError> {
+        for (index, text) in texts {
             let report = self.guard.scan_user_message(&text);
             if report.flagged {
                 tracing::warn!(target: "guard::shield", index, score = report.score,
@@ -570,19 +580,7 @@ impl<C: Config> ShieldedClient<C> {
         request: &async_openai::types::responses::CreateResponse,
     ) -> Result<Option<(usize, InjectionReport)>, ShieldError> {
         let input = serde_json::to_value(&request.input).unwrap_or(Value::Null);
-        for (index, text) in response_inputs(&input, self.options.scan_history) {
-            let report = self.guard.scan_user_message(&text);
-            if report.flagged {
-                return match self.options.on_injection {
-                    InboundAction::Block => Err(ShieldError::Injection {
-                        index,
-                        score: report.score,
-                    }),
-                    InboundAction::Log => Ok(Some((index, report))),
-                };
-            }
-        }
-        Ok(None)
+        self.scan_inbound(response_inputs(&input, self.options.scan_history))
     }
 
     /// Checks calls without running them; per the options, raises or
