@@ -16,10 +16,9 @@ mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use guard_runtime::__private::{ToolRegistration, inventory};
-use guard_runtime::output::{Action, OutputPolicy};
 use guard_runtime::{CallContext, Guard, ToolCall, ToolError, secure_tool};
 use serde::Deserialize;
-use support::{ARGS, RingSink, bench_dispatch};
+use support::{ARGS, RingSink, bench_dispatch, output_policy};
 
 /// Look up a customer's order.
 // The highest rate: the limiter is checked on every call but never refuses one.
@@ -85,17 +84,10 @@ fn dispatch(c: &mut Criterion) {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let output = if scan_output {
-            OutputPolicy::default()
-        } else {
-            OutputPolicy::default()
-                .secrets(Action::Off)
-                .injection(Action::Off)
-        };
         let guard = Guard::builder()
             .only([tool])
             .audit(RingSink::default())
-            .output_policy(output)
+            .output_policy(output_policy(scan_output))
             .eager_schemas()
             .build()
             .unwrap();

@@ -6,10 +6,9 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use guard_runtime::output::{Action, OutputPolicy};
 use guard_runtime::policy::{Format, Policy};
 use guard_runtime::{CallContext, Guard, ToolCall, ToolError, secure_tool};
-use support::{ARGS, RingSink, bench_dispatch};
+use support::{ARGS, RingSink, bench_dispatch, output_policy};
 
 /// Look up a customer's order.
 #[secure_tool(risk = "low")]
@@ -113,17 +112,10 @@ fn policy(c: &mut Criterion) {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let output = if scan_output {
-            OutputPolicy::default()
-        } else {
-            OutputPolicy::default()
-                .secrets(Action::Off)
-                .injection(Action::Off)
-        };
         let guard = Guard::builder()
             .policy(Policy::from_str(POLICY, Format::Toml).unwrap())
             .audit(RingSink::default())
-            .output_policy(output)
+            .output_policy(output_policy(scan_output))
             .eager_schemas()
             .build()
             .unwrap();

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use criterion::Criterion;
+use guard_runtime::output::{Action, OutputPolicy};
 use guard_runtime::{AuditEvent, AuditSink, CallContext, Guard, ToolCall};
 
 /// The arguments of the benchmarked `lookup` call.
@@ -50,4 +51,15 @@ pub fn bench_dispatch(
             })
         })
     });
+}
+
+/// The default output handling, or none at all (to measure the pipeline alone).
+pub fn output_policy(scan_output: bool) -> OutputPolicy {
+    if scan_output {
+        OutputPolicy::default()
+    } else {
+        OutputPolicy::default()
+            .secrets(Action::Off)
+            .injection(Action::Off)
+    }
 }

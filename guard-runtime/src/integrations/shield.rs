@@ -159,7 +159,12 @@ fn inbound_text(message: &ChatCompletionRequestMessage) -> Option<String> {
     if !matches!(value["role"].as_str(), Some("user" | "tool")) {
         return None;
     }
-    match &value["content"] {
+    content_text(&value["content"])
+}
+
+/// A message content's text: a string, or the `text` of each part.
+fn content_text(content: &Value) -> Option<String> {
+    match content {
         Value::String(text) => Some(text.clone()),
         Value::Array(parts) => Some(
             parts
@@ -480,17 +485,6 @@ pub struct ShieldedResponse {
 /// The texts of a Responses API `input` to scan: `(position, text)` of
 /// user messages, and with `history` also of function call outputs.
 fn response_inputs(input: &Value, history: bool) -> Vec<(usize, String)> {
-    let text_of = |content: &Value| match content {
-        Value::String(text) => Some(text.clone()),
-        Value::Array(parts) => Some(
-            parts
-                .iter()
-                .filter_map(|p| p["text"].as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-        _ => None,
-    };
     match input {
         Value::String(text) => vec![(0, text.clone())],
         Value::Array(items) => {
@@ -501,9 +495,9 @@ fn response_inputs(input: &Value, history: bool) -> Vec<(usize, String)> {
                     let user = item["role"] == "user";
                     let output = item["type"] == "function_call_output";
                     if user {
-                        text_of(&item["content"]).map(|t| (i, t))
+                        content_text(&item["content"]).map(|t| (i, t))
                     } else if output && history {
-                        text_of(&item["output"]).map(|t| (i, t))
+                        content_text(&item["output"]).map(|t| (i, t))
                     } else {
                         None
                     }
