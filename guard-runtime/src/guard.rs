@@ -16,8 +16,9 @@ use crate::context::CallContext;
 use crate::error::BuildError;
 use crate::limits::{Clock, RateScope};
 use crate::output::OutputPolicy;
-use crate::policy::{Policy, PolicyError, PolicyPlan, SessionBook};
+use crate::policy::{Policy, PolicyError, PolicyPlan};
 use crate::registry::{self, Registry, ToolInfo, ToolRegistration};
+use crate::state::{MemoryBackend, StateBackend};
 use crate::validate::ValidatorConfig;
 
 /// Default time a tool may run.
@@ -74,12 +75,12 @@ pub(crate) struct Inner {
     pub(crate) detached: AtomicU64,
     /// The compiled policy; swapped whole by `set_policy`.
     pub(crate) policy: arc_swap::ArcSwap<PolicyPlan>,
-    pub(crate) sessions: SessionBook,
+    pub(crate) state: Arc<dyn StateBackend>,
     pub(crate) confirm_timeout: Duration,
     /// Parked calls, when approvals are deferred.
     pub(crate) pending: Option<PendingStore>,
     rate_scope: RateScope,
-    clock: Clock,
+    pub(crate) clock: Clock,
 }
 
 impl Guard {
@@ -238,6 +239,7 @@ pub struct GuardBuilder {
     policy: Policy,
     confirm_timeout: Option<Duration>,
     deferred: Option<Duration>,
+    state: Option<Arc<dyn StateBackend>>,
 }
 
 impl GuardBuilder {
@@ -334,6 +336,16 @@ impl GuardBuilder {
         self
     }
 
+    /// Where rate limits, session quotas, data-flow history and "always"
+    /// decisions live: [`MemoryBackend`] (the default, on this builder's
+    /// clock) or a shared one such as
+    /// [`RedisBackend`](crate::state::RedisBackend) (feature `redis`), so
+    /// every replica of a service enforces the same limits.
+    pub fn state(mut self, backend: impl StateBackend + 'static) -> Self {
+        self.state = Some(Arc::new(backend));
+        self
+    }
+
     /// How long a confirmer may take before the call is denied (default 5 minutes).
     pub fn confirm_timeout(mut self, timeout: Duration) -> Self {
         self.confirm_timeout = Some(timeout);
@@ -425,7 +437,9 @@ impl GuardBuilder {
         Ok(Guard {
             inner: Arc::new(Inner {
                 policy: arc_swap::ArcSwap::from_pointee(plan),
-                sessions: SessionBook::new(self.clock.clone()),
+                state: self
+                    .state
+                    .unwrap_or_else(|| Arc::new(MemoryBackend::new(self.clock.clone()))),
                 confirm_timeout: self.confirm_timeout.unwrap_or(DEFAULT_CONFIRM_TIMEOUT),
                 pending: self.deferred.map(PendingStore::new),
                 rate_scope: self.rate_scope,
@@ -456,6 +470,7 @@ impl fmt::Debug for GuardBuilder {
             .field("max_argument_bytes", &self.max_argument_bytes)
             .field("rate_scope", &self.rate_scope)
             .field("clock", &self.clock)
+            .field("state", &self.state)
             .field("validators", &self.validators)
             .field(
                 "validators_for",

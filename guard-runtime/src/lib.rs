@@ -53,6 +53,7 @@ pub mod output;
 pub mod policy;
 pub mod registry;
 pub mod scan;
+pub mod state;
 pub mod validate;
 
 pub use audit::{ArgumentsDigest, AuditEvent, AuditSink, MemorySink, TracingSink};

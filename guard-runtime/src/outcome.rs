@@ -143,6 +143,10 @@ pub enum DenyReason {
     /// A deferred approval came back for other arguments, another request
     /// or another caller than the one parked.
     ApprovalMismatch,
+    /// The shared state backend (rate limits, quotas, data-flow history)
+    /// could not answer, and the policy fails closed (`on_backend_error`).
+    /// The reason goes to the audit record, not to the model.
+    BackendUnavailable,
 }
 
 /// Why a call failed.
@@ -274,6 +278,9 @@ impl Outcome {
                 }
                 DenyReason::ApprovalMismatch => {
                     "the approval does not match this call; the call was not run".to_owned()
+                }
+                DenyReason::BackendUnavailable => {
+                    "limits could not be checked right now; the call was not run".to_owned()
                 }
             },
             Outcome::Failed {

@@ -3,7 +3,6 @@
 //! approvals parked for `Guard::resume`.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::time::Instant;
 
 use futures_timer::Delay;
@@ -11,16 +10,18 @@ use futures_util::FutureExt as _;
 use futures_util::future::{Either, join_all, select};
 use serde_json::Value;
 
-use super::{Answer, Checked, Limits, MAX_DENY_CHARS, Ready, audit_arguments, execute};
+use super::batch::{Standings, backend_failed, tracked_sources};
+use super::{Answer, Checked, MAX_DENY_CHARS, Ready, audit_arguments, execute};
 use crate::call::{ToolCall, ToolReply};
 use crate::confirm::{ApprovalDigest, ApprovalRequest, ConfirmRequest, Decision, PendingCall};
 use crate::context::CallContext;
 use crate::guard::Guard;
 use crate::outcome::{DenyReason, Outcome, safe_text};
-use crate::policy::{PolicyPlan, SessionBook};
+use crate::policy::PolicyPlan;
+use crate::state::{Settlement, Standing};
 
 /// What the confirmation step decided for one call.
-pub(super) enum Verdict {
+pub(super) enum ApprovalVerdict {
     /// Run it (possibly with edited arguments, already swapped in).
     Run,
     /// Do not run it.
@@ -44,9 +45,9 @@ impl Guard {
         ctx: &CallContext,
         call: &ToolCall,
         plan: &PolicyPlan,
-        session: &Arc<str>,
+        standings: &mut Standings,
         ready: &mut Ready<'_, '_>,
-    ) -> Verdict {
+    ) -> ApprovalVerdict {
         let tool = ready.entry.registration.name;
         // The fast path skipped parsing; the text already passed the checks.
         let args = match ready.args.take() {
@@ -63,22 +64,20 @@ impl Guard {
             None => ready.tool.confirm_reason,
         };
 
-        let standing = {
-            let now = self.inner.sessions.now();
-            let mut sessions = self.inner.sessions.lock();
-            SessionBook::session(&mut sessions, session, now)
-                .standing
-                .get(tool)
-                .cloned()
-        };
+        let standing = standings
+            .iter()
+            .find(|(name, _)| *name == tool)
+            .and_then(|(_, standing)| standing.as_ref());
         match standing {
-            Some(None) => return Verdict::Run,
-            Some(Some(message)) => return Verdict::Refuse(declined(message)),
-            None => {}
+            Some(Standing::Approve) => return ApprovalVerdict::Run,
+            Some(Standing::Deny { message }) => {
+                return ApprovalVerdict::Refuse(declined(message.clone()));
+            }
+            _ => {}
         }
 
         if let Some(store) = &self.inner.pending {
-            return Verdict::Park(ApprovalRequest {
+            return ApprovalVerdict::Park(ApprovalRequest {
                 id: store.next_id(),
                 call_id: call.id.clone(),
                 tool: tool.to_owned(),
@@ -91,7 +90,7 @@ impl Guard {
         }
 
         let Some(confirmer) = &self.inner.confirmer else {
-            return Verdict::Refuse(Outcome::Denied {
+            return ApprovalVerdict::Refuse(Outcome::Denied {
                 reason: DenyReason::NoConfirmer,
             });
         };
@@ -110,16 +109,16 @@ impl Guard {
             Either::Left((Ok(decision), _)) => decision,
             Either::Left((Err(_), _)) => {
                 tracing::error!(target: "guard", tool, "confirmer panicked; denying the call");
-                return Verdict::Refuse(declined(None));
+                return ApprovalVerdict::Refuse(declined(None));
             }
             Either::Right(_) => {
                 tracing::warn!(target: "guard", tool, "confirmer did not answer in time");
-                return Verdict::Refuse(Outcome::Denied {
+                return ApprovalVerdict::Refuse(Outcome::Denied {
                     reason: DenyReason::ConfirmationTimedOut,
                 });
             }
         };
-        self.apply_decision(ctx, call, plan, session, ready, decision)
+        self.apply_decision(ctx, call, plan, Some(standings), ready, decision)
             .await
     }
 
@@ -129,42 +128,50 @@ impl Guard {
         ctx: &CallContext,
         call: &ToolCall,
         plan: &PolicyPlan,
-        session: &Arc<str>,
+        standings: Option<&mut Standings>,
         ready: &mut Ready<'_, '_>,
         decision: Decision,
-    ) -> Verdict {
+    ) -> ApprovalVerdict {
         let tool = ready.entry.registration.name;
-        let remember = |standing: Option<Option<String>>| {
-            let now = self.inner.sessions.now();
-            let mut sessions = self.inner.sessions.lock();
-            SessionBook::session(&mut sessions, session, now)
-                .standing
-                .insert(tool, standing);
+        let standing = match &decision {
+            Decision::ApproveAlways => Some(Standing::Approve),
+            Decision::DenyAlways { message } => Some(Standing::Deny {
+                message: message.clone(),
+            }),
+            _ => None,
         };
-        match decision {
-            Decision::Approve => Verdict::Run,
-            Decision::ApproveAlways => {
-                remember(None);
-                Verdict::Run
+        if let Some(standing) = standing {
+            // The decision stands for this call whether or not it is remembered.
+            let session = super::batch::session_key(ctx);
+            if let Err(err) = self.inner.state.remember(&session, tool, &standing).await {
+                tracing::warn!(target: "guard", tool, error = %err,
+                    "an \"always\" decision could not be remembered");
             }
-            Decision::Deny { message } => Verdict::Refuse(declined(message)),
-            Decision::DenyAlways { message } => {
-                remember(Some(message.clone()));
-                Verdict::Refuse(declined(message))
+            if let Some(standings) = standings {
+                match standings.iter_mut().find(|(name, _)| *name == tool) {
+                    Some((_, known)) => *known = Some(standing),
+                    None => standings.push((tool, Some(standing))),
+                }
+            }
+        }
+        match decision {
+            Decision::Approve | Decision::ApproveAlways => ApprovalVerdict::Run,
+            Decision::Deny { message } | Decision::DenyAlways { message } => {
+                ApprovalVerdict::Refuse(declined(message))
             }
             Decision::Edit { arguments } => {
                 // Edited arguments go through every check again.
                 let edited =
                     ToolCall::new(call.id.clone(), call.name.clone(), arguments.to_string());
                 match self
-                    .check(ctx, &edited, ready.entry, ready.tool, plan, Limits::Skip)
+                    .check(ctx, &edited, ready.entry, ready.tool, plan)
                     .await
                 {
                     Checked::Ready(_, invocation, _) => {
                         ready.invocation = invocation;
-                        Verdict::Run
+                        ApprovalVerdict::Run
                     }
-                    Checked::Refused(_, outcome) => Verdict::Refuse(outcome),
+                    Checked::Refused(_, outcome) => ApprovalVerdict::Refuse(outcome),
                 }
             }
         }
@@ -181,7 +188,7 @@ impl Guard {
         let Some(store) = &self.inner.pending else {
             return;
         };
-        let now = self.inner.sessions.now();
+        let now = self.inner.clock.elapsed();
         store.park(
             PendingCall {
                 request,
@@ -250,7 +257,7 @@ impl Guard {
             let refuse = |reason| Some(Answer::refusal(Outcome::Denied { reason }));
             let answer = if parked.context != *ctx || parked.request != request {
                 refuse(DenyReason::ApprovalMismatch)
-            } else if parked.expires <= self.inner.sessions.now() {
+            } else if parked.expires <= self.inner.clock.elapsed() {
                 refuse(DenyReason::ApprovalExpired)
             } else {
                 None
@@ -271,28 +278,41 @@ impl Guard {
                 args: None,
                 flow_confirm: None,
                 flow_logged: None,
+                backend_note: None,
             };
             match self
-                .apply_decision(ctx, &parked.call, &plan, &session, &mut ready, decision)
+                .apply_decision(ctx, &parked.call, &plan, None, &mut ready, decision)
                 .await
             {
-                Verdict::Run => runs.push((parked.call, ready, started)),
-                Verdict::Refuse(outcome) => {
+                ApprovalVerdict::Run => runs.push((parked.call, ready, started)),
+                ApprovalVerdict::Refuse(outcome) => {
                     done.push((parked.call, entry, Answer::refusal(outcome), started));
                 }
-                Verdict::Park(_) => unreachable!("a decision never parks"),
+                ApprovalVerdict::Park(_) => unreachable!("a decision never parks"),
             }
         }
-        if runs
-            .iter()
-            .any(|(_, ready, _)| !ready.tool.sources.is_empty())
-        {
-            // Resumed calls are admitted now: later sink calls see their sources.
-            let now = self.inner.sessions.now();
-            let mut sessions = self.inner.sessions.lock();
-            let record = SessionBook::session(&mut sessions, &session, now);
-            for (_, ready, _) in &runs {
-                record.touch_sources(&ready.tool.sources, now);
+        // Resumed calls are admitted now: later sink calls see their sources.
+        let touch = tracked_sources(&plan, runs.iter().map(|(_, ready, _)| ready));
+        if !touch.is_empty() {
+            let settlement = Settlement {
+                session: &session,
+                release: Vec::new(),
+                touch,
+            };
+            if let Err(err) = self.inner.state.settle(&settlement).await
+                && let Some(note) = backend_failed(&plan, &err)
+            {
+                let (blocked, open): (Vec<_>, Vec<_>) = runs
+                    .into_iter()
+                    .partition(|(_, ready, _)| !tracked_sources(&plan, [ready]).is_empty());
+                runs = open;
+                for (call, ready, started) in blocked {
+                    let outcome = Outcome::Denied {
+                        reason: DenyReason::BackendUnavailable,
+                    };
+                    tracing::debug!(target: "guard", %note, "resumed call refused");
+                    done.push((call, ready.entry, Answer::refusal(outcome), started));
+                }
             }
         }
         let turn = super::batch::TurnLimits::new(&plan);

@@ -7,21 +7,34 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 
-use super::approve::Verdict;
+use super::approve::ApprovalVerdict;
 use super::{Ready, bounded};
 use crate::call::ToolCall;
 use crate::context::CallContext;
 use crate::guard::Guard;
+use crate::limits::RateLimit;
 use crate::outcome::{DenyReason, Outcome};
-use crate::policy::{BatchMode, FlowAction, FlowWindow, PolicyPlan, Session, SessionBook};
+use crate::policy::{BatchMode, FlowAction, FlowWindow, OnBackendError, PolicyPlan};
+use crate::state::{Admission, AdmitCall, BackendError, CallVerdict, Settlement, Standing};
 
 /// A refused call: its position, the outcome, and a note for the audit record.
 pub(super) type Refusal = (usize, Outcome, Option<String>);
+
+/// What a batch rule decided for one call: nothing yet, or a refusal with
+/// its audit note.
+pub(super) type Verdict = Option<(Outcome, Option<String>)>;
+
+/// The standing "always" decisions known for the tools of a batch.
+pub(super) type Standings = Vec<(&'static str, Option<Standing>)>;
 
 impl Guard {
     /// Applies the batch rules to the calls that passed their own checks and
     /// returns those that may run. `first_refused` is the earliest call
     /// already refused by its own checks.
+    ///
+    /// The state backend is asked once (rate limits, session quotas,
+    /// data-flow history, standing decisions), and once more only to give
+    /// back places or record data-flow sources.
     pub(super) async fn batch_rules<'g, 'p>(
         &self,
         ctx: &CallContext,
@@ -31,41 +44,118 @@ impl Guard {
         first_refused: Option<usize>,
         refusals: &mut Vec<Refusal>,
     ) -> Vec<Ready<'g, 'p>> {
-        let needs_confirmation = ready
+        let rates: Vec<Vec<&RateLimit>> = ready
             .iter()
-            .any(|r| r.tool.confirm || !plan.flows.is_empty());
-        let keeps_state = !plan.flows.is_empty()
-            || plan.quotas.session_calls.is_some()
-            || plan.quotas.session_calls_per_tool.is_some();
-        if !needs_confirmation
-            && !keeps_state
+            .map(|r| super::rates_of(r.entry, r.tool, plan))
+            .collect();
+        let quotas =
+            plan.quotas.session_calls.is_some() || plan.quotas.session_calls_per_tool.is_some();
+        let sources = wanted_sources(plan, &ready);
+        let standing_tools = confirmable_tools(plan, &ready);
+        let needs_backend = quotas
+            || !sources.is_empty()
+            || !standing_tools.is_empty()
+            || rates.iter().any(|r| !r.is_empty());
+        if !needs_backend
+            && plan.flows.is_empty()
             && plan.quotas.turn_calls.is_none()
             && (plan.batch == BatchMode::PerCall || first_refused.is_none())
         {
             return ready;
         }
-        let book = &self.inner.sessions;
         let key = session_key(ctx);
-        let mut verdicts: Vec<Option<(Outcome, Option<String>)>> = Vec::new();
-        verdicts.resize_with(ready.len(), || None);
         let mut ready = ready;
+        let mut verdicts: Vec<Verdict> = Vec::new();
+        verdicts.resize_with(ready.len(), || None);
+        let mut quota_verdicts: Vec<Verdict> = Vec::new();
+        quota_verdicts.resize_with(ready.len(), || None);
+        let mut reserved = vec![false; ready.len()];
+        let mut ages = vec![None; sources.len()];
+        let mut standings: Standings = standing_tools.iter().map(|t| (*t, None)).collect();
 
-        // One clock reading and one lock of the session for the rules below;
-        // the lock is released before any confirmer is awaited.
-        let now = book.now();
-        let reserved = if keeps_state {
-            let mut sessions = book.lock();
-            let session = SessionBook::session(&mut sessions, &key, now);
-            flow_rules(plan, session, now, &mut ready, &mut verdicts);
-            turn_quota(plan, &mut verdicts);
-            session_quotas(plan, session, &ready, &mut verdicts)
-        } else {
-            turn_quota(plan, &mut verdicts);
-            vec![false; ready.len()]
-        };
+        if needs_backend {
+            let admission = Admission {
+                context: ctx,
+                session: &key,
+                calls: ready
+                    .iter()
+                    .zip(rates)
+                    .map(|(r, rates)| AdmitCall {
+                        tool: r.entry.registration.name,
+                        rates,
+                        counts: quotas,
+                    })
+                    .collect(),
+                session_calls: plan.quotas.session_calls,
+                session_calls_per_tool: plan.quotas.session_calls_per_tool,
+                sources: sources.clone(),
+                standing: standing_tools,
+            };
+            let answer = self
+                .inner
+                .state
+                .admit(&admission)
+                .await
+                .and_then(|admitted| {
+                    let complete = admitted.calls.len() == ready.len()
+                        && admitted.sources.len() == sources.len()
+                        && admitted.standing.len() == standings.len();
+                    if complete {
+                        Ok(admitted)
+                    } else {
+                        Err(BackendError::new(
+                            "the backend answered another number of questions",
+                        ))
+                    }
+                });
+            match answer {
+                Ok(admitted) => {
+                    for (i, verdict) in admitted.calls.into_iter().enumerate() {
+                        match verdict {
+                            CallVerdict::Admitted { reserved: held } => reserved[i] = held,
+                            CallVerdict::RateLimited { retry_after } => {
+                                verdicts[i] = Some((Outcome::RateLimited { retry_after }, None));
+                            }
+                            CallVerdict::Quota { quota: name, limit } => {
+                                quota_verdicts[i] = Some(quota(name, limit));
+                            }
+                        }
+                    }
+                    ages = admitted.sources;
+                    for ((_, known), standing) in standings.iter_mut().zip(admitted.standing) {
+                        *known = standing;
+                    }
+                }
+                Err(err) => match backend_failed(plan, &err) {
+                    Some(note) => {
+                        // Fail closed: nothing in this batch is decided.
+                        for r in ready {
+                            let outcome = Outcome::Denied {
+                                reason: DenyReason::BackendUnavailable,
+                            };
+                            refusals.push((r.call, outcome, Some(note.clone())));
+                        }
+                        return Vec::new();
+                    }
+                    None => {
+                        let note = format!("backend error allowed by policy: {err}");
+                        for r in &mut ready {
+                            r.backend_note = Some(note.clone());
+                        }
+                    }
+                },
+            }
+        }
 
-        let all_or_nothing = |verdicts: &mut Vec<Option<(Outcome, Option<String>)>>,
-                              ready: &[Ready<'_, '_>]| {
+        flow_rules(plan, history(&sources, &ages), &mut ready, &mut verdicts);
+        turn_quota(plan, &mut verdicts);
+        for (verdict, quota) in verdicts.iter_mut().zip(quota_verdicts) {
+            if verdict.is_none() {
+                *verdict = quota;
+            }
+        }
+
+        let all_or_nothing = |verdicts: &mut Vec<Verdict>, ready: &[Ready<'_, '_>]| {
             if plan.batch != BatchMode::AllOrNothing {
                 return;
             }
@@ -96,13 +186,16 @@ impl Guard {
             if verdict.is_some() || !(r.tool.confirm || r.flow_confirm.is_some()) {
                 continue;
             }
-            match self.approve(ctx, &calls[r.call], plan, &key, r).await {
-                Verdict::Run => {}
-                Verdict::Refuse(outcome) => {
+            match self
+                .approve(ctx, &calls[r.call], plan, &mut standings, r)
+                .await
+            {
+                ApprovalVerdict::Run => {}
+                ApprovalVerdict::Refuse(outcome) => {
                     *verdict = Some((outcome, None));
                     declined = true;
                 }
-                Verdict::Park(request) => {
+                ApprovalVerdict::Park(request) => {
                     *verdict = Some((
                         Outcome::PendingApproval {
                             request: Box::new(request),
@@ -116,18 +209,40 @@ impl Guard {
             all_or_nothing(&mut verdicts, &ready);
         }
 
-        // Only refusals after a reservation and calls with sources change state.
-        let unsettled = verdicts
+        let release: Vec<&str> = ready
             .iter()
+            .zip(&verdicts)
             .zip(&reserved)
-            .any(|(verdict, held)| *held && refused(verdict))
-            || ready
-                .iter()
-                .zip(&verdicts)
-                .any(|(r, verdict)| verdict.is_none() && !r.tool.sources.is_empty());
-        if keeps_state && unsettled {
-            settle(book, &key, now, &ready, &verdicts, reserved);
+            .filter(|((_, verdict), held)| **held && refused(verdict))
+            .map(|((r, _), _)| r.entry.registration.name)
+            .collect();
+        let runs_with_sources = ready
+            .iter()
+            .zip(&verdicts)
+            .filter(|(_, verdict)| verdict.is_none())
+            .map(|(r, _)| r);
+        let touch = tracked_sources(plan, runs_with_sources);
+        if !release.is_empty() || !touch.is_empty() {
+            let settlement = Settlement {
+                session: &key,
+                release,
+                touch,
+            };
+            if let Err(err) = self.inner.state.settle(&settlement).await
+                && let Some(note) = backend_failed(plan, &err)
+            {
+                // A source that runs unrecorded would open the flow rules later.
+                for (r, verdict) in ready.iter().zip(verdicts.iter_mut()) {
+                    if verdict.is_none() && !tracked_sources(plan, [r]).is_empty() {
+                        let outcome = Outcome::Denied {
+                            reason: DenyReason::BackendUnavailable,
+                        };
+                        *verdict = Some((outcome, Some(note.clone())));
+                    }
+                }
+            }
         }
+
         let mut runs = Vec::with_capacity(ready.len());
         for (r, verdict) in ready.into_iter().zip(verdicts) {
             match verdict {
@@ -144,6 +259,91 @@ impl Guard {
     }
 }
 
+/// What a backend failure means under the policy: the audit note of the
+/// refusals it causes, or `None` when the policy lets calls go on (logged).
+pub(super) fn backend_failed(plan: &PolicyPlan, err: &BackendError) -> Option<String> {
+    match plan.on_backend_error {
+        OnBackendError::Allow => {
+            tracing::warn!(target: "guard", error = %err,
+                "state backend failed; the policy lets calls go on");
+            None
+        }
+        _ => {
+            tracing::error!(target: "guard", error = %err,
+                "state backend failed; refusing the calls that need it");
+            Some(format!("backend error: {err}"))
+        }
+    }
+}
+
+/// The data-flow source labels whose history the batch needs: those of
+/// rules with a session or timed window whose sink is in the batch.
+pub(super) fn wanted_sources<'p>(plan: &'p PolicyPlan, ready: &[Ready<'_, '_>]) -> Vec<&'p str> {
+    let mut labels: Vec<&str> = Vec::new();
+    for flow in &plan.flows {
+        if flow.window != FlowWindow::Turn
+            && ready.iter().any(|r| r.tool.sinks.contains(&flow.to))
+            && !labels.contains(&flow.from.as_str())
+        {
+            labels.push(&flow.from);
+        }
+    }
+    labels
+}
+
+/// Whether the session admitted a call with a source label within a window
+/// (all of the session when `None`), from the backend's answer: the ages of
+/// the `sources` it was asked about.
+pub(super) fn history<'a>(
+    sources: &'a [&str],
+    ages: &'a [Option<Duration>],
+) -> impl Fn(&str, Option<Duration>) -> bool + 'a {
+    move |label, window| {
+        sources
+            .iter()
+            .position(|wanted| *wanted == label)
+            .and_then(|i| ages.get(i).copied().flatten())
+            .is_some_and(|age| window.is_none_or(|w| age <= w))
+    }
+}
+
+/// The source labels of these calls that some rule remembers beyond the turn.
+pub(super) fn tracked_sources<'r, 'p: 'r>(
+    plan: &'p PolicyPlan,
+    calls: impl IntoIterator<Item = &'r Ready<'r, 'p>>,
+) -> Vec<&'p str> {
+    let mut labels: Vec<&str> = Vec::new();
+    for r in calls {
+        for label in &r.tool.sources {
+            let tracked = plan
+                .flows
+                .iter()
+                .any(|f| f.window != FlowWindow::Turn && f.from == *label);
+            if tracked && !labels.contains(&label.as_str()) {
+                labels.push(label);
+            }
+        }
+    }
+    labels
+}
+
+/// The tools of the batch that may need confirmation, whose standing
+/// "always" decisions are wanted.
+fn confirmable_tools(plan: &PolicyPlan, ready: &[Ready<'_, '_>]) -> Vec<&'static str> {
+    let mut tools = Vec::new();
+    for r in ready {
+        let flow_confirm = plan
+            .flows
+            .iter()
+            .any(|f| f.action == FlowAction::Confirm && r.tool.sinks.contains(&f.to));
+        let name = r.entry.registration.name;
+        if (r.tool.confirm || flow_confirm) && !tools.contains(&name) {
+            tools.push(name);
+        }
+    }
+    tools
+}
+
 /// The session a call's quotas, flows and "always" decisions belong to.
 /// Without a session id, an agent's calls share one.
 pub(super) fn session_key(ctx: &CallContext) -> Arc<str> {
@@ -154,25 +354,33 @@ pub(super) fn session_key(ctx: &CallContext) -> Arc<str> {
 }
 
 /// Marks calls that data-flow rules stop, send to confirmation or log.
+/// `touched(label, window)` says whether the session admitted a call with
+/// that source label within the window (all of the session when `None`).
+/// Calls already refused take no part.
 pub(super) fn flow_rules(
     plan: &PolicyPlan,
-    session: &Session,
-    now: Duration,
+    touched: impl Fn(&str, Option<Duration>) -> bool,
     ready: &mut [Ready<'_, '_>],
-    verdicts: &mut [Option<(Outcome, Option<String>)>],
+    verdicts: &mut [Verdict],
 ) {
     for flow in &plan.flows {
         let is_sink = |r: &Ready<'_, '_>| r.tool.sinks.contains(&flow.to);
         let is_source = |r: &Ready<'_, '_>| r.tool.sources.contains(&flow.from);
-        if !ready.iter().any(is_sink) {
+        let live = |test: &dyn Fn(&Ready<'_, '_>) -> bool| {
+            ready
+                .iter()
+                .zip(verdicts.iter())
+                .any(|(r, verdict)| verdict.is_none() && test(r))
+        };
+        if !live(&is_sink) {
             continue;
         }
         let earlier = match flow.window {
             FlowWindow::Turn => false,
-            FlowWindow::Session => session.touched(&flow.from, now, None),
-            FlowWindow::Within(window) => session.touched(&flow.from, now, Some(window)),
+            FlowWindow::Session => touched(&flow.from, None),
+            FlowWindow::Within(window) => touched(&flow.from, Some(window)),
         };
-        let in_turn = ready.iter().any(is_source);
+        let in_turn = live(&is_source);
         if !earlier && !in_turn {
             continue;
         }
@@ -203,7 +411,7 @@ pub(super) fn flow_rules(
 }
 
 /// Refuses the calls beyond the turn's quota, in call order.
-fn turn_quota(plan: &PolicyPlan, verdicts: &mut [Option<(Outcome, Option<String>)>]) {
+fn turn_quota(plan: &PolicyPlan, verdicts: &mut [Verdict]) {
     let Some(limit) = plan.quotas.turn_calls else {
         return;
     };
@@ -229,75 +437,12 @@ fn quota(name: &str, limit: u32) -> (Outcome, Option<String>) {
     )
 }
 
-/// Counts the calls against the session's quotas, reserving a place for
-/// each one admitted; returns which calls hold a reservation.
-fn session_quotas(
-    plan: &PolicyPlan,
-    session: &mut Session,
-    ready: &[Ready<'_, '_>],
-    verdicts: &mut [Option<(Outcome, Option<String>)>],
-) -> Vec<bool> {
-    let mut reserved = vec![false; ready.len()];
-    let (total, per_tool) = (
-        plan.quotas.session_calls,
-        plan.quotas.session_calls_per_tool,
-    );
-    if total.is_none() && per_tool.is_none() {
-        return reserved;
-    }
-    for ((r, verdict), held) in ready.iter().zip(verdicts.iter_mut()).zip(&mut reserved) {
-        if verdict.is_some() {
-            continue;
-        }
-        let name = r.entry.registration.name;
-        let used = session.per_tool.get(name).copied().unwrap_or(0);
-        if let Some(limit) = total.filter(|l| session.total >= l.get()) {
-            *verdict = Some(quota("session_calls", limit.get()));
-        } else if let Some(limit) = per_tool.filter(|l| used >= l.get()) {
-            *verdict = Some(quota("session_calls_per_tool", limit.get()));
-        } else {
-            session.total += 1;
-            *session.per_tool.entry(name).or_insert(0) += 1;
-            *held = true;
-        }
-    }
-    reserved
-}
-
 /// Whether a verdict refuses the call (a call pending approval keeps its
 /// place: it may still run).
-fn refused(verdict: &Option<(Outcome, Option<String>)>) -> bool {
+fn refused(verdict: &Verdict) -> bool {
     verdict
         .as_ref()
         .is_some_and(|(outcome, _)| !outcome.is_pending())
-}
-
-/// Gives back the places of reserved calls that were refused later, and
-/// records the sources of the calls that will run (for session windows).
-fn settle(
-    book: &SessionBook,
-    key: &Arc<str>,
-    now: Duration,
-    ready: &[Ready<'_, '_>],
-    verdicts: &[Option<(Outcome, Option<String>)>],
-    reserved: Vec<bool>,
-) {
-    let mut sessions = book.lock();
-    let session = SessionBook::session(&mut sessions, key, now);
-    for ((r, verdict), held) in ready.iter().zip(verdicts).zip(reserved) {
-        if refused(verdict) {
-            if held {
-                session.total = session.total.saturating_sub(1);
-                if let Some(used) = session.per_tool.get_mut(r.entry.registration.name) {
-                    *used = used.saturating_sub(1);
-                }
-            }
-            continue;
-        }
-        if verdict.is_none() {
-            session.touch_sources(&r.tool.sources, now);
-        }
-    }
 }
 
 /// The turn's concurrency: at most `max_parallel` calls at once, and the

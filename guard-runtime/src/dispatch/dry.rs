@@ -2,13 +2,14 @@
 //! client needs to vet the tool calls in a response before anyone acts on
 //! them.
 
-use super::batch::session_key;
-use super::{Checked, Limits, Ready, SeenIds, echoable_name};
+use super::batch::{Verdict, backend_failed, flow_rules, history, session_key, wanted_sources};
+use super::{Checked, Ready, SeenIds, echoable_name};
 use crate::call::ToolCall;
 use crate::context::CallContext;
 use crate::guard::Guard;
-use crate::outcome::Outcome;
-use crate::policy::{BatchMode, Session};
+use crate::outcome::{DenyReason, Outcome};
+use crate::policy::BatchMode;
+use crate::state::{Admission, BackendError};
 
 impl Guard {
     /// Checks a batch of tool calls as [`Guard::dispatch`] would — known
@@ -54,10 +55,7 @@ impl Guard {
                 }),
                 Some((index, entry)) => {
                     let tool = &agent.tools[index];
-                    match self
-                        .check(ctx, call, entry, tool, &plan, Limits::Skip)
-                        .await
-                    {
+                    match self.check(ctx, call, entry, tool, &plan).await {
                         Checked::Ready(entry, invocation, args) => {
                             ready.push(Ready {
                                 call: i,
@@ -67,6 +65,7 @@ impl Guard {
                                 args,
                                 flow_confirm: None,
                                 flow_logged: None,
+                                backend_note: None,
                             });
                             Ok(())
                         }
@@ -78,15 +77,47 @@ impl Guard {
         }
         if !plan.flows.is_empty() && !ready.is_empty() {
             let key = session_key(ctx);
-            let now = self.inner.sessions.now();
-            let mut flow_verdicts = Vec::new();
+            let sources = wanted_sources(&plan, &ready);
+            let mut ages = vec![None; sources.len()];
+            let mut flow_verdicts: Vec<Verdict> = Vec::new();
             flow_verdicts.resize_with(ready.len(), || None);
-            {
-                let sessions = self.inner.sessions.lock();
-                let empty = Session::default();
-                let session = sessions.get(&key).unwrap_or(&empty);
-                super::batch::flow_rules(&plan, session, now, &mut ready, &mut flow_verdicts);
+            if !sources.is_empty() {
+                // Reads the history only: no calls, nothing charged.
+                let admission = Admission {
+                    context: ctx,
+                    session: &key,
+                    calls: Vec::new(),
+                    session_calls: None,
+                    session_calls_per_tool: None,
+                    sources: sources.clone(),
+                    standing: Vec::new(),
+                };
+                let answer = self.inner.state.admit(&admission).await;
+                match answer {
+                    Ok(admitted) if admitted.sources.len() == sources.len() => {
+                        ages = admitted.sources;
+                    }
+                    Ok(_) | Err(_) => {
+                        let err = answer.err().unwrap_or_else(|| {
+                            BackendError::new("the backend answered another number of questions")
+                        });
+                        if backend_failed(&plan, &err).is_some() {
+                            for r in &ready {
+                                verdicts[r.call] = Err(Outcome::Denied {
+                                    reason: DenyReason::BackendUnavailable,
+                                });
+                            }
+                            ready.clear();
+                        }
+                    }
+                }
             }
+            flow_rules(
+                &plan,
+                history(&sources, &ages),
+                &mut ready,
+                &mut flow_verdicts,
+            );
             for (r, verdict) in ready.iter().zip(flow_verdicts) {
                 if let Some((outcome, _)) = verdict {
                     verdicts[r.call] = Err(outcome);

@@ -25,6 +25,7 @@ use crate::call::{ToolCall, ToolReply};
 use crate::context::CallContext;
 use crate::exec::{self, ToolFailure};
 use crate::guard::{Guard, Inner};
+use crate::limits::RateLimit;
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
 use crate::policy::{PolicyPlan, ToolPlan};
 use crate::registry::{Invocation, ToolEntry};
@@ -62,6 +63,8 @@ pub(super) struct Ready<'g, 'p> {
     pub(super) flow_confirm: Option<String>,
     /// Set when a flow rule only logs: the rule's name.
     pub(super) flow_logged: Option<String>,
+    /// Set when the state backend failed and the policy let the call go on.
+    pub(super) backend_note: Option<String>,
 }
 
 /// A call after its own checks: ready, or already answered.
@@ -98,10 +101,7 @@ impl Guard {
                 _ if seen_ids.repeated(calls, i) => {
                     Checked::Refused(found.map(|(_, entry)| entry), Outcome::DuplicateCallId)
                 }
-                (Some((_, entry)), Some(tool)) => {
-                    self.check(ctx, call, entry, tool, &plan, Limits::Consume)
-                        .await
-                }
+                (Some((_, entry)), Some(tool)) => self.check(ctx, call, entry, tool, &plan).await,
                 _ => Checked::Refused(
                     None,
                     Outcome::UnknownTool {
@@ -123,6 +123,7 @@ impl Guard {
                         args,
                         flow_confirm: None,
                         flow_logged: None,
+                        backend_note: None,
                     });
                     (Some(entry), None)
                 }
@@ -152,6 +153,8 @@ impl Guard {
                 slots[r.call].decision = format!("{}: flow {rule} confirmed", agent.section).into();
             } else if let Some(rule) = &r.flow_logged {
                 slots[r.call].decision = format!("{}: flow {rule} logged", agent.section).into();
+            } else if let Some(note) = &r.backend_note {
+                slots[r.call].decision = format!("{}: {note}", agent.section).into();
             }
         }
 
@@ -195,7 +198,8 @@ impl Guard {
     }
 
     /// The checks of one call on its own, in order: policy (allowed, roles),
-    /// size cap, JSON, schema, validators, deserialization, rate limits.
+    /// size cap, JSON, schema, validators, deserialization. Rate limits are
+    /// shared state and come with the batch rules.
     async fn check<'g>(
         &'g self,
         ctx: &CallContext,
@@ -203,7 +207,6 @@ impl Guard {
         entry: &'g ToolEntry,
         tool: &ToolPlan,
         plan: &PolicyPlan,
-        limits: Limits,
     ) -> Checked<'g> {
         let refuse = |outcome| Checked::Refused(Some(entry), outcome);
 
@@ -251,12 +254,7 @@ impl Guard {
             match std::panic::catch_unwind(AssertUnwindSafe(|| {
                 prepare_str(&call.arguments, ctx.clone())
             })) {
-                Ok(Ok(invocation)) => {
-                    return match limits.check(entry, tool, plan, ctx) {
-                        Ok(()) => Checked::Ready(entry, invocation, None),
-                        Err(outcome) => refuse(outcome),
-                    };
-                }
+                Ok(Ok(invocation)) => return Checked::Ready(entry, invocation, None),
                 // The full path below explains the problem in the schema's terms.
                 Ok(Err(_)) => {}
                 Err(_) => {
@@ -331,9 +329,6 @@ impl Guard {
             }
         };
 
-        if let Err(outcome) = limits.check(entry, tool, plan, ctx) {
-            return refuse(outcome);
-        }
         Checked::Ready(entry, invocation, Some(args))
     }
 
@@ -435,48 +430,18 @@ impl<'c> SeenIds<'c> {
     }
 }
 
-/// Whether a check takes a place in the rate limits.
-#[derive(Clone, Copy)]
-pub(super) enum Limits {
-    Consume,
-    /// Validation only, or a re-check of a call already counted.
-    Skip,
-}
-
-impl Limits {
-    fn check(
-        self,
-        entry: &ToolEntry,
-        tool: &ToolPlan,
-        plan: &PolicyPlan,
-        ctx: &CallContext,
-    ) -> Result<(), Outcome> {
-        match self {
-            Limits::Consume => rate_check(entry, tool, plan, ctx),
-            Limits::Skip => Ok(()),
-        }
-    }
-}
-
-/// The tool's own rate limit (unless the policy replaced it), the policy's,
-/// and the caller's per-user quota.
-fn rate_check(
-    entry: &ToolEntry,
-    tool: &ToolPlan,
-    plan: &PolicyPlan,
-    ctx: &CallContext,
-) -> Result<(), Outcome> {
+/// The rate limits a call must pass: the tool's own (unless the policy
+/// replaced it), the policy's, and the caller's per-user quota.
+fn rates_of<'p>(
+    entry: &'p ToolEntry,
+    tool: &'p ToolPlan,
+    plan: &'p PolicyPlan,
+) -> Vec<&'p RateLimit> {
     let own = entry.rate.as_ref().filter(|_| tool.attribute_rate);
-    for rate in own.into_iter().chain(&tool.rates) {
-        rate.check(ctx)
-            .map_err(|retry_after| Outcome::RateLimited { retry_after })?;
-    }
-    if let Some(per_user) = &plan.user_rate {
-        per_user
-            .check(ctx)
-            .map_err(|retry_after| Outcome::RateLimited { retry_after })?;
-    }
-    Ok(())
+    own.into_iter()
+        .chain(&tool.rates)
+        .chain(&plan.user_rate)
+        .collect()
 }
 
 /// A call's reply and when it was ready.

@@ -40,16 +40,67 @@ enum Limiter {
 /// How many checks pass between sweeps of idle keys.
 const SWEEP_EVERY: u32 = 4096;
 
-/// A per-tool GCRA limiter: `per_minute` calls a minute, with bursts of the same size.
-pub(crate) struct RateLimit {
+/// A rate limit: `per_minute` calls a minute with bursts of the same size
+/// (GCRA), one bucket per [`RateScope`] key.
+///
+/// A [`StateBackend`](crate::state::StateBackend) decides it: the in-memory
+/// backend with this limit's own governor buckets, a shared backend with
+/// [`id`](Self::id), [`bucket`](Self::bucket) and
+/// [`per_minute`](Self::per_minute).
+pub struct RateLimit {
+    id: Arc<str>,
+    per_minute: NonZeroU32,
     limiter: Limiter,
     scope: RateScope,
     clock: GovernorClock,
     checks: AtomicU32,
 }
 
+impl std::fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimit")
+            .field("id", &self.id)
+            .field("per_minute", &self.per_minute)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RateLimit {
-    pub(crate) fn new(per_minute: NonZeroU32, scope: RateScope, clock: Clock) -> Self {
+    /// Which limit this is, stable across restarts and processes:
+    /// `tool/NAME` for the attribute's, `policy/SECTION/NAME` for a
+    /// policy's, `user` for the per-user quota.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Calls admitted per minute (and the burst size).
+    pub fn per_minute(&self) -> NonZeroU32 {
+        self.per_minute
+    }
+
+    /// Whose calls share a bucket.
+    pub fn scope(&self) -> RateScope {
+        self.scope
+    }
+
+    /// The bucket a call falls in within this limit: `None` for the one
+    /// shared bucket (tool scope, or a call without the scope's key).
+    pub fn bucket<'c>(&self, ctx: &'c CallContext) -> Option<&'c str> {
+        match self.scope {
+            RateScope::Tool => None,
+            RateScope::Agent => Some(ctx.agent_id()),
+            RateScope::User => ctx.user_key().map(|k| &**k),
+            RateScope::Session => ctx.session_key().map(|k| &**k),
+        }
+    }
+
+    pub(crate) fn new(
+        id: impl Into<Arc<str>>,
+        per_minute: NonZeroU32,
+        scope: RateScope,
+        clock: Clock,
+    ) -> Self {
         let clock = GovernorClock(clock);
         let quota = Quota::per_minute(per_minute);
         let direct = || RateLimiter::direct_with_clock(quota, clock.clone());
@@ -61,6 +112,8 @@ impl RateLimit {
             },
         };
         RateLimit {
+            id: id.into(),
+            per_minute,
             limiter,
             scope,
             clock,
@@ -68,8 +121,9 @@ impl RateLimit {
         }
     }
 
-    /// Admits the call or says how long until one would be admitted.
-    pub(crate) fn check(&self, ctx: &CallContext) -> Result<(), Duration> {
+    /// Admits the call in this process's own buckets, or says how long
+    /// until one would be admitted.
+    pub(crate) fn check_local(&self, ctx: &CallContext) -> Result<(), Duration> {
         let verdict = match &self.limiter {
             Limiter::Direct(direct) => direct.check(),
             Limiter::Keyed { keyed, keyless } => {
@@ -112,37 +166,39 @@ mod tests {
     fn admits_exactly_the_quota_then_refills() {
         let fake = FakeClock::new();
         let limit = RateLimit::new(
+            "t",
             NonZeroU32::new(3).unwrap(),
             RateScope::Tool,
             fake.clone().into(),
         );
         let ctx = CallContext::new("a");
         for _ in 0..3 {
-            assert_eq!(limit.check(&ctx), Ok(()));
+            assert_eq!(limit.check_local(&ctx), Ok(()));
         }
-        assert_eq!(limit.check(&ctx), Err(Duration::from_secs(20)));
+        assert_eq!(limit.check_local(&ctx), Err(Duration::from_secs(20)));
         fake.advance(Duration::from_secs(20));
-        assert_eq!(limit.check(&ctx), Ok(()));
-        assert_eq!(limit.check(&ctx), Err(Duration::from_secs(20)));
+        assert_eq!(limit.check_local(&ctx), Ok(()));
+        assert_eq!(limit.check_local(&ctx), Err(Duration::from_secs(20)));
     }
 
     #[test]
     fn user_scope_keeps_buckets_apart_and_evicts_idle_ones() {
         let fake = FakeClock::new();
         let limit = RateLimit::new(
+            "t",
             NonZeroU32::new(1).unwrap(),
             RateScope::User,
             fake.clone().into(),
         );
         let alice = CallContext::new("a").user("alice");
         let bob = CallContext::new("a").user("bob");
-        assert_eq!(limit.check(&alice), Ok(()));
-        assert_eq!(limit.check(&bob), Ok(()));
-        assert!(limit.check(&alice).is_err());
+        assert_eq!(limit.check_local(&alice), Ok(()));
+        assert_eq!(limit.check_local(&bob), Ok(()));
+        assert!(limit.check_local(&alice).is_err());
         assert_eq!(limit.tracked_keys(), 2);
         fake.advance(Duration::from_secs(120));
         for i in 0..SWEEP_EVERY {
-            let _ = limit.check(&CallContext::new("a").user(format!("u{}", i % 2)));
+            let _ = limit.check_local(&CallContext::new("a").user(format!("u{}", i % 2)));
         }
         assert_eq!(limit.tracked_keys(), 2, "idle keys were not evicted");
     }

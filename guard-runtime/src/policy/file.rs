@@ -82,6 +82,10 @@ pub struct Policy {
     pub(crate) tools: BTreeMap<String, ToolRules>,
     #[serde(default)]
     pub(crate) flows: Vec<FlowRule>,
+    /// What calls that need the state backend get when it cannot answer:
+    /// `deny` (default) or `allow`.
+    #[serde(default)]
+    pub(crate) on_backend_error: OnBackendError,
 }
 
 impl Default for Policy {
@@ -97,6 +101,7 @@ impl Default for Policy {
             agents: BTreeMap::new(),
             tools: BTreeMap::new(),
             flows: Vec::new(),
+            on_backend_error: OnBackendError::Deny,
         }
     }
 }
@@ -107,6 +112,19 @@ fn high() -> Risk {
 
 fn critical() -> Risk {
     Risk::Critical
+}
+
+/// What happens to calls that need the state backend (rate limits,
+/// quotas, data-flow history, "always" decisions) when it cannot answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OnBackendError {
+    /// Refuse them with `DenyReason::BackendUnavailable` (fail closed).
+    #[default]
+    Deny,
+    /// Let them go on as if no limit, quota or history applied.
+    Allow,
 }
 
 /// How one refusal affects the rest of a batch.

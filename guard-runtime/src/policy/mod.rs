@@ -5,10 +5,8 @@
 mod file;
 mod plan;
 mod risk;
-mod session;
 
-pub use file::{BatchMode, Format, Policy, PolicyError};
+pub use file::{BatchMode, Format, OnBackendError, Policy, PolicyError};
 pub(crate) use file::{FlowAction, FlowWindow};
 pub(crate) use plan::{PolicyPlan, ToolPlan};
 pub use risk::{ParseRiskError, Risk};
-pub(crate) use session::{Session, SessionBook};

@@ -14,7 +14,9 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::file::{AgentRules, BatchMode, FlowAction, FlowWindow, Glob, Policy, Quotas, ToolRules};
+use super::file::{
+    AgentRules, BatchMode, FlowAction, FlowWindow, Glob, OnBackendError, Policy, Quotas, ToolRules,
+};
 use super::{PolicyError, Risk};
 use crate::context::CallContext;
 use crate::limits::{Clock, RateLimit, RateScope};
@@ -32,6 +34,7 @@ pub(crate) struct PolicyPlan {
     pub(crate) quotas: Quotas,
     pub(crate) flows: Vec<FlowPlan>,
     pub(crate) user_rate: Option<RateLimit>,
+    pub(crate) on_backend_error: OnBackendError,
     default: AgentPlan,
     agents: HashMap<String, AgentPlan>,
 }
@@ -152,7 +155,8 @@ impl PolicyPlan {
             user_rate: policy
                 .quotas
                 .user_calls_per_minute
-                .map(|n| RateLimit::new(n, RateScope::User, clock.clone())),
+                .map(|n| RateLimit::new("user", n, RateScope::User, clock.clone())),
+            on_backend_error: policy.on_backend_error,
             default,
             agents,
             source: Arc::new(policy),
@@ -214,7 +218,12 @@ fn tool_plan(
         apply(&mut plan, &mut policy_rate, section);
     }
     if let Some(rate) = policy_rate {
-        plan.rates.push(RateLimit::new(rate, scope, clock.clone()));
+        plan.rates.push(RateLimit::new(
+            format!("policy/{agent}/{name}"),
+            rate,
+            scope,
+            clock.clone(),
+        ));
     }
     let sections = [
         (format!("tools.{name}"), policy.tools.get(name)),

@@ -93,7 +93,14 @@ impl Registry {
                 rate: registration
                     .rate_per_minute
                     .and_then(NonZeroU32::new)
-                    .map(|n| RateLimit::new(n, scope, clock.clone())),
+                    .map(|n| {
+                        RateLimit::new(
+                            format!("tool/{}", registration.name),
+                            n,
+                            scope,
+                            clock.clone(),
+                        )
+                    }),
                 config: per_tool.get(registration.name).unwrap_or(config).clone(),
                 validators: OnceLock::new(),
                 schemas: OnceLock::new(),
