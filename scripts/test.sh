@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, first installing what the tests need:
 # the OpenAI Agents SDK (pip `openai-agents`), whose strict-schema check the
-# schema tests run over every exported tool, and the MCP Python SDK (pip
-# `mcp`), the client of the MCP test. Ends with one total line.
+# schema tests run over every exported tool, the MCP Python SDK (pip `mcp`),
+# the client of the MCP test, and redis-server (apt), started on a free port
+# for the Redis backend's tests. Ends with one total line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +15,22 @@ if ! python3 -c "import mcp.client.stdio" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check "mcp>=1.9"
 fi
 
+# The Redis backend's tests run against a real redis-server on 127.0.0.1.
+if ! command -v redis-server >/dev/null; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq redis-server >/dev/null
+fi
+redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
+redis_pid=$!
+export GUARD_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/"
+for _ in $(seq 100); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; kill "$redis_pid" 2>/dev/null' EXIT
 # --all-features: the `guard` CLI and its tests are behind the `cli` feature.
 cargo test --workspace --all-features 2>&1 | tee "$log"
 # Cargo prints one summary per test binary; the last may be a crate with no doctests.

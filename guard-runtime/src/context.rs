@@ -31,13 +31,20 @@ struct Inner {
     session: Option<Arc<str>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     roles: Arc<[Arc<str>]>,
+    /// The session quotas, history and decisions belong to: the session id,
+    /// or `agent:ID` for an agent's calls without one (derived, so equality
+    /// and hashing are unchanged).
+    #[serde(skip)]
+    state_session: Arc<str>,
 }
 
 impl CallContext {
     /// A context for the named agent, with no user, session or roles.
     pub fn new(agent: impl Into<String>) -> Self {
+        let agent: Arc<str> = agent.into().into();
         CallContext(Arc::new(Inner {
-            agent: agent.into().into(),
+            state_session: format!("agent:{agent}").into(),
+            agent,
             user: None,
             session: None,
             roles: Arc::new([]),
@@ -54,7 +61,10 @@ impl CallContext {
     /// Sets the conversation or session id.
     #[must_use]
     pub fn session(mut self, session: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.0).session = Some(session.into().into());
+        let inner = Arc::make_mut(&mut self.0);
+        let session: Arc<str> = session.into().into();
+        inner.state_session = session.clone();
+        inner.session = Some(session);
         self
     }
 
@@ -104,6 +114,12 @@ impl CallContext {
 
     pub(crate) fn session_key(&self) -> Option<&Arc<str>> {
         self.0.session.as_ref()
+    }
+
+    /// The session a call's quotas, data-flow history and "always"
+    /// decisions belong to; without a session id, an agent's calls share one.
+    pub(crate) fn state_session(&self) -> &Arc<str> {
+        &self.0.state_session
     }
 }
 

@@ -142,8 +142,8 @@ impl Guard {
         };
         if let Some(standing) = standing {
             // The decision stands for this call whether or not it is remembered.
-            let session = super::batch::session_key(ctx);
-            if let Err(err) = self.inner.state.remember(&session, tool, &standing).await {
+            let session = ctx.state_session();
+            if let Err(err) = self.inner.state.remember(session, tool, &standing).await {
                 tracing::warn!(target: "guard", tool, error = %err,
                     "an \"always\" decision could not be remembered");
             }
@@ -243,7 +243,7 @@ impl Guard {
         };
         let plan = self.inner.policy.load_full();
         let agent = plan.agent(ctx);
-        let session = super::batch::session_key(ctx);
+        let session = ctx.state_session();
         let mut done = Vec::new();
         let mut runs = Vec::new();
         for (request, decision) in decisions {
@@ -295,7 +295,7 @@ impl Guard {
         let touch = tracked_sources(&plan, runs.iter().map(|(_, ready, _)| ready));
         if !touch.is_empty() {
             let settlement = Settlement {
-                session: &session,
+                session,
                 release: Vec::new(),
                 touch,
             };

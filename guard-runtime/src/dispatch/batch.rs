@@ -2,7 +2,6 @@
 //! data flows, turn and session quotas, all-or-nothing batches and
 //! confirmation; then the turn's concurrency limits while it runs.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
@@ -12,7 +11,6 @@ use super::{Ready, bounded};
 use crate::call::ToolCall;
 use crate::context::CallContext;
 use crate::guard::Guard;
-use crate::limits::RateLimit;
 use crate::outcome::{DenyReason, Outcome};
 use crate::policy::{BatchMode, FlowAction, FlowWindow, OnBackendError, PolicyPlan};
 use crate::state::{Admission, AdmitCall, BackendError, CallVerdict, Settlement, Standing};
@@ -44,10 +42,6 @@ impl Guard {
         first_refused: Option<usize>,
         refusals: &mut Vec<Refusal>,
     ) -> Vec<Ready<'g, 'p>> {
-        let rates: Vec<Vec<&RateLimit>> = ready
-            .iter()
-            .map(|r| super::rates_of(r.entry, r.tool, plan))
-            .collect();
         let quotas =
             plan.quotas.session_calls.is_some() || plan.quotas.session_calls_per_tool.is_some();
         let sources = wanted_sources(plan, &ready);
@@ -55,7 +49,9 @@ impl Guard {
         let needs_backend = quotas
             || !sources.is_empty()
             || !standing_tools.is_empty()
-            || rates.iter().any(|r| !r.is_empty());
+            || ready
+                .iter()
+                .any(|r| super::has_rates(r.entry, r.tool, plan));
         if !needs_backend
             && plan.flows.is_empty()
             && plan.quotas.turn_calls.is_none()
@@ -63,33 +59,36 @@ impl Guard {
         {
             return ready;
         }
-        let key = session_key(ctx);
+        let key = ctx.state_session();
         let mut ready = ready;
         let mut verdicts: Vec<Verdict> = Vec::new();
         verdicts.resize_with(ready.len(), || None);
-        let mut quota_verdicts: Vec<Verdict> = Vec::new();
-        quota_verdicts.resize_with(ready.len(), || None);
-        let mut reserved = vec![false; ready.len()];
+        // Session-quota refusals wait until the flow and turn rules had their say.
+        let mut quota_verdicts: Vec<(usize, Outcome, Option<String>)> = Vec::new();
+        let mut reserved: Vec<usize> = Vec::new();
         let mut ages = vec![None; sources.len()];
         let mut standings: Standings = standing_tools.iter().map(|t| (*t, None)).collect();
 
         if needs_backend {
             let admission = Admission {
                 context: ctx,
-                session: &key,
+                session: key,
                 calls: ready
                     .iter()
-                    .zip(rates)
-                    .map(|(r, rates)| AdmitCall {
-                        tool: r.entry.registration.name,
-                        rates,
-                        counts: quotas,
+                    .map(|r| {
+                        AdmitCall::new(
+                            r.entry.registration.name,
+                            quotas,
+                            r.entry.rate.as_ref().filter(|_| r.tool.attribute_rate),
+                            &r.tool.rates,
+                            plan.user_rate.as_ref(),
+                        )
                     })
                     .collect(),
                 session_calls: plan.quotas.session_calls,
                 session_calls_per_tool: plan.quotas.session_calls_per_tool,
                 sources: sources.clone(),
-                standing: standing_tools,
+                standing: standing_tools.clone(),
             };
             let answer = self
                 .inner
@@ -112,12 +111,14 @@ impl Guard {
                 Ok(admitted) => {
                     for (i, verdict) in admitted.calls.into_iter().enumerate() {
                         match verdict {
-                            CallVerdict::Admitted { reserved: held } => reserved[i] = held,
+                            CallVerdict::Admitted { reserved: true } => reserved.push(i),
+                            CallVerdict::Admitted { reserved: false } => {}
                             CallVerdict::RateLimited { retry_after } => {
                                 verdicts[i] = Some((Outcome::RateLimited { retry_after }, None));
                             }
                             CallVerdict::Quota { quota: name, limit } => {
-                                quota_verdicts[i] = Some(quota(name, limit));
+                                let (outcome, note) = quota(name, limit);
+                                quota_verdicts.push((i, outcome, note));
                             }
                         }
                     }
@@ -128,14 +129,20 @@ impl Guard {
                 }
                 Err(err) => match backend_failed(plan, &err) {
                     Some(note) => {
-                        // Fail closed: nothing in this batch is decided.
-                        for r in ready {
-                            let outcome = Outcome::Denied {
-                                reason: DenyReason::BackendUnavailable,
-                            };
-                            refusals.push((r.call, outcome, Some(note.clone())));
+                        // Fail closed for the calls that needed an answer;
+                        // the others go on as if nothing was known.
+                        for (r, verdict) in ready.iter().zip(verdicts.iter_mut()) {
+                            let needed = quotas
+                                || super::has_rates(r.entry, r.tool, plan)
+                                || standing_tools.contains(&r.entry.registration.name)
+                                || reads_history(plan, &sources, r);
+                            if needed {
+                                let outcome = Outcome::Denied {
+                                    reason: DenyReason::BackendUnavailable,
+                                };
+                                *verdict = Some((outcome, Some(note.clone())));
+                            }
                         }
-                        return Vec::new();
                     }
                     None => {
                         let note = format!("backend error allowed by policy: {err}");
@@ -149,10 +156,8 @@ impl Guard {
 
         flow_rules(plan, history(&sources, &ages), &mut ready, &mut verdicts);
         turn_quota(plan, &mut verdicts);
-        for (verdict, quota) in verdicts.iter_mut().zip(quota_verdicts) {
-            if verdict.is_none() {
-                *verdict = quota;
-            }
+        for (i, outcome, note) in quota_verdicts {
+            verdicts[i].get_or_insert((outcome, note));
         }
 
         let all_or_nothing = |verdicts: &mut Vec<Verdict>, ready: &[Ready<'_, '_>]| {
@@ -209,12 +214,10 @@ impl Guard {
             all_or_nothing(&mut verdicts, &ready);
         }
 
-        let release: Vec<&str> = ready
+        let release: Vec<&str> = reserved
             .iter()
-            .zip(&verdicts)
-            .zip(&reserved)
-            .filter(|((_, verdict), held)| **held && refused(verdict))
-            .map(|((r, _), _)| r.entry.registration.name)
+            .filter(|i| refused(&verdicts[**i]))
+            .map(|i| ready[*i].entry.registration.name)
             .collect();
         let runs_with_sources = ready
             .iter()
@@ -224,7 +227,7 @@ impl Guard {
         let touch = tracked_sources(plan, runs_with_sources);
         if !release.is_empty() || !touch.is_empty() {
             let settlement = Settlement {
-                session: &key,
+                session: key,
                 release,
                 touch,
             };
@@ -307,6 +310,13 @@ pub(super) fn history<'a>(
     }
 }
 
+/// Whether a call is the sink of a flow rule that looks back at `sources`.
+pub(super) fn reads_history(plan: &PolicyPlan, sources: &[&str], r: &Ready<'_, '_>) -> bool {
+    plan.flows
+        .iter()
+        .any(|f| sources.contains(&f.from.as_str()) && r.tool.sinks.contains(&f.to))
+}
+
 /// The source labels of these calls that some rule remembers beyond the turn.
 pub(super) fn tracked_sources<'r, 'p: 'r>(
     plan: &'p PolicyPlan,
@@ -342,15 +352,6 @@ fn confirmable_tools(plan: &PolicyPlan, ready: &[Ready<'_, '_>]) -> Vec<&'static
         }
     }
     tools
-}
-
-/// The session a call's quotas, flows and "always" decisions belong to.
-/// Without a session id, an agent's calls share one.
-pub(super) fn session_key(ctx: &CallContext) -> Arc<str> {
-    match ctx.session_key() {
-        Some(key) => key.clone(),
-        None => format!("agent:{}", ctx.agent_id()).into(),
-    }
 }
 
 /// Marks calls that data-flow rules stop, send to confirmation or log.

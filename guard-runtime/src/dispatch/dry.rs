@@ -2,7 +2,7 @@
 //! client needs to vet the tool calls in a response before anyone acts on
 //! them.
 
-use super::batch::{Verdict, backend_failed, flow_rules, history, session_key, wanted_sources};
+use super::batch::{Verdict, backend_failed, flow_rules, history, reads_history, wanted_sources};
 use super::{Checked, Ready, SeenIds, echoable_name};
 use crate::call::ToolCall;
 use crate::context::CallContext;
@@ -76,7 +76,7 @@ impl Guard {
             verdicts.push(verdict);
         }
         if !plan.flows.is_empty() && !ready.is_empty() {
-            let key = session_key(ctx);
+            let key = ctx.state_session();
             let sources = wanted_sources(&plan, &ready);
             let mut ages = vec![None; sources.len()];
             let mut flow_verdicts: Vec<Verdict> = Vec::new();
@@ -85,7 +85,7 @@ impl Guard {
                 // Reads the history only: no calls, nothing charged.
                 let admission = Admission {
                     context: ctx,
-                    session: &key,
+                    session: key,
                     calls: Vec::new(),
                     session_calls: None,
                     session_calls_per_tool: None,
@@ -102,12 +102,16 @@ impl Guard {
                             BackendError::new("the backend answered another number of questions")
                         });
                         if backend_failed(&plan, &err).is_some() {
-                            for r in &ready {
-                                verdicts[r.call] = Err(Outcome::Denied {
-                                    reason: DenyReason::BackendUnavailable,
-                                });
-                            }
-                            ready.clear();
+                            // The sinks whose history is unknown cannot be cleared.
+                            ready.retain(|r| {
+                                let blind = reads_history(&plan, &sources, r);
+                                if blind {
+                                    verdicts[r.call] = Err(Outcome::Denied {
+                                        reason: DenyReason::BackendUnavailable,
+                                    });
+                                }
+                                !blind
+                            });
                         }
                     }
                 }

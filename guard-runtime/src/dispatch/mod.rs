@@ -25,7 +25,6 @@ use crate::call::{ToolCall, ToolReply};
 use crate::context::CallContext;
 use crate::exec::{self, ToolFailure};
 use crate::guard::{Guard, Inner};
-use crate::limits::RateLimit;
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
 use crate::policy::{PolicyPlan, ToolPlan};
 use crate::registry::{Invocation, ToolEntry};
@@ -430,18 +429,12 @@ impl<'c> SeenIds<'c> {
     }
 }
 
-/// The rate limits a call must pass: the tool's own (unless the policy
-/// replaced it), the policy's, and the caller's per-user quota.
-fn rates_of<'p>(
-    entry: &'p ToolEntry,
-    tool: &'p ToolPlan,
-    plan: &'p PolicyPlan,
-) -> Vec<&'p RateLimit> {
-    let own = entry.rate.as_ref().filter(|_| tool.attribute_rate);
-    own.into_iter()
-        .chain(&tool.rates)
-        .chain(&plan.user_rate)
-        .collect()
+/// Whether a call has any rate limit to pass: the tool's own (unless the
+/// policy replaced it), the policy's, or the caller's per-user quota.
+fn has_rates(entry: &ToolEntry, tool: &ToolPlan, plan: &PolicyPlan) -> bool {
+    (entry.rate.is_some() && tool.attribute_rate)
+        || !tool.rates.is_empty()
+        || plan.user_rate.is_some()
 }
 
 /// A call's reply and when it was ready.

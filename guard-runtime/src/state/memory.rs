@@ -8,9 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-
-use super::{Admission, Admitted, BackendError, CallVerdict, Settlement, Standing, StateBackend};
+use super::{Admission, Admitted, CallVerdict, Settlement, Standing, StateBackend, StateFuture};
 use crate::limits::Clock;
 
 /// Sessions idle this long are forgotten (checked every few hundred calls).
@@ -124,8 +122,7 @@ impl MemoryBackend {
         let mut sessions = None;
         for (call, verdict) in a.calls.iter().zip(&mut admitted.calls) {
             if let Some(retry_after) = call
-                .rates
-                .iter()
+                .rates()
                 .find_map(|rate| rate.check_local(a.context).err())
             {
                 *verdict = CallVerdict::RateLimited { retry_after };
@@ -207,19 +204,13 @@ impl fmt::Debug for MemoryBackend {
 }
 
 impl StateBackend for MemoryBackend {
-    fn admit<'a>(
-        &'a self,
-        admission: &'a Admission<'a>,
-    ) -> BoxFuture<'a, Result<Admitted, BackendError>> {
-        Box::pin(std::future::ready(Ok(self.admit_now(admission))))
+    fn admit<'a>(&'a self, admission: &'a Admission<'a>) -> StateFuture<'a, Admitted> {
+        StateFuture::ready(Ok(self.admit_now(admission)))
     }
 
-    fn settle<'a>(
-        &'a self,
-        settlement: &'a Settlement<'a>,
-    ) -> BoxFuture<'a, Result<(), BackendError>> {
+    fn settle<'a>(&'a self, settlement: &'a Settlement<'a>) -> StateFuture<'a, ()> {
         self.settle_now(settlement);
-        Box::pin(std::future::ready(Ok(())))
+        StateFuture::ready(Ok(()))
     }
 
     fn remember<'a>(
@@ -227,12 +218,12 @@ impl StateBackend for MemoryBackend {
         session: &'a str,
         tool: &'a str,
         standing: &'a Standing,
-    ) -> BoxFuture<'a, Result<(), BackendError>> {
+    ) -> StateFuture<'a, ()> {
         let now = self.book.clock.elapsed();
         let mut sessions = self.book.lock();
         SessionBook::session(&mut sessions, session, now)
             .standing
             .insert(tool.into(), standing.clone());
-        Box::pin(std::future::ready(Ok(())))
+        StateFuture::ready(Ok(()))
     }
 }

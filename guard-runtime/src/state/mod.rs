@@ -21,6 +21,10 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use futures_util::future::BoxFuture;
 
 use crate::context::CallContext;
@@ -42,17 +46,11 @@ pub trait StateBackend: Send + Sync + fmt::Debug {
     /// call its limits admitted (and that [`counts`](AdmitCall::counts)); plus
     /// how long ago each requested data-flow source was last admitted in the
     /// session and the standing decision for each requested tool.
-    fn admit<'a>(
-        &'a self,
-        admission: &'a Admission<'a>,
-    ) -> BoxFuture<'a, Result<Admitted, BackendError>>;
+    fn admit<'a>(&'a self, admission: &'a Admission<'a>) -> StateFuture<'a, Admitted>;
 
     /// Gives back quota places of calls refused after [`admit`](Self::admit)
     /// and records that calls carrying these source labels were admitted now.
-    fn settle<'a>(
-        &'a self,
-        settlement: &'a Settlement<'a>,
-    ) -> BoxFuture<'a, Result<(), BackendError>>;
+    fn settle<'a>(&'a self, settlement: &'a Settlement<'a>) -> StateFuture<'a, ()>;
 
     /// Remembers an "always" decision for every later call of `tool` in `session`.
     fn remember<'a>(
@@ -60,7 +58,74 @@ pub trait StateBackend: Send + Sync + fmt::Debug {
         session: &'a str,
         tool: &'a str,
         standing: &'a Standing,
-    ) -> BoxFuture<'a, Result<(), BackendError>>;
+    ) -> StateFuture<'a, ()>;
+}
+
+/// A shared backend: one `Arc` handed to several guards (or kept by the
+/// application to inspect) is one set of state.
+impl<B: StateBackend + ?Sized> StateBackend for std::sync::Arc<B> {
+    fn admit<'a>(&'a self, admission: &'a Admission<'a>) -> StateFuture<'a, Admitted> {
+        (**self).admit(admission)
+    }
+
+    fn settle<'a>(&'a self, settlement: &'a Settlement<'a>) -> StateFuture<'a, ()> {
+        (**self).settle(settlement)
+    }
+
+    fn remember<'a>(
+        &'a self,
+        session: &'a str,
+        tool: &'a str,
+        standing: &'a Standing,
+    ) -> StateFuture<'a, ()> {
+        (**self).remember(session, tool, standing)
+    }
+}
+
+/// What a [`StateBackend`] method returns: an answer already known (an
+/// in-process backend; nothing is allocated) or a boxed future (a backend
+/// that waits on the network).
+pub struct StateFuture<'a, T>(Answer<'a, T>);
+
+enum Answer<'a, T> {
+    Ready(Option<Result<T, BackendError>>),
+    Pending(BoxFuture<'a, Result<T, BackendError>>),
+}
+
+impl<'a, T> StateFuture<'a, T> {
+    /// An answer known now.
+    pub fn ready(answer: Result<T, BackendError>) -> Self {
+        StateFuture(Answer::Ready(Some(answer)))
+    }
+
+    /// An answer that takes waiting for.
+    pub fn boxed(answer: impl Future<Output = Result<T, BackendError>> + Send + 'a) -> Self {
+        StateFuture(Answer::Pending(Box::pin(answer)))
+    }
+}
+
+impl<T: Unpin> Future for StateFuture<'_, T> {
+    type Output = Result<T, BackendError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().0 {
+            Answer::Ready(answer) => Poll::Ready(
+                answer
+                    .take()
+                    .expect("a StateFuture is not polled after it finished"),
+            ),
+            Answer::Pending(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<T> fmt::Debug for StateFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Answer::Ready(_) => f.write_str("StateFuture::Ready"),
+            Answer::Pending(_) => f.write_str("StateFuture::Pending"),
+        }
+    }
 }
 
 /// One batch's questions for the backend.
@@ -89,14 +154,67 @@ pub struct Admission<'a> {
 pub struct AdmitCall<'a> {
     /// The tool's name.
     pub tool: &'a str,
-    /// The limits it must pass, each in [`RateLimit::bucket`] for the caller.
-    /// A refused call should leave no bucket charged; the in-memory backend
-    /// keeps the charges of limits checked before the one that refused
-    /// (governor has no undo), which can only make it stricter.
-    pub rates: Vec<&'a RateLimit>,
     /// Whether it takes a place in the session quotas.
     pub counts: bool,
+    own: Option<&'a RateLimit>,
+    policy: &'a [RateLimit],
+    user: Option<&'a RateLimit>,
 }
+
+impl<'a> AdmitCall<'a> {
+    pub(crate) fn new(
+        tool: &'a str,
+        counts: bool,
+        own: Option<&'a RateLimit>,
+        policy: &'a [RateLimit],
+        user: Option<&'a RateLimit>,
+    ) -> Self {
+        AdmitCall {
+            tool,
+            counts,
+            own,
+            policy,
+            user,
+        }
+    }
+
+    /// The limits it must pass, each in [`RateLimit::bucket`] for the
+    /// caller: the tool's own, the policy's, the per-user quota. A refused
+    /// call should leave no bucket charged; the in-memory backend keeps the
+    /// charges of limits checked before the one that refused (governor has
+    /// no undo), which can only make it stricter.
+    pub fn rates(&self) -> impl ExactSizeIterator<Item = &'a RateLimit> + use<'a> {
+        let own = self.own.into_iter();
+        let user = self.user.into_iter();
+        let count = own.len() + self.policy.len() + user.len();
+        ExactRates {
+            inner: own.chain(self.policy).chain(user),
+            left: count,
+        }
+    }
+}
+
+/// A chain that knows its length (`Chain` is not `ExactSizeIterator`).
+struct ExactRates<I> {
+    inner: I,
+    left: usize,
+}
+
+impl<'a, I: Iterator<Item = &'a RateLimit>> Iterator for ExactRates<I> {
+    type Item = &'a RateLimit;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = self.inner.next();
+        self.left = self.left.saturating_sub(usize::from(next.is_some()));
+        next
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<'a, I: Iterator<Item = &'a RateLimit>> ExactSizeIterator for ExactRates<I> {}
 
 /// The backend's answers, in the order they were asked.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{Client, Script, Value};
-use futures_timer::Delay;
-use futures_util::future::{BoxFuture, Either, select};
 
-use super::{Admission, Admitted, BackendError, CallVerdict, Settlement, Standing, StateBackend};
+use super::{
+    Admission, Admitted, BackendError, CallVerdict, Settlement, Standing, StateBackend, StateFuture,
+};
 use crate::limits::RateLimit;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(50);
@@ -94,13 +94,11 @@ impl RedisBackend {
         &self,
         op: impl Future<Output = ::redis::RedisResult<T>>,
     ) -> Result<T, BackendError> {
-        let op = std::pin::pin!(op);
-        match select(op, Delay::new(self.timeout)).await {
-            Either::Left((Ok(value), _)) => Ok(value),
-            Either::Left((Err(err), _)) => {
-                Err(BackendError::new(format!("redis: {}", err.category())))
-            }
-            Either::Right(_) => Err(BackendError::new(format!(
+        // Tokio's timer wheel: a futures-timer Delay costs a helper-thread wakeup.
+        match tokio::time::timeout(self.timeout, op).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(BackendError::new(format!("redis: {}", err.category()))),
+            Err(_) => Err(BackendError::new(format!(
                 "redis: no answer within {} ms",
                 self.timeout.as_millis()
             ))),
@@ -119,8 +117,8 @@ impl RedisBackend {
             invocation
                 .arg(call.tool)
                 .arg(u8::from(call.counts))
-                .arg(call.rates.len());
-            for rate in &call.rates {
+                .arg(call.rates().len());
+            for rate in call.rates() {
                 let per_minute = u64::from(rate.per_minute().get());
                 invocation
                     .key(self.rate_key(rate, rate.bucket(a.context)))
@@ -313,18 +311,12 @@ impl fmt::Debug for RedisBackend {
 }
 
 impl StateBackend for RedisBackend {
-    fn admit<'a>(
-        &'a self,
-        admission: &'a Admission<'a>,
-    ) -> BoxFuture<'a, Result<Admitted, BackendError>> {
-        Box::pin(self.admit_in_redis(admission))
+    fn admit<'a>(&'a self, admission: &'a Admission<'a>) -> StateFuture<'a, Admitted> {
+        StateFuture::boxed(self.admit_in_redis(admission))
     }
 
-    fn settle<'a>(
-        &'a self,
-        settlement: &'a Settlement<'a>,
-    ) -> BoxFuture<'a, Result<(), BackendError>> {
-        Box::pin(self.settle_in_redis(settlement))
+    fn settle<'a>(&'a self, settlement: &'a Settlement<'a>) -> StateFuture<'a, ()> {
+        StateFuture::boxed(self.settle_in_redis(settlement))
     }
 
     fn remember<'a>(
@@ -332,7 +324,7 @@ impl StateBackend for RedisBackend {
         session: &'a str,
         tool: &'a str,
         standing: &'a Standing,
-    ) -> BoxFuture<'a, Result<(), BackendError>> {
-        Box::pin(self.remember_in_redis(session, tool, standing))
+    ) -> StateFuture<'a, ()> {
+        StateFuture::boxed(self.remember_in_redis(session, tool, standing))
     }
 }
