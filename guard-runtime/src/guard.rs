@@ -77,8 +77,11 @@ pub(crate) struct Inner {
     pub(crate) policy: arc_swap::ArcSwap<PolicyPlan>,
     pub(crate) state: Arc<dyn StateBackend>,
     pub(crate) confirm_timeout: Duration,
-    /// Parked calls, when approvals are deferred.
-    pub(crate) pending: Option<PendingStore>,
+    /// Parked calls awaiting `resume`: every confirmation when approvals
+    /// are deferred, else only those of deferring integrations (MCP elicitation).
+    pub(crate) pending: PendingStore,
+    /// Whether every confirmation is deferred (`deferred_approvals`).
+    pub(crate) deferred: bool,
     rate_scope: RateScope,
     pub(crate) clock: Clock,
 }
@@ -441,7 +444,14 @@ impl GuardBuilder {
                     .state
                     .unwrap_or_else(|| Arc::new(MemoryBackend::new(self.clock.clone()))),
                 confirm_timeout: self.confirm_timeout.unwrap_or(DEFAULT_CONFIRM_TIMEOUT),
-                pending: self.deferred.map(PendingStore::new),
+                // Without deferred approvals, a parked call (MCP elicitation)
+                // must be answered within the confirmation timeout.
+                pending: PendingStore::new(
+                    self.deferred
+                        .or(self.confirm_timeout)
+                        .unwrap_or(DEFAULT_CONFIRM_TIMEOUT),
+                ),
+                deferred: self.deferred.is_some(),
                 rate_scope: self.rate_scope,
                 clock: self.clock,
                 registry,

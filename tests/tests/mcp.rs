@@ -2,7 +2,9 @@
 //! official MCP Python SDK (pip `mcp`), over stdio. Initialize, list the
 //! tools (filtered by policy, with annotations), call an allowed tool, one
 //! with a traversal argument, a confirm tool without an approver, and a
-//! tool the policy hides.
+//! tool the policy hides; and confirmations answered by a person through
+//! elicitation (`tests/py/mcp_elicit.py`), on the older protocols and on
+//! 2026-07-28's second round.
 
 use std::process::Command;
 
@@ -88,5 +90,67 @@ fn streamable_http_maps_the_authorization_header_to_an_agent() {
     assert_eq!(
         ops["calls"]["admin_reset"],
         json!({"is_error": false, "text": "reset"})
+    );
+}
+
+fn run_elicitation(mode: &str, answers: &[&str]) -> Value {
+    let output = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/py/mcp_elicit.py"))
+        .arg(env!("CARGO_BIN_EXE_mcp_fixture"))
+        .arg(mode)
+        .args(answers)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The four answers every mode is tested with, and what each call returns:
+/// declined, cancelled (declined too), approved, approved and remembered;
+/// the fifth call runs on the remembered answer without asking.
+const ANSWERS: [&str; 5] = ["deny", "cancel", "approve", "remember", "deny"];
+
+fn assert_elicited(report: &Value) {
+    let declined = json!({"is_error": true, "text": "{\"error\":{\"kind\":\"denied\",\"message\":\"the user declined this call\"}}"});
+    let deleted = json!({"is_error": false, "text": "deleted"});
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(
+        results[..5],
+        [
+            declined.clone(),
+            declined,
+            deleted.clone(),
+            deleted.clone(),
+            deleted
+        ]
+    );
+    let shown = report["shown"].as_array().unwrap();
+    assert_eq!(shown.len(), 4, "the remembered answer is not asked again");
+    assert_eq!(
+        shown[0],
+        "Allow `delete_all` (critical risk)?\nWhy: the tool asks for confirmation.\nArguments: {}"
+    );
+    assert_eq!(report["unused"], json!(["deny"]));
+}
+
+#[test]
+fn confirmations_are_elicited_while_the_call_waits_on_older_protocols() {
+    let report = run_elicitation("legacy", &ANSWERS);
+    assert_elicited(&report);
+    assert_eq!(report["results"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn confirmations_are_elicited_in_a_second_round_on_protocol_2026_07_28() {
+    let report = run_elicitation("modern", &ANSWERS);
+    assert_elicited(&report);
+    assert_eq!(
+        report["results"][5],
+        json!({"is_error": true, "text": "{\"error\":{\"kind\":\"denied\",\"message\":\"the approval does not match this call; the call was not run\"}}"}),
+        "an answer to a request the server never made"
     );
 }

@@ -47,6 +47,7 @@ impl Guard {
         plan: &PolicyPlan,
         standings: &mut Standings,
         ready: &mut Ready<'_, '_>,
+        defer: bool,
     ) -> ApprovalVerdict {
         let tool = ready.entry.registration.name;
         // The fast path skipped parsing; the text already passed the checks.
@@ -76,7 +77,8 @@ impl Guard {
             _ => {}
         }
 
-        if let Some(store) = &self.inner.pending {
+        if defer || self.inner.deferred {
+            let store = &self.inner.pending;
             return ApprovalVerdict::Park(ApprovalRequest {
                 id: store.next_id(),
                 call_id: call.id.clone(),
@@ -185,9 +187,7 @@ impl Guard {
         ready: Ready<'_, '_>,
         request: ApprovalRequest,
     ) {
-        let Some(store) = &self.inner.pending else {
-            return;
-        };
+        let store = &self.inner.pending;
         let now = self.inner.clock.elapsed();
         store.park(
             PendingCall {
@@ -238,9 +238,7 @@ impl Guard {
         ctx: &CallContext,
         decisions: impl IntoIterator<Item = (ApprovalRequest, Decision)>,
     ) -> Vec<ToolReply> {
-        let Some(store) = &self.inner.pending else {
-            return Vec::new();
-        };
+        let store = &self.inner.pending;
         let plan = self.inner.policy.load_full();
         let agent = plan.agent(ctx);
         let session = ctx.state_session();

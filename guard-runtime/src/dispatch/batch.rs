@@ -27,8 +27,9 @@ pub(super) type Standings = Vec<(&'static str, Option<Standing>)>;
 
 impl Guard {
     /// Applies the batch rules to the calls that passed their own checks and
-    /// returns those that may run. `first_refused` is the earliest call
-    /// already refused by its own checks.
+    /// returns those that may run, and the refusals. `first_refused` is the
+    /// earliest call already refused by its own checks; `defer` parks calls
+    /// that need confirmation instead of asking the confirmer.
     ///
     /// The state backend is asked once (rate limits, session quotas,
     /// data-flow history, standing decisions), and once more only to give
@@ -40,8 +41,9 @@ impl Guard {
         plan: &'p PolicyPlan,
         ready: Vec<Ready<'g, 'p>>,
         first_refused: Option<usize>,
-        refusals: &mut Vec<Refusal>,
-    ) -> Vec<Ready<'g, 'p>> {
+        defer: bool,
+    ) -> (Vec<Ready<'g, 'p>>, Vec<Refusal>) {
+        let mut refusals = Vec::new();
         let quotas =
             plan.quotas.session_calls.is_some() || plan.quotas.session_calls_per_tool.is_some();
         let sources = wanted_sources(plan, &ready);
@@ -57,7 +59,7 @@ impl Guard {
             && plan.quotas.turn_calls.is_none()
             && (plan.batch == BatchMode::PerCall || first_refused.is_none())
         {
-            return ready;
+            return (ready, refusals);
         }
         let key = ctx.state_session();
         let mut ready = ready;
@@ -192,7 +194,7 @@ impl Guard {
                 continue;
             }
             match self
-                .approve(ctx, &calls[r.call], plan, &mut standings, r)
+                .approve(ctx, &calls[r.call], plan, &mut standings, r, defer)
                 .await
             {
                 ApprovalVerdict::Run => {}
@@ -258,7 +260,7 @@ impl Guard {
                 None => runs.push(r),
             }
         }
-        runs
+        (runs, refusals)
     }
 }
 

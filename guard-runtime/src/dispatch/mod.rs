@@ -86,6 +86,28 @@ impl Guard {
     /// time); plain `fn` tools run on Tokio's blocking pool. A panicking
     /// tool becomes a `Failed` reply.
     pub async fn dispatch(&self, ctx: &CallContext, calls: &[ToolCall]) -> Vec<ToolReply> {
+        self.dispatch_with(ctx, calls, false).await
+    }
+
+    /// [`Guard::dispatch`], parking every call that needs confirmation
+    /// (`Outcome::PendingApproval`, finished by [`Guard::resume`]) whatever
+    /// the builder chose: for integrations that ask the person themselves,
+    /// such as MCP elicitation.
+    #[cfg_attr(not(feature = "mcp"), allow(dead_code))]
+    pub(crate) async fn dispatch_deferring(
+        &self,
+        ctx: &CallContext,
+        calls: &[ToolCall],
+    ) -> Vec<ToolReply> {
+        self.dispatch_with(ctx, calls, true).await
+    }
+
+    async fn dispatch_with(
+        &self,
+        ctx: &CallContext,
+        calls: &[ToolCall],
+        defer: bool,
+    ) -> Vec<ToolReply> {
         // One policy for the whole batch, even if `set_policy` runs meanwhile.
         let plan = self.inner.policy.load_full();
         let agent = plan.agent(ctx);
@@ -136,10 +158,9 @@ impl Guard {
             });
         }
 
-        let mut refusals = Vec::new();
         let first_refused = slots.iter().position(|slot| slot.answer.is_some());
-        let mut ready = self
-            .batch_rules(ctx, calls, &plan, ready, first_refused, &mut refusals)
+        let (mut ready, refusals) = self
+            .batch_rules(ctx, calls, &plan, ready, first_refused, defer)
             .await;
         for (i, outcome, note) in refusals {
             slots[i].answer = Some(Answer::refusal(outcome));

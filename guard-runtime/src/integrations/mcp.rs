@@ -2,25 +2,37 @@
 //! the tools a client may use are listed with their wire schemas and MCP
 //! annotations, and every call goes through the same pipeline as
 //! [`Guard::dispatch`]; refusals come back as tool results with
-//! `isError: true` and the same short, safe message.
+//! `isError: true` and the same short, safe message. A call that needs
+//! confirmation asks the person at the client through MCP elicitation when
+//! the client supports it, else the guard's confirmer.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ElicitRequestParams,
+    ElicitResult, ElicitationAction, InputRequest, InputRequests, InputRequiredResult,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
+    Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt as _};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::call::ToolCall;
+use crate::call::{ToolCall, ToolReply};
+use crate::confirm::{ApprovalRequest, Decision};
 use crate::context::CallContext;
 use crate::guard::Guard;
+use crate::outcome::{DenyReason, Outcome, safe_text};
 use crate::policy::Risk;
 use crate::registry::ToolInfo;
 use crate::validate::ValidatorSpec;
+
+/// The key of guard's one elicitation in an `InputRequiredResult`.
+const ELICITATION_KEY: &str = "guard_approval";
+/// Longest argument text shown in an elicitation message.
+const MAX_SHOWN_ARGUMENT_CHARS: usize = 500;
 
 /// What the server knows about a client when it maps it to a
 /// [`CallContext`].
@@ -38,6 +50,16 @@ type Identify = dyn Fn(ClientIdentity<'_>) -> CallContext + Send + Sync;
 
 /// An MCP server over a guard's tools.
 ///
+/// A call that needs confirmation is put to the person at the client when
+/// the client declares the elicitation capability: on protocols before
+/// 2026-07-28 as an `elicitation/create` request while the call waits, on
+/// 2026-07-28 as an `InputRequiredResult` the client answers by calling
+/// again (the parked call stays in the guard; the client only echoes its
+/// id). The form asks to approve, and whether to remember the answer for
+/// the session. Declining, cancelling, not answering within the guard's
+/// confirmation timeout, or answering a request the server did not make
+/// denies. Clients without elicitation get the guard's confirmer.
+///
 /// The client's name from its `initialize` request becomes the
 /// `CallContext` agent id (so per-agent policies apply); map clients
 /// differently, e.g. from an HTTP `Authorization` header the operator
@@ -47,6 +69,9 @@ pub struct GuardMcp {
     guard: Guard,
     identify: Arc<Identify>,
     calls: Arc<AtomicU64>,
+    /// Approvals asked of clients over multi-round-trip elicitation, by
+    /// request id (the opaque `requestState` the client echoes).
+    asked: Arc<Mutex<HashMap<String, ApprovalRequest>>>,
 }
 
 impl std::fmt::Debug for GuardMcp {
@@ -65,7 +90,33 @@ impl GuardMcp {
             guard,
             identify: Arc::new(|client| CallContext::new(client.name.unwrap_or("mcp-client"))),
             calls: Arc::new(AtomicU64::new(0)),
+            asked: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// Holds an approval until the client answers; lapsed ones are dropped.
+    fn keep(&self, approval: ApprovalRequest) {
+        let now = crate::confirm::unix_ms_after(std::time::Duration::ZERO);
+        let mut asked = self
+            .asked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        asked.retain(|_, waiting| waiting.expires_at_ms > now);
+        asked.insert(approval.id.clone(), approval);
+    }
+
+    /// Finishes a parked call with the person's decision.
+    async fn resume(
+        &self,
+        ctx: &CallContext,
+        approval: ApprovalRequest,
+        decision: Decision,
+    ) -> ToolReply {
+        self.guard
+            .resume(ctx, [(approval, decision)])
+            .await
+            .pop()
+            .unwrap_or_else(mismatch)
     }
 
     /// Maps a client (its `initialize` name, its HTTP `Authorization`
@@ -91,13 +142,13 @@ impl GuardMcp {
     }
 
     fn context(&self, request: &RequestContext<RoleServer>) -> CallContext {
-        let info = request.peer.peer_info();
+        let info = request.client_info();
         let parts = request.extensions.get::<http::request::Parts>();
         let authorization = parts
             .and_then(|p| p.headers.get(http::header::AUTHORIZATION))
             .and_then(|v| v.to_str().ok());
         (self.identify)(ClientIdentity {
-            name: info.as_deref().map(|i| i.client_info.name.as_str()),
+            name: info.as_ref().map(|i| i.name.as_str()),
             authorization,
         })
     }
@@ -197,22 +248,169 @@ impl ServerHandler for GuardMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let ctx = self.context(&context);
+        if let Some(state) = request.request_state.as_deref() {
+            // The second leg of an elicitation: the person's answer, and the
+            // request id this server handed out (untrusted: `resume` checks
+            // the call and the caller).
+            let answer = request
+                .input_responses
+                .as_ref()
+                .and_then(|responses| responses.get(ELICITATION_KEY))
+                .and_then(|answer| serde_json::from_value::<ElicitResult>(answer.clone()).ok());
+            let approval = self
+                .asked
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(state);
+            let reply = match approval {
+                Some(approval) => self.resume(&ctx, approval, decision(answer)).await,
+                None => mismatch(),
+            };
+            return Ok(tool_result(reply).into());
+        }
+
         let arguments = Value::Object(request.arguments.unwrap_or_default()).to_string();
         // MCP calls carry no id of their own; audit records get one per server.
         let id = format!("mcp-{}", self.calls.fetch_add(1, Ordering::Relaxed) + 1);
         let call = ToolCall::new(id, request.name.to_string(), arguments);
-        let reply = self
-            .guard
-            .dispatch(&ctx, std::slice::from_ref(&call))
-            .await
-            .pop()
-            .expect("one reply per call");
-        let content = vec![ContentBlock::text(reply.content)];
-        let result = if reply.outcome.is_success() {
-            CallToolResult::success(content)
-        } else {
-            CallToolResult::error(content)
+        let asking = Asking::of(&context);
+        let calls = std::slice::from_ref(&call);
+        let replies = match asking {
+            Asking::Confirmer => self.guard.dispatch(&ctx, calls).await,
+            Asking::Request | Asking::RoundTrip => self.guard.dispatch_deferring(&ctx, calls).await,
         };
-        Ok(result.into())
+        let mut reply = replies.into_iter().next().expect("one reply per call");
+        if let Outcome::PendingApproval { request: approval } = &reply.outcome {
+            let approval = (**approval).clone();
+            match asking {
+                Asking::RoundTrip => {
+                    let id = approval.id.clone();
+                    let elicit = InputRequest::Elicitation(rmcp::model::ElicitRequest::new(
+                        elicitation(&approval),
+                    ));
+                    self.keep(approval);
+                    let requests = InputRequests::from([(ELICITATION_KEY.to_owned(), elicit)]);
+                    return Ok(InputRequiredResult::new(Some(requests), Some(id)).into());
+                }
+                Asking::Request => {
+                    let answer = context
+                        .peer
+                        .create_elicitation_with_timeout(
+                            elicitation(&approval),
+                            Some(self.guard.inner.pending.ttl),
+                        )
+                        .await
+                        .ok();
+                    reply = self.resume(&ctx, approval, decision(answer)).await;
+                }
+                // Deferred approvals configured on the guard: the app resumes the call.
+                Asking::Confirmer => {}
+            }
+        }
+        Ok(tool_result(reply).into())
+    }
+}
+
+/// How a call that needs confirmation is confirmed for this client.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asking {
+    /// The client cannot elicit: the guard's confirmer decides.
+    Confirmer,
+    /// An `elicitation/create` request to the client while the call waits
+    /// (protocols before 2026-07-28).
+    Request,
+    /// An `InputRequiredResult` the client answers by calling again
+    /// (protocol 2026-07-28 forbids server-to-client requests).
+    RoundTrip,
+}
+
+impl Asking {
+    fn of(context: &RequestContext<RoleServer>) -> Self {
+        let elicits = context
+            .client_capabilities()
+            .is_some_and(|capabilities| capabilities.elicitation.is_some());
+        if !elicits {
+            return Asking::Confirmer;
+        }
+        let round_trip = context
+            .protocol_version()
+            .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
+        if round_trip {
+            Asking::RoundTrip
+        } else {
+            Asking::Request
+        }
+    }
+}
+
+/// The elicitation shown to the person: the tool, its risk, why it needs
+/// approval and its (redacted, shortened) arguments; a yes/no answer and
+/// whether to remember it for the session.
+fn elicitation(approval: &ApprovalRequest) -> ElicitRequestParams {
+    let message = format!(
+        "Allow `{}` ({} risk)?\nWhy: {}.\nArguments: {}",
+        approval.tool,
+        approval.risk,
+        approval.reason,
+        safe_text(&approval.arguments, MAX_SHOWN_ARGUMENT_CHARS)
+    );
+    serde_json::from_value(json!({
+        "mode": "form",
+        "message": message,
+        "requestedSchema": {
+            "type": "object",
+            "properties": {
+                "approve": {
+                    "type": "boolean",
+                    "title": "Approve",
+                    "description": "Run this call"
+                },
+                "remember": {
+                    "type": "boolean",
+                    "title": "Remember",
+                    "description": "Give the same answer to every call of this tool in this session",
+                    "default": false
+                }
+            },
+            "required": ["approve"]
+        }
+    }))
+    .expect("the elicitation form is valid")
+}
+
+/// The person's answer as a decision; anything but an explicit approval
+/// (declined, cancelled, unanswered, malformed) denies.
+fn decision(answer: Option<ElicitResult>) -> Decision {
+    let Some(answer) = answer.filter(|a| a.action == ElicitationAction::Accept) else {
+        return Decision::Deny { message: None };
+    };
+    let content = answer.content.unwrap_or(Value::Null);
+    let field = |name| content.get(name).and_then(Value::as_bool) == Some(true);
+    match (field("approve"), field("remember")) {
+        (true, false) => Decision::Approve,
+        (true, true) => Decision::ApproveAlways,
+        (false, false) => Decision::Deny { message: None },
+        (false, true) => Decision::DenyAlways { message: None },
+    }
+}
+
+/// The reply for an answer to an approval this server does not hold.
+fn mismatch() -> ToolReply {
+    let outcome = Outcome::Denied {
+        reason: DenyReason::ApprovalMismatch,
+    };
+    ToolReply {
+        tool_call_id: String::new(),
+        content: outcome.model_content().unwrap_or_default(),
+        outcome,
+    }
+}
+
+fn tool_result(reply: ToolReply) -> CallToolResult {
+    let content = vec![ContentBlock::text(reply.content)];
+    if reply.outcome.is_success() {
+        CallToolResult::success(content)
+    } else {
+        CallToolResult::error(content)
     }
 }
