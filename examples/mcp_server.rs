@@ -13,6 +13,10 @@
 //! streamable HTTP at `http://127.0.0.1:8808/mcp`; a client sending
 //! `Authorization: Bearer ops-token` is the `ops` agent, which the policy
 //! lets use every tool.
+//!
+//! `clear_cache` needs a person's approval: a client with elicitation shows
+//! the person a form (approve, remember for the session); other clients are
+//! refused, as this server has no confirmer of its own.
 
 use guard_runtime::integrations::mcp::GuardMcp;
 use guard_runtime::policy::{Format, Policy};

@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 if ! python3 -c "import agents.strict_schema" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check "openai-agents>=0.24"
 fi
-# The MCP test drives guard's MCP server with the official Python SDK.
-if ! python3 -c "import mcp.client.stdio" 2>/dev/null; then
-    python3 -m pip install --quiet --disable-pip-version-check "mcp>=1.9"
+# The MCP test drives guard's MCP server with the official Python SDK
+# (2.3 or later: protocol 2026-07-28 and its InputRequiredResult round trip).
+if ! python3 -c "from mcp.client.client import Client" 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check "mcp>=2.3"
 fi
 
 # The Redis backend's tests run against a real redis-server on 127.0.0.1.
