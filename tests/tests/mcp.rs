@@ -12,17 +12,7 @@ use serde_json::{Value, json};
 
 #[test]
 fn the_python_sdk_lists_and_calls_guarded_tools() {
-    let output = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/py/mcp_client.py"))
-        .arg(env!("CARGO_BIN_EXE_mcp_fixture"))
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = run_client(&[]);
     let tools = report["tools"].as_object().unwrap();
     let mut names: Vec<&String> = tools.keys().collect();
     names.sort();
@@ -58,9 +48,11 @@ fn the_python_sdk_lists_and_calls_guarded_tools() {
     assert_eq!(calls["admin_reset"]["is_error"], true);
 }
 
-fn run_client(args: &[&str]) -> Value {
+/// Runs a Python SDK script from `tests/py` against the fixture server and
+/// returns the JSON report it prints.
+fn run_python(script: &str, args: &[&str]) -> Value {
     let output = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/py/mcp_client.py"))
+        .arg(format!("{}/py/{script}", env!("CARGO_MANIFEST_DIR")))
         .arg(env!("CARGO_BIN_EXE_mcp_fixture"))
         .args(args)
         .output()
@@ -71,6 +63,10 @@ fn run_client(args: &[&str]) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn run_client(args: &[&str]) -> Value {
+    run_python("mcp_client.py", args)
 }
 
 #[test]
@@ -94,19 +90,10 @@ fn streamable_http_maps_the_authorization_header_to_an_agent() {
 }
 
 fn run_elicitation(mode: &str, answers: &[&str]) -> Value {
-    let output = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/py/mcp_elicit.py"))
-        .arg(env!("CARGO_BIN_EXE_mcp_fixture"))
-        .arg(mode)
-        .args(answers)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    let args: Vec<&str> = std::iter::once(mode)
+        .chain(answers.iter().copied())
+        .collect();
+    run_python("mcp_elicit.py", &args)
 }
 
 /// The four answers every mode is tested with, and what each call returns:

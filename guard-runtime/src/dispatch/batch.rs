@@ -13,7 +13,7 @@ use crate::context::CallContext;
 use crate::guard::Guard;
 use crate::outcome::{DenyReason, Outcome};
 use crate::policy::{BatchMode, FlowAction, FlowWindow, OnBackendError, PolicyPlan};
-use crate::state::{Admission, AdmitCall, BackendError, CallVerdict, Settlement, Standing};
+use crate::state::{Admission, BackendError, CallVerdict, Settlement, Standing};
 
 /// A refused call: its position, the outcome, and a note for the audit record.
 pub(super) type Refusal = (usize, Outcome, Option<String>);
@@ -77,15 +77,7 @@ impl Guard {
                 session: key,
                 calls: ready
                     .iter()
-                    .map(|r| {
-                        AdmitCall::new(
-                            r.entry.registration.name,
-                            quotas,
-                            r.entry.rate.as_ref().filter(|_| r.tool.attribute_rate),
-                            &r.tool.rates,
-                            plan.user_rate.as_ref(),
-                        )
-                    })
+                    .map(|r| super::admit_call(r.entry, r.tool, plan, quotas))
                     .collect(),
                 session_calls: plan.quotas.session_calls,
                 session_calls_per_tool: plan.quotas.session_calls_per_tool,

@@ -29,6 +29,7 @@ use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
 use crate::policy::{PolicyPlan, ToolPlan};
 use crate::registry::{Invocation, ToolEntry};
 use crate::scan::{SecretScanner, redact};
+use crate::state::AdmitCall;
 use crate::validate;
 
 /// Longest tool-error message passed on to the model.
@@ -450,12 +451,27 @@ impl<'c> SeenIds<'c> {
     }
 }
 
-/// Whether a call has any rate limit to pass: the tool's own (unless the
-/// policy replaced it), the policy's, or the caller's per-user quota.
+/// A call's questions for the state backend: its rate limits (the tool's
+/// own unless the policy replaced it, the policy's, the caller's per-user
+/// quota) and whether it takes a session-quota place.
+fn admit_call<'a>(
+    entry: &'a ToolEntry,
+    tool: &'a ToolPlan,
+    plan: &'a PolicyPlan,
+    counts: bool,
+) -> AdmitCall<'a> {
+    AdmitCall::new(
+        entry.registration.name,
+        counts,
+        entry.rate.as_ref().filter(|_| tool.attribute_rate),
+        &tool.rates,
+        plan.user_rate.as_ref(),
+    )
+}
+
+/// Whether a call has any rate limit to pass.
 fn has_rates(entry: &ToolEntry, tool: &ToolPlan, plan: &PolicyPlan) -> bool {
-    (entry.rate.is_some() && tool.attribute_rate)
-        || !tool.rates.is_empty()
-        || plan.user_rate.is_some()
+    admit_call(entry, tool, plan, false).rates().len() > 0
 }
 
 /// A call's reply and when it was ready.
