@@ -349,7 +349,9 @@ impl GuardBuilder {
         self
     }
 
-    /// How long a confirmer may take before the call is denied (default 5 minutes).
+    /// How long a confirmer may take before the call is denied (default 5
+    /// minutes); also how long a call waits for an MCP client's elicitation
+    /// answer when approvals are not deferred.
     pub fn confirm_timeout(mut self, timeout: Duration) -> Self {
         self.confirm_timeout = Some(timeout);
         self
