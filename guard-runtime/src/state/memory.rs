@@ -117,9 +117,18 @@ impl MemoryBackend {
     fn admit_now(&self, a: &Admission<'_>) -> Admitted {
         let mut admitted = Admitted::new(a.calls.len(), a.sources.len(), a.standing.len());
         let quotas = a.session_calls.is_some() || a.session_calls_per_tool.is_some();
-        let touches_session = !a.sources.is_empty() || !a.standing.is_empty();
-        let now = self.book.clock.elapsed();
-        let mut sessions = None;
+        let counted = quotas && a.calls.iter().any(|call| call.counts);
+        let reads = !a.sources.is_empty() || !a.standing.is_empty();
+        // The clock and the lock only when the session is needed: most
+        // batches charge rate limits alone.
+        let (mut sessions, now) = if counted || reads {
+            (Some(self.book.lock()), self.book.clock.elapsed())
+        } else {
+            (None, Duration::ZERO)
+        };
+        let mut session = sessions
+            .as_mut()
+            .map(|sessions| SessionBook::session(sessions, a.session, now));
         for (call, verdict) in a.calls.iter().zip(&mut admitted.calls) {
             if let Some(retry_after) = call
                 .rates()
@@ -128,42 +137,38 @@ impl MemoryBackend {
                 *verdict = CallVerdict::RateLimited { retry_after };
                 continue;
             }
-            if !(quotas && call.counts) {
+            let Some(session) = session.as_deref_mut().filter(|_| quotas && call.counts) else {
                 continue;
-            }
-            let sessions = sessions.get_or_insert_with(|| self.book.lock());
-            let session = SessionBook::session(sessions, a.session, now);
-            let used = session.per_tool.get(call.tool).copied().unwrap_or(0);
+            };
+            let used = session.per_tool.get_mut(call.tool);
+            let count = used.as_deref().copied().unwrap_or(0);
             if let Some(limit) = a.session_calls.filter(|l| session.total >= l.get()) {
                 *verdict = CallVerdict::Quota {
                     quota: "session_calls",
                     limit: limit.get(),
                 };
-            } else if let Some(limit) = a.session_calls_per_tool.filter(|l| used >= l.get()) {
+            } else if let Some(limit) = a.session_calls_per_tool.filter(|l| count >= l.get()) {
                 *verdict = CallVerdict::Quota {
                     quota: "session_calls_per_tool",
                     limit: limit.get(),
                 };
             } else {
-                session.total += 1;
-                match session.per_tool.get_mut(call.tool) {
+                match used {
                     Some(used) => *used += 1,
                     None => {
                         session.per_tool.insert(call.tool.into(), 1);
                     }
                 }
+                session.total += 1;
                 *verdict = CallVerdict::Admitted { reserved: true };
             }
         }
-        if touches_session {
-            let sessions = sessions.get_or_insert_with(|| self.book.lock());
-            if let Some(session) = sessions.get(a.session) {
-                for (label, age) in a.sources.iter().zip(&mut admitted.sources) {
-                    *age = session.age(label, now);
-                }
-                for (tool, standing) in a.standing.iter().zip(&mut admitted.standing) {
-                    *standing = session.standing.get(*tool).cloned();
-                }
+        if let Some(session) = session.filter(|_| reads) {
+            for (label, age) in a.sources.iter().zip(&mut admitted.sources) {
+                *age = session.age(label, now);
+            }
+            for (tool, standing) in a.standing.iter().zip(&mut admitted.standing) {
+                *standing = session.standing.get(*tool).cloned();
             }
         }
         admitted
