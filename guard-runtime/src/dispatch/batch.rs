@@ -13,7 +13,7 @@ use crate::context::CallContext;
 use crate::guard::Guard;
 use crate::outcome::{DenyReason, Outcome};
 use crate::policy::{BatchMode, FlowAction, FlowWindow, OnBackendError, PolicyPlan};
-use crate::state::{Admission, BackendError, CallVerdict, Settlement, Standing};
+use crate::state::{Admission, AdmitCall, BackendError, CallVerdict, Settlement, Standing};
 
 /// A refused call: its position, the outcome, and a note for the audit record.
 pub(super) type Refusal = (usize, Outcome, Option<String>);
@@ -48,19 +48,22 @@ impl Guard {
             plan.quotas.session_calls.is_some() || plan.quotas.session_calls_per_tool.is_some();
         let sources = wanted_sources(plan, &ready);
         let standing_tools = confirmable_tools(plan, &ready);
-        let needs_backend = quotas
-            || !sources.is_empty()
-            || !standing_tools.is_empty()
-            || ready
-                .iter()
-                .any(|r| super::has_rates(r.entry, r.tool, plan));
-        if !needs_backend
+        let rated = ready
+            .iter()
+            .any(|r| super::has_rates(r.entry, r.tool, plan));
+        let only_rates = !quotas
+            && sources.is_empty()
+            && standing_tools.is_empty()
             && plan.flows.is_empty()
-            && plan.quotas.turn_calls.is_none()
-            && (plan.batch == BatchMode::PerCall || first_refused.is_none())
-        {
+            && plan.quotas.turn_calls.is_none();
+        if only_rates && !rated && (plan.batch == BatchMode::PerCall || first_refused.is_none()) {
             return (ready, refusals);
         }
+        if only_rates && plan.batch == BatchMode::PerCall {
+            // The common case, without the bookkeeping of the rules below.
+            return self.rate_limits_only(ctx, plan, ready).await;
+        }
+        let needs_backend = rated || !only_rates;
         let key = ctx.state_session();
         let mut ready = ready;
         let mut verdicts: Vec<Verdict> = Vec::new();
@@ -72,13 +75,11 @@ impl Guard {
         let mut standings: Standings = standing_tools.iter().map(|t| (*t, None)).collect();
 
         if needs_backend {
+            let questions = Questions::of(&ready, plan, quotas);
             let admission = Admission {
                 context: ctx,
                 session: key,
-                calls: ready
-                    .iter()
-                    .map(|r| super::admit_call(r.entry, r.tool, plan, quotas))
-                    .collect(),
+                calls: questions.as_slice(),
                 session_calls: plan.quotas.session_calls,
                 session_calls_per_tool: plan.quotas.session_calls_per_tool,
                 sources: sources.clone(),
@@ -96,9 +97,7 @@ impl Guard {
                     if complete {
                         Ok(admitted)
                     } else {
-                        Err(BackendError::new(
-                            "the backend answered another number of questions",
-                        ))
+                        Err(BackendError::new(MISCOUNTED))
                     }
                 });
             match answer {
@@ -121,8 +120,8 @@ impl Guard {
                         *known = standing;
                     }
                 }
-                Err(err) => match backend_failed(plan, &err) {
-                    Some(note) => {
+                Err(err) => {
+                    if let Some(note) = backend_failure(plan, &err, &mut ready) {
                         // Fail closed for the calls that needed an answer;
                         // the others go on as if nothing was known.
                         for (r, verdict) in ready.iter().zip(verdicts.iter_mut()) {
@@ -131,20 +130,11 @@ impl Guard {
                                 || standing_tools.contains(&r.entry.registration.name)
                                 || reads_history(plan, &sources, r);
                             if needed {
-                                let outcome = Outcome::Denied {
-                                    reason: DenyReason::BackendUnavailable,
-                                };
-                                *verdict = Some((outcome, Some(note.clone())));
+                                *verdict = Some((unavailable(), Some(note.clone())));
                             }
                         }
                     }
-                    None => {
-                        let note = format!("backend error allowed by policy: {err}");
-                        for r in &mut ready {
-                            r.backend_note = Some(note.clone());
-                        }
-                    }
-                },
+                }
             }
         }
 
@@ -231,15 +221,15 @@ impl Guard {
                 // A source that runs unrecorded would open the flow rules later.
                 for (r, verdict) in ready.iter().zip(verdicts.iter_mut()) {
                     if verdict.is_none() && !tracked_sources(plan, [r]).is_empty() {
-                        let outcome = Outcome::Denied {
-                            reason: DenyReason::BackendUnavailable,
-                        };
-                        *verdict = Some((outcome, Some(note.clone())));
+                        *verdict = Some((unavailable(), Some(note.clone())));
                     }
                 }
             }
         }
 
+        if verdicts.iter().all(Option::is_none) {
+            return (ready, refusals);
+        }
         let mut runs = Vec::with_capacity(ready.len());
         for (r, verdict) in ready.into_iter().zip(verdicts) {
             match verdict {
@@ -254,6 +244,113 @@ impl Guard {
         }
         (runs, refusals)
     }
+}
+
+impl Guard {
+    /// The batch rules when only rate limits apply (no quotas, flows,
+    /// confirmations or all-or-nothing batches): one backend question, and
+    /// the calls it refuses taken out.
+    async fn rate_limits_only<'g, 'p>(
+        &self,
+        ctx: &CallContext,
+        plan: &'p PolicyPlan,
+        mut ready: Vec<Ready<'g, 'p>>,
+    ) -> (Vec<Ready<'g, 'p>>, Vec<Refusal>) {
+        let mut refusals = Vec::new();
+        let questions = Questions::of(&ready, plan, false);
+        let admission = Admission {
+            context: ctx,
+            session: ctx.state_session(),
+            calls: questions.as_slice(),
+            session_calls: None,
+            session_calls_per_tool: None,
+            sources: Vec::new(),
+            standing: Vec::new(),
+        };
+        let answer = self.inner.state.admit(&admission).await;
+        drop(questions);
+        match answer {
+            Ok(admitted) if admitted.calls.len() == ready.len() => {
+                let mut verdicts = admitted.calls.into_iter();
+                ready.retain(|r| match verdicts.next() {
+                    Some(CallVerdict::RateLimited { retry_after }) => {
+                        refusals.push((r.call, Outcome::RateLimited { retry_after }, None));
+                        false
+                    }
+                    _ => true,
+                });
+            }
+            answer => {
+                let err = answer
+                    .err()
+                    .unwrap_or_else(|| BackendError::new(MISCOUNTED));
+                if let Some(note) = backend_failure(plan, &err, &mut ready) {
+                    ready.retain(|r| {
+                        let needed = super::has_rates(r.entry, r.tool, plan);
+                        if needed {
+                            refusals.push((r.call, unavailable(), Some(note.clone())));
+                        }
+                        !needed
+                    });
+                }
+            }
+        }
+        (ready, refusals)
+    }
+}
+
+/// A backend answer with another number of answers than questions.
+const MISCOUNTED: &str = "the backend answered another number of questions";
+
+/// A batch's questions for the backend; a lone call's live on the stack.
+enum Questions<'a> {
+    One([AdmitCall<'a>; 1]),
+    Many(Vec<AdmitCall<'a>>),
+}
+
+impl<'a> Questions<'a> {
+    fn of(ready: &'a [Ready<'_, '_>], plan: &'a PolicyPlan, counts: bool) -> Self {
+        match ready {
+            [r] => Questions::One([super::admit_call(r.entry, r.tool, plan, counts)]),
+            _ => Questions::Many(
+                ready
+                    .iter()
+                    .map(|r| super::admit_call(r.entry, r.tool, plan, counts))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn as_slice(&self) -> &[AdmitCall<'a>] {
+        match self {
+            Questions::One(one) => one,
+            Questions::Many(many) => many,
+        }
+    }
+}
+
+fn unavailable() -> Outcome {
+    Outcome::Denied {
+        reason: DenyReason::BackendUnavailable,
+    }
+}
+
+/// A backend failure under the policy: the audit note for refusing the
+/// calls that needed the backend, or `None` when the policy lets them go
+/// on (each call's audit record then says so).
+fn backend_failure(
+    plan: &PolicyPlan,
+    err: &BackendError,
+    ready: &mut [Ready<'_, '_>],
+) -> Option<String> {
+    let note = backend_failed(plan, err);
+    if note.is_none() {
+        let allowed = format!("backend error allowed by policy: {err}");
+        for r in ready {
+            r.backend_note = Some(allowed.clone());
+        }
+    }
+    note
 }
 
 /// What a backend failure means under the policy: the audit note of the

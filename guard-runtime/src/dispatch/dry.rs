@@ -86,7 +86,7 @@ impl Guard {
                 let admission = Admission {
                     context: ctx,
                     session: key,
-                    calls: Vec::new(),
+                    calls: &[],
                     session_calls: None,
                     session_calls_per_tool: None,
                     sources: sources.clone(),

@@ -137,7 +137,7 @@ pub struct Admission<'a> {
     /// The session the quotas, history and decisions belong to.
     pub session: &'a str,
     /// The calls to charge, in order.
-    pub calls: Vec<AdmitCall<'a>>,
+    pub calls: &'a [AdmitCall<'a>],
     /// Calls per session, all tools together.
     pub session_calls: Option<NonZeroU32>,
     /// Calls per session of any one tool.

@@ -113,7 +113,7 @@ impl RedisBackend {
             .arg(a.session_calls.map_or(0, |n| n.get()))
             .arg(a.session_calls_per_tool.map_or(0, |n| n.get()))
             .arg(a.calls.len());
-        for call in &a.calls {
+        for call in a.calls {
             invocation
                 .arg(call.tool)
                 .arg(u8::from(call.counts))
