@@ -1,8 +1,9 @@
 //! Limits: per-tool rate limits (GCRA, via governor) and the clock they run on.
+//! A [`StateBackend`](crate::state::StateBackend) decides them.
 
 mod clock;
 mod rate;
 
 pub use clock::{Clock, FakeClock};
-pub(crate) use rate::RateLimit;
+pub use rate::RateLimit;
 pub use rate::RateScope;
