@@ -10,7 +10,7 @@ use futures_util::FutureExt as _;
 use futures_util::future::{Either, join_all, select};
 use serde_json::Value;
 
-use super::batch::{Standings, backend_failed, tracked_sources};
+use super::batch::{Standings, backend_failed, tracked_sources, unavailable};
 use super::{Answer, Checked, MAX_DENY_CHARS, Ready, audit_arguments, execute};
 use crate::call::{ToolCall, ToolReply};
 use crate::confirm::{ApprovalDigest, ApprovalRequest, ConfirmRequest, Decision, PendingCall};
@@ -305,11 +305,8 @@ impl Guard {
                     .partition(|(_, ready, _)| !tracked_sources(&plan, [ready]).is_empty());
                 runs = open;
                 for (call, ready, started) in blocked {
-                    let outcome = Outcome::Denied {
-                        reason: DenyReason::BackendUnavailable,
-                    };
                     tracing::debug!(target: "guard", %note, "resumed call refused");
-                    done.push((call, ready.entry, Answer::refusal(outcome), started));
+                    done.push((call, ready.entry, Answer::refusal(unavailable()), started));
                 }
             }
         }

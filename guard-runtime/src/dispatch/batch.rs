@@ -329,7 +329,8 @@ impl<'a> Questions<'a> {
     }
 }
 
-fn unavailable() -> Outcome {
+/// The refusal of a call the backend could not decide.
+pub(super) fn unavailable() -> Outcome {
     Outcome::Denied {
         reason: DenyReason::BackendUnavailable,
     }

@@ -2,7 +2,9 @@
 //! client needs to vet the tool calls in a response before anyone acts on
 //! them.
 
-use super::batch::{Verdict, backend_failed, flow_rules, history, reads_history, wanted_sources};
+use super::batch::{
+    Verdict, backend_failed, flow_rules, history, reads_history, unavailable, wanted_sources,
+};
 use super::{Checked, Ready, SeenIds, echoable_name};
 use crate::call::ToolCall;
 use crate::context::CallContext;
@@ -106,9 +108,7 @@ impl Guard {
                             ready.retain(|r| {
                                 let blind = reads_history(&plan, &sources, r);
                                 if blind {
-                                    verdicts[r.call] = Err(Outcome::Denied {
-                                        reason: DenyReason::BackendUnavailable,
-                                    });
+                                    verdicts[r.call] = Err(unavailable());
                                 }
                                 !blind
                             });
@@ -134,7 +134,7 @@ impl Guard {
             let refused_call = super::bounded(&calls[first].id);
             for verdict in verdicts.iter_mut().filter(|v| v.is_ok()) {
                 *verdict = Err(Outcome::Denied {
-                    reason: crate::outcome::DenyReason::Batch {
+                    reason: DenyReason::Batch {
                         refused_call: refused_call.clone(),
                     },
                 });
