@@ -9,6 +9,9 @@ pub(crate) struct Normalized {
     pub text: String,
     offsets: Offsets,
     pub hidden_characters: bool,
+    /// Whether the text was ASCII without escapes, so that normalising only
+    /// lower-cased it and folded whitespace runs.
+    pub plain_ascii: bool,
 }
 
 enum Offsets {
@@ -97,6 +100,7 @@ fn normalize_ascii(input: &str) -> Normalized {
         text: String::from_utf8(out).expect("ASCII in, ASCII out"),
         offsets: Offsets::Checkpoints(points),
         hidden_characters: false,
+        plain_ascii: true,
     }
 }
 
@@ -117,6 +121,7 @@ pub(crate) fn normalize(input: &str) -> Normalized {
         text: String::with_capacity(input.len()),
         offsets: Offsets::PerByte(Vec::with_capacity(input.len())),
         hidden_characters: false,
+        plain_ascii: false,
     };
     let mut last_space = false;
     let push = |out: &mut Normalized, c: char, at: usize, last_space: &mut bool| {

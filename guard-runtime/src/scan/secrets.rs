@@ -1,19 +1,18 @@
 //! Credentials: 58 detectors, most with literal keywords that must occur
 //! before their regex runs, optional entropy floors, and placeholder filters.
 //!
-//! Two packed (SIMD, Teddy) literal searches decide which regexes run at
-//! all: exact token prefixes (`ghp_`, `AKIA`, ...) and key names (`password`,
-//! `token`, ...) in lower, upper and capitalised case, which covers
-//! `password`, `PASSWORD`, `Password`, `dbPassword` and `DB_PASSWORD`
-//! but not `pAsSwOrD`. An automaton that ignores case entirely runs at about
-//! a quarter of the speed, and benign text is what the scanner mostly sees.
+//! The shared literal pass (one DFA walk, see `literals.rs`) decides which
+//! regexes run at all: it finds token prefixes (`ghp_`, `AKIA`, ...) and
+//! key names (`password`, `token`, ...) in any case, so `pAsSwOrD = ...`
+//! is checked like `PASSWORD = ...`. Each regex then matches with its own
+//! case rules.
 
 use std::sync::LazyLock;
 
-use aho_corasick::packed;
 use regex::Regex;
 
 use super::finding::{Finding, dedup_overlaps, entropy};
+use super::literals::{LITERALS, Use};
 
 struct Detector {
     id: &'static str,
@@ -429,14 +428,8 @@ fn has_run_before_dot(bytes: &[u8], len: usize) -> bool {
 /// assert_eq!(&text[findings[0].start..findings[0].end], "ghp_Zx8kQ2mN4pR7sT1vW3yB5dF6gH9jK0lM2nP4");
 /// ```
 pub struct SecretScanner {
-    /// Token prefixes (`ghp_`, `AKIA`, ...), matched exactly, and names
-    /// (`password`, `token`, `aws`, ...) in three cases; each searcher holds
-    /// at most [`PACKED_PATTERNS`] literals, the most Teddy handles well.
-    keywords: Vec<packed::Searcher>,
-    /// For each searcher and pattern, the detectors the keyword enables.
-    keyword_detector: Vec<Vec<Vec<usize>>>,
-    /// Two-byte keywords (`SK`), searched on their own so that the packed
-    /// searches compare three-byte fingerprints.
+    /// Keywords shorter than three bytes (`SK`), matched exactly on their
+    /// own: in any case they would occur in most text.
     short_keywords: Vec<(memchr::memmem::Finder<'static>, Vec<usize>)>,
     regexes: Vec<Regex>,
     /// The keyword-less detectors, each run only when its cheap shape test passes.
@@ -454,11 +447,20 @@ impl std::fmt::Debug for SecretScanner {
 
 static GLOBAL: LazyLock<SecretScanner> = LazyLock::new(SecretScanner::build);
 
-/// Room for the per-scan detector flags without allocating.
+/// Room for the per-scan detector flags in the shared pass's bit set.
 const MAX_DETECTORS: usize = 64;
 
-/// Literals per packed searcher.
-const PACKED_PATTERNS: usize = 64;
+/// The keywords the shared pass looks for on this scanner's behalf, in
+/// lower case (the pass folds case), with the detector each enables.
+pub(super) fn gate_literals() -> impl Iterator<Item = (String, Use)> {
+    DETECTORS.iter().enumerate().flat_map(|(i, detector)| {
+        detector
+            .keywords
+            .iter()
+            .filter(|k| k.len() >= 3)
+            .map(move |k| (k.to_ascii_lowercase(), Use::Secret(i)))
+    })
+}
 
 impl SecretScanner {
     /// The shared scanner (compiled once, on first use).
@@ -473,62 +475,21 @@ impl SecretScanner {
 
     fn build() -> SecretScanner {
         assert!(DETECTORS.len() <= MAX_DETECTORS, "raise MAX_DETECTORS");
-        // Each distinct literal once, with every detector it enables: a
-        // non-overlapping search reports one of two identical patterns only.
-        let mut literals: Vec<String> = Vec::new();
-        let mut literal_detector: Vec<Vec<usize>> = Vec::new();
+        let mut short_keywords: Vec<(memchr::memmem::Finder<'static>, Vec<usize>)> = Vec::new();
         for (i, detector) in DETECTORS.iter().enumerate() {
-            for keyword in detector.keywords {
-                // A keyword with an upper-case letter, a digit or punctuation is a
-                // token prefix and must match exactly; plain lower-case words are names.
-                let forms = if keyword.bytes().all(|b| b.is_ascii_lowercase()) {
-                    let mut capitalised = keyword.to_string();
-                    capitalised[..1].make_ascii_uppercase();
-                    vec![
-                        keyword.to_string(),
-                        keyword.to_ascii_uppercase(),
-                        capitalised,
-                    ]
-                } else {
-                    vec![keyword.to_string()]
-                };
-                for form in forms {
-                    match literals.iter().position(|k| *k == form) {
-                        Some(at) => literal_detector[at].push(i),
-                        None => {
-                            literals.push(form);
-                            literal_detector.push(vec![i]);
-                        }
-                    }
+            for keyword in detector.keywords.iter().filter(|k| k.len() < 3) {
+                match short_keywords
+                    .iter_mut()
+                    .find(|(finder, _)| finder.needle() == keyword.as_bytes())
+                {
+                    Some((_, detectors)) => detectors.push(i),
+                    None => short_keywords.push((
+                        memchr::memmem::Finder::new(keyword.as_bytes()).into_owned(),
+                        vec![i],
+                    )),
                 }
             }
         }
-        let mut short_keywords = Vec::new();
-        let mut at = 0;
-        while at < literals.len() {
-            if literals[at].len() < 3 {
-                let literal = literals.remove(at);
-                let finder = memchr::memmem::Finder::new(literal.as_bytes()).into_owned();
-                short_keywords.push((finder, literal_detector.remove(at)));
-            } else {
-                at += 1;
-            }
-        }
-        let keywords = literals
-            .chunks(PACKED_PATTERNS)
-            .map(|chunk| {
-                packed::Config::new()
-                    .match_kind(packed::MatchKind::LeftmostFirst)
-                    .builder()
-                    .extend(chunk)
-                    .build()
-                    .expect("keywords are short non-empty literals")
-            })
-            .collect();
-        let keyword_detector = literal_detector
-            .chunks(PACKED_PATTERNS)
-            .map(<[Vec<usize>]>::to_vec)
-            .collect();
         let regexes = DETECTORS
             .iter()
             .map(|d| {
@@ -541,8 +502,6 @@ impl SecretScanner {
             })
             .collect();
         SecretScanner {
-            keywords,
-            keyword_detector,
             short_keywords,
             regexes,
             quoted_only: DETECTORS
@@ -558,13 +517,16 @@ impl SecretScanner {
 
     /// Every credential in the text, earliest first, overlaps resolved.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
-        // Keyword presence needs no overlapping search (which cannot use the
-        // literal prefilters): no keyword here nests inside another's match,
-        // except `-us` (Mailchimp) right after `key-` (Mailgun).
-        // Detectors without keywords always run (their regex has its own literal prefilter).
+        self.scan_gated(text, LITERALS.find_any_case(text.as_bytes()).secrets)
+    }
+
+    /// [`SecretScanner::scan`] given which detectors' keywords (of three
+    /// bytes or more) occur in the text in any case, as bits.
+    pub(super) fn scan_gated(&self, text: &str, keywords: u64) -> Vec<Finding> {
         let mut enabled = [false; MAX_DETECTORS];
-        for (flag, detector) in enabled.iter_mut().zip(DETECTORS) {
-            *flag = detector.keywords.is_empty();
+        for (i, (flag, detector)) in enabled.iter_mut().zip(DETECTORS).enumerate() {
+            // Detectors without keywords always run (their regex has its own literal prefilter).
+            *flag = detector.keywords.is_empty() || keywords & (1 << i) != 0;
         }
         // The AWS-shaped secret is 40 base64 characters right after a quote.
         enabled[self.quoted_only] = has_quoted_run(text.as_bytes(), 40);
@@ -573,13 +535,6 @@ impl SecretScanner {
         for (finder, detectors) in &self.short_keywords {
             if finder.find(text.as_bytes()).is_some() {
                 for &d in detectors {
-                    enabled[d] = true;
-                }
-            }
-        }
-        for (searcher, detectors) in self.keywords.iter().zip(&self.keyword_detector) {
-            for hit in searcher.find_iter(text) {
-                for &d in &detectors[hit.pattern().as_usize()] {
                     enabled[d] = true;
                 }
             }

@@ -1,0 +1,272 @@
+//! The shared literal pass: one walk of one aho-corasick DFA finds every
+//! literal the scanners gate their work on (injection anchors and
+//! structure triggers, credential keywords), however many there are.
+//!
+//! Packed (Teddy) searches are faster per pass but take at most 64
+//! literals each, and the scanners need about 240; five passes cost more
+//! than one walk. A single DFA walk is bound by the latency of each state
+//! lookup, so the text is cut into four lanes walked in step: four
+//! independent lookups in flight instead of one. Each lane after the first
+//! starts early by the longest literal's length, so an occurrence that
+//! crosses a lane boundary is still seen, and reports only what ends in its
+//! own lane. Occurrences are reported overlapping: every one, not a
+//! leftmost subset.
+
+use std::sync::LazyLock;
+
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
+
+/// What finding a literal tells a scanner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    /// An injection anchor: every phrase holds one.
+    Anchor,
+    /// An injection structure's trigger word, by structure index.
+    Trigger(usize),
+    /// A credential detector's keyword, by detector index.
+    Secret(usize),
+}
+
+/// What one walk found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Hits {
+    /// End offsets of anchor occurrences, ascending.
+    pub anchor_ends: Vec<usize>,
+    /// Structures whose trigger occurs, as bits.
+    pub triggers: u64,
+    /// Detectors whose keyword occurs, as bits.
+    pub secrets: u64,
+}
+
+impl Hits {
+    fn note(&mut self, uses: &[Use], end: usize) {
+        for &u in uses {
+            match u {
+                Use::Anchor => {
+                    if self.anchor_ends.last() != Some(&end) {
+                        self.anchor_ends.push(end);
+                    }
+                }
+                Use::Trigger(i) => self.triggers |= 1 << i,
+                Use::Secret(i) => self.secrets |= 1 << i,
+            }
+        }
+    }
+}
+
+/// Every gating literal in one automaton, lower-case.
+pub(crate) struct Literals {
+    dfa: DFA,
+    /// By pattern id: what each literal is for.
+    uses: Vec<Vec<Use>>,
+    /// How far a lane starts before the part it reports on.
+    warm_up: usize,
+}
+
+const LANES: usize = 4;
+
+/// Below this many bytes per lane, one lane walks the whole text.
+const MIN_LANE: usize = 256;
+
+/// The literals of all three scanners, built on first use.
+pub(crate) static LITERALS: LazyLock<Literals> = LazyLock::new(|| {
+    Literals::new(
+        super::injection::gate_literals()
+            .chain(super::secrets::gate_literals())
+            .collect(),
+    )
+});
+
+impl Literals {
+    fn new(entries: Vec<(String, Use)>) -> Literals {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut uses: Vec<Vec<Use>> = Vec::new();
+        for (literal, u) in entries {
+            assert!(
+                !literal.is_empty() && !literal.bytes().any(|b| b.is_ascii_uppercase()),
+                "gate literals are non-empty and lower-case: {literal:?}"
+            );
+            match patterns.iter().position(|p| *p == literal) {
+                Some(at) => uses[at].push(u),
+                None => {
+                    patterns.push(literal);
+                    uses.push(vec![u]);
+                }
+            }
+        }
+        // Standard semantics keeps every pattern that ends at a state, so
+        // overlapping occurrences are all seen. No prefilter: the walk is
+        // the search.
+        let dfa = DFA::builder()
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
+            .build(&patterns)
+            .expect("gate literals build a DFA");
+        let warm_up = patterns.iter().map(String::len).max().unwrap_or(1) - 1;
+        Literals { dfa, uses, warm_up }
+    }
+
+    /// Every literal occurrence in text of any case.
+    pub(crate) fn find_any_case(&self, text: &[u8]) -> Hits {
+        // A lower-case copy and a plain walk: folding each byte inside the
+        // walk lengthens the chain of dependent steps by more than the
+        // copy costs, and an automaton that folds case is twice the size.
+        self.find(&text.to_ascii_lowercase())
+    }
+
+    /// Every literal occurrence in lower-case text.
+    pub(crate) fn find(&self, text: &[u8]) -> Hits {
+        let mut hits = Hits::default();
+        let start = self
+            .dfa
+            .start_state(Anchored::No)
+            .expect("the DFA supports unanchored searches");
+        let lane = text.len() / LANES;
+        if lane < MIN_LANE.max(4 * self.warm_up) {
+            self.walk(text, 0, start, &mut hits);
+            return hits;
+        }
+        // Lane `l` reports on `l * lane .. (l + 1) * lane`; the last also
+        // on the remainder. Lanes after the first first walk the bytes
+        // just before their part, reporting nothing.
+        let mut states = [start; LANES];
+        for (l, state) in states.iter_mut().enumerate().skip(1) {
+            let from = l * lane - self.warm_up;
+            for &b in &text[from..l * lane] {
+                *state = self.step(*state, b);
+            }
+        }
+        let (p0, rest) = text.split_at(lane);
+        let (p1, rest) = rest.split_at(lane);
+        let (p2, rest) = rest.split_at(lane);
+        let p3 = &rest[..lane];
+        // Four locals, not an array, and one index into four slices of
+        // known length: the states stay in registers and no bounds are checked.
+        let [mut s0, mut s1, mut s2, mut s3] = states;
+        for k in 0..lane {
+            s0 = self.step(s0, p0[k]);
+            s1 = self.step(s1, p1[k]);
+            s2 = self.step(s2, p2[k]);
+            s3 = self.step(s3, p3[k]);
+            // One branch for all four lanes: matches are rare.
+            if self.dfa.is_special(s0)
+                | self.dfa.is_special(s1)
+                | self.dfa.is_special(s2)
+                | self.dfa.is_special(s3)
+            {
+                self.report_lanes([s0, s1, s2, s3], lane, k + 1, &mut hits);
+            }
+        }
+        self.walk(&text[LANES * lane..], LANES * lane, s3, &mut hits);
+        // Lanes report in turn; anchors are wanted in text order.
+        hits.anchor_ends.sort_unstable();
+        hits.anchor_ends.dedup();
+        hits
+    }
+
+    /// One lane over `text`, which starts at `offset` of the whole.
+    fn walk(&self, text: &[u8], offset: usize, mut state: StateID, hits: &mut Hits) {
+        for (k, &b) in text.iter().enumerate() {
+            state = self.step(state, b);
+            if self.dfa.is_special(state) {
+                self.report(state, offset + k + 1, hits);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn step(&self, state: StateID, byte: u8) -> StateID {
+        self.dfa.next_state(Anchored::No, state, byte)
+    }
+
+    /// Out of line, so the walk's loop keeps its registers.
+    #[cold]
+    #[inline(never)]
+    fn report_lanes(&self, states: [StateID; LANES], lane: usize, end: usize, hits: &mut Hits) {
+        for (l, state) in states.into_iter().enumerate() {
+            self.report(state, l * lane + end, hits);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report(&self, state: StateID, end: usize, hits: &mut Hits) {
+        if !self.dfa.is_match(state) {
+            return;
+        }
+        for i in 0..self.dfa.match_len(state) {
+            let pattern = self.dfa.match_pattern(state, i);
+            hits.note(&self.uses[pattern.as_usize()], end);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One lane over the whole text: what the four lanes must agree with.
+    fn one_lane(text: &[u8]) -> Hits {
+        let literals = &*LITERALS;
+        let mut hits = Hits::default();
+        let start = literals.dfa.start_state(Anchored::No).unwrap();
+        literals.walk(text, 0, start, &mut hits);
+        hits
+    }
+
+    #[test]
+    fn lanes_see_occurrences_that_cross_their_boundaries() {
+        let filler = "the quarterly report shows revenue grew in every region. ";
+        let mut base = String::new();
+        while base.len() < 8192 {
+            base.push_str(filler);
+        }
+        let lane = base.len() / LANES;
+        for literal in [
+            "ignore the",
+            "password",
+            "<|im_",
+            "begin rsa private key",
+            "xmrig",
+        ] {
+            for boundary in 1..LANES {
+                for shift in 0..=literal.len() {
+                    let at = boundary * lane - shift;
+                    let mut text = base.clone().into_bytes();
+                    text[at..at + literal.len()].copy_from_slice(literal.as_bytes());
+                    let lanes = LITERALS.find(&text);
+                    assert_eq!(lanes, one_lane(&text), "{literal:?} at {at}");
+                    assert!(
+                        lanes.anchor_ends.contains(&(at + literal.len()))
+                            || lanes.secrets != 0
+                            || lanes.triggers != 0,
+                        "{literal:?} at {at} was not seen"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn overlapping_occurrences_are_all_reported() {
+        // `ignore` (a trigger) and `ignore the` (an anchor) end at different
+        // places; `forget` and `forget ` overlap entirely.
+        let hits = LITERALS.find(b"please ignore the forget list");
+        assert!(!hits.anchor_ends.is_empty());
+        assert_ne!(hits.triggers, 0);
+    }
+
+    #[test]
+    fn any_case_finds_mixed_case_keywords() {
+        let lower = LITERALS.find(b"db_password = 1");
+        assert_ne!(lower.secrets, 0);
+        assert_eq!(
+            LITERALS.find_any_case(b"DB_PaSsWoRd = 1").secrets,
+            lower.secrets
+        );
+        assert_eq!(LITERALS.find(b"DB_PaSsWoRd = 1").secrets, 0);
+    }
+}
