@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::finding::{Finding, dedup_overlaps};
 use super::literals::{LITERALS, Use};
 use super::normalize::{decoded_chunks, normalize};
+use super::shape::base64_runs;
 
 /// A family of injection evidence and its weight.
 struct Family {
@@ -444,6 +445,17 @@ static STRUCTURES: &[(&str, &[&str], &Family)] = &[
     ),
 ];
 
+/// What an injection scan learns that the credential scanner needs too.
+pub(super) struct Shared {
+    /// Which credential detectors' keywords occur in the text, when the
+    /// literal pass over the normalised text tells: for plain ASCII text,
+    /// where normalising only lower-cases and folds whitespace (which no
+    /// keyword holds but as single spaces).
+    pub keywords: Option<u64>,
+    /// The text's base64 runs.
+    pub base64_runs: Vec<(usize, usize)>,
+}
+
 /// The result of an injection scan: decision and evidence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InjectionReport {
@@ -552,11 +564,9 @@ impl InjectionScanner {
         self.scan_sharing(text).0
     }
 
-    /// [`InjectionScanner::scan`], and which credential detectors' keywords
-    /// occur in `text` when the shared pass over the normalised text tells
-    /// (plain ASCII text, where normalising only lower-cases and folds
-    /// whitespace, which no keyword holds but as single spaces).
-    pub(super) fn scan_sharing(&self, text: &str) -> (InjectionReport, Option<u64>) {
+    /// [`InjectionScanner::scan`], and what it learnt on the way that the
+    /// credential scanner needs too.
+    pub(super) fn scan_sharing(&self, text: &str) -> (InjectionReport, Shared) {
         let compiled = &*COMPILED;
         let normalized = normalize(text);
         let mut families: Vec<&'static str> = Vec::new();
@@ -599,7 +609,8 @@ impl InjectionScanner {
             &|s, e| normalized.original(s, e, text),
             &mut findings,
         );
-        for (start, end, decoded) in decoded_chunks(text) {
+        let runs = base64_runs(text.as_bytes());
+        for (start, end, decoded) in decoded_chunks(text, &runs) {
             let inner = normalize(&decoded);
             scan_one(&inner.text, &|_, _| (start, end), &mut findings);
         }
@@ -615,7 +626,11 @@ impl InjectionScanner {
             findings: dedup_overlaps(findings),
             hidden_characters: normalized.hidden_characters,
         };
-        (report, normalized.plain_ascii.then_some(keywords))
+        let shared = Shared {
+            keywords: normalized.plain_ascii.then_some(keywords),
+            base64_runs: runs,
+        };
+        (report, shared)
     }
 }
 

@@ -12,6 +12,7 @@ mod pii;
 mod redact;
 mod secrets;
 mod set;
+mod shape;
 
 pub use finding::Finding;
 pub use injection::{InjectionReport, InjectionScanner};

@@ -64,7 +64,44 @@ fn matches_in<'t>(
     start: usize,
     end: usize,
     cursor: &'t mut usize,
+) -> impl Iterator<Item = regex::Match<'t>> + 't {
+    in_window(
+        move |haystack, at| regex.find_at(haystack, at),
+        |m| (m.start(), m.end()),
+        text,
+        (start, end),
+        cursor,
+    )
+}
+
+/// [`matches_in`] with capture groups, for the patterns that need them
+/// (a group search costs more than a plain one).
+fn captures_in<'t>(
+    regex: &'t Regex,
+    text: &'t str,
+    start: usize,
+    end: usize,
+    cursor: &'t mut usize,
 ) -> impl Iterator<Item = regex::Captures<'t>> + 't {
+    in_window(
+        move |haystack, at| regex.captures_at(haystack, at),
+        |c| {
+            let whole = c.get(0).expect("group 0");
+            (whole.start(), whole.end())
+        },
+        text,
+        (start, end),
+        cursor,
+    )
+}
+
+fn in_window<'t, T: 't>(
+    search: impl Fn(&'t str, usize) -> Option<T> + 't,
+    span: fn(&T) -> (usize, usize),
+    text: &'t str,
+    (start, end): (usize, usize),
+    cursor: &'t mut usize,
+) -> impl Iterator<Item = T> + 't {
     let limit = text[end..]
         .chars()
         .next()
@@ -75,20 +112,27 @@ fn matches_in<'t>(
         if at > end {
             return None;
         }
-        let captures = regex.captures_at(haystack, at)?;
-        let whole = captures.get(0).expect("group 0");
-        if whole.start() > end {
+        let found = search(haystack, at)?;
+        let (found_start, found_end) = span(&found);
+        if found_start > end {
             return None;
         }
-        *cursor = whole.end().max(whole.start() + 1);
-        Some(captures)
+        *cursor = found_end.max(found_start + 1);
+        Some(found)
     })
 }
 
-/// The first ASCII digit at or after `from`, eight bytes at a time.
+/// The first ASCII digit at or after `from`: 32 bytes at a time while
+/// there is none (a reduction the compiler vectorises), then eight.
 fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let mut i = from;
+    while let Some(block) = bytes.get(i..i + 32) {
+        if block.iter().fold(false, |any, b| any | b.is_ascii_digit()) {
+            break;
+        }
+        i += 32;
+    }
     while i + 8 <= bytes.len() {
         let word = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
         // Digits become 0..=9; flag every byte below 10 (the lowest flag is exact).
@@ -218,7 +262,7 @@ impl PiiScanner {
             if start == at {
                 continue;
             }
-            for c in matches_in(&self.email, text, start, end, cursor) {
+            for c in captures_in(&self.email, text, start, end, cursor) {
                 let tld = c.get(1).map_or("", |m| m.as_str()).to_ascii_lowercase();
                 let whole = c.get(0).expect("match");
                 if !FILE_TLDS.contains(&tld.as_str()) {
@@ -238,8 +282,7 @@ impl PiiScanner {
     ) {
         let (start, end) = (cluster.start, cluster.end);
         if cluster.digits >= 13 {
-            for c in matches_in(&self.card, text, start, end, &mut cursors.card) {
-                let m = c.get(0).expect("match");
+            for m in matches_in(&self.card, text, start, end, &mut cursors.card) {
                 let digits: Vec<u8> = m
                     .as_str()
                     .bytes()
@@ -252,7 +295,7 @@ impl PiiScanner {
             }
         }
         if cluster.digits >= 9 {
-            for c in matches_in(&self.ssn, text, start, end, &mut cursors.ssn) {
+            for c in captures_in(&self.ssn, text, start, end, &mut cursors.ssn) {
                 let (area, group, serial) = (&c[1], &c[2], &c[3]);
                 let area_n: u16 = area.parse().unwrap_or(0);
                 if area != "000"
@@ -267,16 +310,14 @@ impl PiiScanner {
             }
         }
         if cluster.digits >= 8 {
-            for c in matches_in(&self.phone, text, start, end, &mut cursors.phone) {
-                let m = c.get(0).expect("match");
+            for m in matches_in(&self.phone, text, start, end, &mut cursors.phone) {
                 if is_phone(text, m.start(), m.end()) {
                     findings.push(Finding::new("phone", m.start(), m.end()));
                 }
             }
         }
-        if cluster.dots >= 3 && cluster.digits >= 4 {
-            for c in matches_in(&self.ipv4, text, start, end, &mut cursors.ipv4) {
-                let m = c.get(0).expect("match");
+        if cluster.dots >= 3 && cluster.digits >= 4 && !is_reserved_quad(&text[start..end]) {
+            for m in matches_in(&self.ipv4, text, start, end, &mut cursors.ipv4) {
                 if is_public_ip(text, m.start(), m.end()) {
                     findings.push(Finding::new("ip_address", m.start(), m.end()));
                 }
@@ -291,8 +332,7 @@ impl PiiScanner {
             .iter()
             .position(|&b| !(b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' '))
             .map_or(bytes.len(), |p| start + p);
-        for c in matches_in(&self.iban, text, start, end, cursor) {
-            let m = c.get(0).expect("match");
+        for m in matches_in(&self.iban, text, start, end, cursor) {
             if iban_valid(m.as_str()) {
                 findings.push(Finding::new("iban", m.start(), m.end()));
             }
@@ -322,8 +362,7 @@ impl PiiScanner {
             if bytes[start..end].iter().filter(|&&b| b == b':').count() < 2 {
                 continue;
             }
-            for c in matches_in(&self.ipv6, text, start, end, cursor) {
-                let m = c.get(0).expect("match");
+            for m in matches_in(&self.ipv6, text, start, end, cursor) {
                 if is_public_ip(text, m.start(), m.end()) {
                     findings.push(Finding::new("ip_address", m.start(), m.end()));
                 }
@@ -437,6 +476,18 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
                 .is_some_and(|p| p.len() == 4);
     }
     true
+}
+
+/// A cluster that is just a private, loopback or unspecified dotted quad
+/// (`0.0.0.0`, `127.0.0.1`, common in configs): the only match the IPv4
+/// pattern could make in it is all of it, which is not personal data, so
+/// the search is skipped.
+fn is_reserved_quad(cluster: &str) -> bool {
+    cluster.bytes().filter(|&b| b == b'.').count() == 3
+        && cluster.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && cluster
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| crate::validate::check_ip(IpAddr::V4(ip)).is_err())
 }
 
 fn is_public_ip(text: &str, start: usize, end: usize) -> bool {

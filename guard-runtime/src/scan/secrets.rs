@@ -13,6 +13,7 @@ use regex::Regex;
 
 use super::finding::{Finding, dedup_overlaps, entropy};
 use super::literals::{LITERALS, Use};
+use super::shape::{MIN_RUN, base64_runs};
 
 struct Detector {
     id: &'static str,
@@ -402,19 +403,29 @@ fn is_placeholder(secret: &str) -> bool {
 
 /// Whether a quote is followed by at least `len` characters of
 /// `[A-Za-z0-9/+]`: the only texts the quote-delimited detector can match.
-fn has_quoted_run(bytes: &[u8], len: usize) -> bool {
-    let base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'/' || b == b'+';
-    memchr::memchr2_iter(b'"', b'\'', bytes).any(|at| {
-        bytes
-            .get(at + 1..at + 1 + len)
-            .is_some_and(|run| run.iter().all(|&b| base64(b)))
+/// Those characters are base64 and a quote is not, so such a run starts a
+/// base64 run (of `runs`) right after the quote.
+fn has_quoted_run(bytes: &[u8], runs: &[(usize, usize)], len: usize) -> bool {
+    debug_assert!(len >= MIN_RUN, "shorter runs are not in `runs`");
+    let allowed = |b: &u8| b.is_ascii_alphanumeric() || *b == b'/' || *b == b'+';
+    runs.iter().any(|&(start, end)| {
+        end - start >= len
+            && start > 0
+            && matches!(bytes[start - 1], b'"' | b'\'')
+            && bytes[start..start + len].iter().all(allowed)
     })
 }
 
-/// Whether a dot follows at least `len` ASCII alphanumerics.
-fn has_run_before_dot(bytes: &[u8], len: usize) -> bool {
-    memchr::memchr_iter(b'.', bytes)
-        .any(|at| at >= len && bytes[at - len..at].iter().all(u8::is_ascii_alphanumeric))
+/// Whether a dot follows at least `len` ASCII alphanumerics. They are
+/// base64 and a dot is not, so such a run ends a base64 run (of `runs`)
+/// right before the dot.
+fn has_run_before_dot(bytes: &[u8], runs: &[(usize, usize)], len: usize) -> bool {
+    debug_assert!(len >= MIN_RUN, "shorter runs are not in `runs`");
+    runs.iter().any(|&(start, end)| {
+        end - start >= len
+            && bytes.get(end) == Some(&b'.')
+            && bytes[end - len..end].iter().all(u8::is_ascii_alphanumeric)
+    })
 }
 
 /// Scans text for credentials.
@@ -517,21 +528,28 @@ impl SecretScanner {
 
     /// Every credential in the text, earliest first, overlaps resolved.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
-        self.scan_gated(text, LITERALS.find_any_case(text.as_bytes()).secrets)
+        let keywords = LITERALS.find_any_case(text.as_bytes()).secrets;
+        self.scan_gated(text, keywords, &base64_runs(text.as_bytes()))
     }
 
     /// [`SecretScanner::scan`] given which detectors' keywords (of three
-    /// bytes or more) occur in the text in any case, as bits.
-    pub(super) fn scan_gated(&self, text: &str, keywords: u64) -> Vec<Finding> {
+    /// bytes or more) occur in the text in any case, as bits, and the
+    /// text's base64 runs.
+    pub(super) fn scan_gated(
+        &self,
+        text: &str,
+        keywords: u64,
+        runs: &[(usize, usize)],
+    ) -> Vec<Finding> {
         let mut enabled = [false; MAX_DETECTORS];
         for (i, (flag, detector)) in enabled.iter_mut().zip(DETECTORS).enumerate() {
             // Detectors without keywords always run (their regex has its own literal prefilter).
             *flag = detector.keywords.is_empty() || keywords & (1 << i) != 0;
         }
         // The AWS-shaped secret is 40 base64 characters right after a quote.
-        enabled[self.quoted_only] = has_quoted_run(text.as_bytes(), 40);
+        enabled[self.quoted_only] = has_quoted_run(text.as_bytes(), runs, 40);
         // The Discord token starts with 24 or more alphanumerics and a dot.
-        enabled[self.dotted_only] = has_run_before_dot(text.as_bytes(), 24);
+        enabled[self.dotted_only] = has_run_before_dot(text.as_bytes(), runs, 24);
         for (finder, detectors) in &self.short_keywords {
             if finder.find(text.as_bytes()).is_some() {
                 for &d in detectors {

@@ -7,6 +7,7 @@ use super::injection::{InjectionReport, InjectionScanner};
 use super::literals::LITERALS;
 use super::pii::PiiScanner;
 use super::secrets::SecretScanner;
+use super::shape::base64_runs;
 
 /// Which scanners [`ScanSet::scan`] runs.
 ///
@@ -83,19 +84,23 @@ impl ScanSet {
 
     /// Runs the chosen scanners over `text`.
     pub fn scan(&self, text: &str) -> Scans {
-        let (injection, keywords) = match &self.injection {
+        let (injection, shared) = match &self.injection {
             Some(scanner) => {
-                let (report, keywords) = scanner.scan_sharing(text);
-                (Some(report), keywords)
+                let (report, shared) = scanner.scan_sharing(text);
+                (Some(report), Some(shared))
             }
             None => (None, None),
         };
         let secrets = if self.secrets {
+            let (keywords, runs) = match shared {
+                Some(shared) => (shared.keywords, shared.base64_runs),
+                None => (None, base64_runs(text.as_bytes())),
+            };
             // Text that was more than lower-cased and folded (escapes,
             // Unicode) needs its own pass: `\token` normalises to ` oken`.
             let keywords =
                 keywords.unwrap_or_else(|| LITERALS.find_any_case(text.as_bytes()).secrets);
-            SecretScanner::global().scan_gated(text, keywords)
+            SecretScanner::global().scan_gated(text, keywords, &runs)
         } else {
             Vec::new()
         };
