@@ -1,11 +1,13 @@
-//! `cargo bench --bench scan`: all three scanners together on benign text,
-//! and redaction on text with findings.
+//! `cargo bench --bench scan`: all three scanners together on benign text
+//! (with [`ScanSet`], which shares normalising and the literal pass, and
+//! one after the other for comparison), each alone, and redaction on text
+//! with findings.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use guard_runtime::scan::{InjectionScanner, PiiScanner, SecretScanner, redact};
+use guard_runtime::scan::{InjectionScanner, PiiScanner, ScanSet, SecretScanner, redact};
 
 /// Benign text of the kinds tools return: prose, a table, a config, code.
 const SAMPLE: &str = "The quarterly report shows revenue grew in every region, led by the \
@@ -24,7 +26,12 @@ fn text_of(len: usize) -> String {
     text
 }
 
-fn scan_all(text: &str, injection: &InjectionScanner) -> usize {
+fn scan_together(text: &str, set: &ScanSet) -> usize {
+    let scans = set.scan(text);
+    scans.secrets.len() + scans.pii.len() + scans.injection.map_or(0, |r| r.findings.len())
+}
+
+fn scan_one_by_one(text: &str, injection: &InjectionScanner) -> usize {
     SecretScanner::global().scan(text).len()
         + PiiScanner::global().scan(text).len()
         + injection.scan(text).findings.len()
@@ -32,12 +39,16 @@ fn scan_all(text: &str, injection: &InjectionScanner) -> usize {
 
 fn scan(c: &mut Criterion) {
     let injection = InjectionScanner::new();
+    let set = ScanSet::all();
     let mut group = c.benchmark_group("scan_benign");
     for (name, len) in [("1KiB", 1024), ("1MiB", 1024 * 1024)] {
         let text = text_of(len);
-        assert_eq!(scan_all(&text, &injection), 0, "the sample must be benign");
+        assert_eq!(scan_together(&text, &set), 0, "the sample must be benign");
         group.throughput(Throughput::Bytes(len as u64));
-        group.bench_function(name, |b| b.iter(|| scan_all(black_box(&text), &injection)));
+        group.bench_function(name, |b| b.iter(|| scan_together(black_box(&text), &set)));
+        group.bench_function(format!("one_by_one_{name}"), |b| {
+            b.iter(|| scan_one_by_one(black_box(&text), &injection))
+        });
         if len > 4096 {
             group.bench_function("secrets_1MiB", |b| {
                 b.iter(|| SecretScanner::global().scan(black_box(&text)))

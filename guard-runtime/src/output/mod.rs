@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::scan::{Finding, InjectionReport, InjectionScanner, PiiScanner, SecretScanner, redact};
+use crate::scan::{Finding, InjectionReport, InjectionScanner, ScanSet, redact};
 
 /// What to do when a scanner finds something in a tool's output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +111,8 @@ impl OutputPolicy {
     /// assert_eq!(scan.text, "Your key is [REDACTED:aws_access_key].");
     /// ```
     pub fn scan_reply(&self, text: &str) -> ReplyScan {
-        let leaks = self.leaks("model reply", text);
+        let scans = self.scan_set(None).scan(text);
+        let leaks = self.leaks("model reply", scans.secrets, scans.pii);
         if let Some(label) = leaks.blocked {
             return ReplyScan {
                 text: String::new(),
@@ -131,23 +132,23 @@ impl OutputPolicy {
         }
     }
 
-    /// Secrets and personal data in outgoing text, sorted out by this
+    /// The scanners this policy has switched on, with `injection` if given.
+    fn scan_set(&self, injection: Option<InjectionScanner>) -> ScanSet {
+        ScanSet::none()
+            .secrets(self.secrets != Action::Off)
+            .pii(self.pii != Action::Off)
+            .injection(injection)
+    }
+
+    /// Secrets and personal data found in outgoing text, sorted out by this
     /// policy's actions: what to redact, whether to block, and (for `Log`)
     /// a warning naming `origin`. Produces no text, so callers copy only
     /// when there is something to redact.
-    fn leaks(&self, origin: &str, text: &str) -> Leaks {
+    fn leaks(&self, origin: &str, secrets: Vec<Finding>, pii: Vec<Finding>) -> Leaks {
         let mut leaks = Leaks::default();
         for (action, found, label) in [
-            (
-                self.secrets,
-                scan_if(self.secrets, || SecretScanner::global().scan(text)),
-                "secret",
-            ),
-            (
-                self.pii,
-                scan_if(self.pii, || PiiScanner::global().scan(text)),
-                "personal data",
-            ),
+            (self.secrets, secrets, "secret"),
+            (self.pii, pii, "personal data"),
         ] {
             if found.is_empty() {
                 continue;
@@ -218,40 +219,38 @@ impl OutputPolicy {
             );
             handled.truncated = true;
         }
-        let leaks = self.leaks(tool, &content);
+        // One pass for all three scanners: they share normalising and the
+        // literal pass.
+        let injection = (self.injection != Action::Off).then_some(self.injection_scanner);
+        let scans = self.scan_set(injection).scan(&content);
+        let leaks = self.leaks(tool, scans.secrets, scans.pii);
         if let Some(label) = leaks.blocked {
             handled.blocked = Some(label);
             return handled;
         }
+        let mut injection = scans.injection;
         if !leaks.to_redact.is_empty() {
             handled.redacted = leaks.to_redact.iter().map(|f| f.kind.to_owned()).collect();
             content = redact(&content, &leaks.to_redact);
+            // The model sees the redacted text: judge that.
+            injection = injection.map(|_| self.injection_scanner.scan(&content));
         }
-        if self.injection != Action::Off {
-            let report = self.injection_scanner.scan(&content);
-            if report.flagged {
-                handled.injection_score = Some(report.score);
-                match self.injection {
-                    Action::Block => {
-                        handled.blocked = Some("instructions aimed at the assistant");
-                        return handled;
-                    }
-                    Action::Flag => content = frame(&content),
-                    _ => tracing::warn!(target: "guard::output", tool, score = report.score,
-                        "tool output looks like a prompt injection"),
+        if let Some(report) = injection
+            && report.flagged
+        {
+            handled.injection_score = Some(report.score);
+            match self.injection {
+                Action::Block => {
+                    handled.blocked = Some("instructions aimed at the assistant");
+                    return handled;
                 }
+                Action::Flag => content = frame(&content),
+                _ => tracing::warn!(target: "guard::output", tool, score = report.score,
+                    "tool output looks like a prompt injection"),
             }
         }
         handled.content = content;
         handled
-    }
-}
-
-fn scan_if(action: Action, scan: impl FnOnce() -> Vec<Finding>) -> Vec<Finding> {
-    if action == Action::Off {
-        Vec::new()
-    } else {
-        scan()
     }
 }
 

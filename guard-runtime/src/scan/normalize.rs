@@ -1,6 +1,8 @@
 //! Text normalisation before injection matching, with a map back to the
 //! original byte offsets so findings point into the text as given.
 
+use std::sync::LazyLock;
+
 use base64::Engine as _;
 use unicode_normalization::UnicodeNormalization;
 
@@ -59,23 +61,34 @@ impl Normalized {
     }
 }
 
+/// Runs of whitespace, once folded to spaces.
+static DOUBLE_SPACE: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"  "));
+
 /// ASCII text without escapes: lowercase, every whitespace byte a space,
-/// then runs of spaces folded to one.
-fn normalize_ascii(input: &str) -> Normalized {
-    // A byte-for-byte map first (vectorised by the compiler); offsets only
-    // shift where runs are folded, so only those need checkpoints.
-    let mut out: Vec<u8> = input
-        .bytes()
-        .map(|b| {
+/// then runs of spaces folded to one. `None` for any other text.
+fn normalize_ascii(input: &str) -> Option<Normalized> {
+    // A byte-for-byte map first (vectorised by the compiler), checking
+    // each block for bytes that need the general path as it goes; offsets
+    // only shift where runs are folded, so only those need checkpoints.
+    let mut out: Vec<u8> = Vec::with_capacity(input.len());
+    for block in input.as_bytes().chunks(64) {
+        if block
+            .iter()
+            .fold(false, |other, &b| other | !b.is_ascii() | (b == b'\\'))
+        {
+            return None;
+        }
+        out.extend(block.iter().map(|&b| {
             if b.is_ascii_whitespace() {
                 b' '
             } else {
                 b.to_ascii_lowercase()
             }
-        })
-        .collect();
+        }));
+    }
     let mut points = Vec::new();
-    let double_space = memchr::memmem::Finder::new(b"  ");
+    let double_space = &*DOUBLE_SPACE;
     if let Some(first) = double_space.find(&out) {
         // Compact in place from the first run: `write` trails `read`.
         let (mut read, mut write) = (first, first);
@@ -99,12 +112,12 @@ fn normalize_ascii(input: &str) -> Normalized {
         }
         out.truncate(write);
     }
-    Normalized {
+    Some(Normalized {
         text: String::from_utf8(out).expect("ASCII in, ASCII out"),
         offsets: Offsets::Checkpoints(points),
         hidden_characters: false,
         plain_ascii: true,
-    }
+    })
 }
 
 /// Characters that hide text: zero-width, bidirectional controls, tags.
@@ -117,8 +130,8 @@ pub(crate) fn is_hidden(c: char) -> bool {
 /// NFKC, lowercase, hidden characters removed, escapes (`\n`, `\"`, `\u0041`)
 /// and runs of whitespace folded to one space.
 pub(crate) fn normalize(input: &str) -> Normalized {
-    if input.is_ascii() && !input.contains('\\') {
-        return normalize_ascii(input);
+    if let Some(plain) = normalize_ascii(input) {
+        return plain;
     }
     let mut out = Normalized {
         text: String::with_capacity(input.len()),
