@@ -80,3 +80,42 @@ fn pii_finds_99_percent_of_valid_numbers_and_never_flags_failed_checksums() {
         fp.iter().map(|r| &r.value).collect::<Vec<_>>()
     );
 }
+
+/// Scanning together shares normalising, the literal pass and the base64
+/// runs; every finding must be what each scanner reports on its own, on
+/// plain rows, rows with escapes and mixed case (which take the general
+/// normalising path), and long texts (which the literal pass cuts into lanes).
+#[test]
+fn scanning_together_finds_exactly_what_each_scanner_finds() {
+    use guard_runtime::scan::ScanSet;
+    let injection = InjectionScanner::new();
+    let set = ScanSet::all();
+    let mut texts: Vec<String> = Vec::new();
+    for fixture in ["injection.jsonl", "secrets.jsonl", "pii.jsonl"] {
+        for row in load_fixture(fixture) {
+            texts.push(row.value.replace(' ', "\\n"));
+            texts.push(row.value.to_uppercase());
+            texts.push(row.value);
+        }
+    }
+    let mut long = String::new();
+    for (i, text) in texts.iter().enumerate().take(3000) {
+        long.push_str(text);
+        long.push_str(if i % 2 == 0 { "\n" } else { " " });
+    }
+    texts.push(long.clone());
+    texts.push(long.replace('\\', "/"));
+    let mut with_findings = 0;
+    for text in &texts {
+        let together = set.scan(text);
+        let secrets = SecretScanner::global().scan(text);
+        let pii = PiiScanner::global().scan(text);
+        let report = injection.scan(text);
+        with_findings += usize::from(!secrets.is_empty() || !pii.is_empty() || report.flagged);
+        assert_eq!(together.secrets, secrets, "{text:.200}");
+        assert_eq!(together.pii, pii, "{text:.200}");
+        assert_eq!(together.injection, Some(report), "{text:.200}");
+    }
+    // The comparison means something only if there is something to find.
+    assert!(with_findings * 3 > texts.len(), "{with_findings}/{}", texts.len());
+}
