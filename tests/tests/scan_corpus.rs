@@ -117,5 +117,9 @@ fn scanning_together_finds_exactly_what_each_scanner_finds() {
         assert_eq!(together.injection, Some(report), "{text:.200}");
     }
     // The comparison means something only if there is something to find.
-    assert!(with_findings * 3 > texts.len(), "{with_findings}/{}", texts.len());
+    assert!(
+        with_findings * 3 > texts.len(),
+        "{with_findings}/{}",
+        texts.len()
+    );
 }

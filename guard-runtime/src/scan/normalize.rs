@@ -73,19 +73,19 @@ fn normalize_ascii(input: &str) -> Option<Normalized> {
     // only shift where runs are folded, so only those need checkpoints.
     let mut out: Vec<u8> = Vec::with_capacity(input.len());
     for block in input.as_bytes().chunks(64) {
-        if block
-            .iter()
-            .fold(false, |other, &b| other | !b.is_ascii() | (b == b'\\'))
-        {
+        let mut mapped = [0u8; 64];
+        let mut other = false;
+        for (to, &b) in mapped.iter_mut().zip(block) {
+            // Branch-free, so the loop is done sixteen bytes at a time.
+            other |= !b.is_ascii() | (b == b'\\');
+            let space = b.is_ascii_whitespace();
+            let lower = b | (u8::from(b.is_ascii_uppercase()) << 5);
+            *to = if space { b' ' } else { lower };
+        }
+        if other {
             return None;
         }
-        out.extend(block.iter().map(|&b| {
-            if b.is_ascii_whitespace() {
-                b' '
-            } else {
-                b.to_ascii_lowercase()
-            }
-        }));
+        out.extend_from_slice(&mapped[..block.len()]);
     }
     let mut points = Vec::new();
     let double_space = &*DOUBLE_SPACE;

@@ -31,6 +31,6 @@ pub(crate) use schema::{check, compile};
 pub(crate) use shape::serde_enforces;
 pub use sql::{CheckedSql, SqlPolicy, WriteKind};
 pub use text::TextPolicy;
-pub(crate) use url::check_ip;
+pub(crate) use url::non_public;
 pub use url::{CheckedUrl, UrlPolicy};
 pub use violation::Violation;

@@ -336,7 +336,7 @@ fn embeds_private_ipv4(name: &str) -> bool {
         }
         if octets.len() == 4
             && (i == bytes.len() || !bytes[i].is_ascii_digit())
-            && check_v4(Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3])).is_err()
+            && non_public_v4(Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3])).is_some()
         {
             return true;
         }
@@ -346,14 +346,26 @@ fn embeds_private_ipv4(name: &str) -> bool {
 }
 
 /// Refuses every address that is not globally routable.
-pub(crate) fn check_ip(ip: IpAddr) -> Result<(), Violation> {
-    match ip {
-        IpAddr::V4(v4) => check_v4(v4),
-        IpAddr::V6(v6) => check_v6(v6),
+fn check_ip(ip: IpAddr) -> Result<(), Violation> {
+    match non_public(ip) {
+        Some(code) => Err(Violation::new(
+            code,
+            "the address is not a public internet address",
+        )),
+        None => Ok(()),
     }
 }
 
-fn check_v4(ip: Ipv4Addr) -> Result<(), Violation> {
+/// Why `ip` is not a public internet address (a violation code), if it is
+/// not. Allocates nothing, for callers that only ask.
+pub(crate) fn non_public(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => non_public_v4(v4),
+        IpAddr::V6(v6) => non_public_v6(v6),
+    }
+}
+
+fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
     let [a, b, c, _] = ip.octets();
     let code = if ip == Ipv4Addr::new(169, 254, 169, 254)
         || ip == Ipv4Addr::new(100, 100, 100, 200)
@@ -382,33 +394,30 @@ fn check_v4(ip: Ipv4Addr) -> Result<(), Violation> {
     {
         "url.reserved"
     } else {
-        return Ok(());
+        return None;
     };
-    Err(Violation::new(
-        code,
-        "the address is not a public internet address",
-    ))
+    Some(code)
 }
 
 /// The EC2 instance metadata service over IPv6, `fd00:ec2::254`.
 const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
 
-fn check_v6(ip: Ipv6Addr) -> Result<(), Violation> {
+fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
     let segments = ip.segments();
     let embedded =
         |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
     if let Some(v4) = ip.to_ipv4_mapped() {
-        return check_v4(v4);
+        return non_public_v4(v4);
     }
     // IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address.
     if segments[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback() && !ip.is_unspecified() {
-        return check_v4(embedded(segments[6], segments[7]));
+        return non_public_v4(embedded(segments[6], segments[7]));
     }
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return check_v4(embedded(segments[6], segments[7]));
+        return non_public_v4(embedded(segments[6], segments[7]));
     }
     if segments[0] == 0x2002 {
-        return check_v4(embedded(segments[1], segments[2]));
+        return non_public_v4(embedded(segments[1], segments[2]));
     }
     let code = if ip == AWS_METADATA_V6 {
         "url.metadata"
@@ -428,12 +437,9 @@ fn check_v6(ip: Ipv6Addr) -> Result<(), Violation> {
     {
         "url.reserved"
     } else {
-        return Ok(());
+        return None;
     };
-    Err(Violation::new(
-        code,
-        "the address is not a public internet address",
-    ))
+    Some(code)
 }
 
 #[cfg(test)]
