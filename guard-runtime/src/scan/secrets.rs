@@ -441,7 +441,7 @@ fn has_run_before_dot(bytes: &[u8], runs: &[(usize, usize)], len: usize) -> bool
 pub struct SecretScanner {
     /// Keywords shorter than three bytes (`SK`), matched exactly on their
     /// own: in any case they would occur in most text.
-    short_keywords: Vec<(memchr::memmem::Finder<'static>, Vec<usize>)>,
+    short_keywords: Vec<(memchr::memmem::Finder<'static>, u64)>,
     regexes: Vec<Regex>,
     /// The keyword-less detectors, each run only when its cheap shape test passes.
     quoted_only: usize,
@@ -458,7 +458,7 @@ impl std::fmt::Debug for SecretScanner {
 
 static GLOBAL: LazyLock<SecretScanner> = LazyLock::new(SecretScanner::build);
 
-/// Room for the per-scan detector flags in the shared pass's bit set.
+/// Room for the detectors in a `u64` of flags.
 const MAX_DETECTORS: usize = 64;
 
 /// The keywords the shared pass looks for on this scanner's behalf, in
@@ -486,17 +486,25 @@ impl SecretScanner {
 
     fn build() -> SecretScanner {
         assert!(DETECTORS.len() <= MAX_DETECTORS, "raise MAX_DETECTORS");
-        let mut short_keywords: Vec<(memchr::memmem::Finder<'static>, Vec<usize>)> = Vec::new();
+        // Every detector but the two gated by shape has keywords.
+        for (i, detector) in DETECTORS.iter().enumerate() {
+            assert!(
+                !detector.keywords.is_empty()
+                    || ["aws_secret_key_shaped", "discord_bot_token"].contains(&detector.id),
+                "detector {i} needs keywords or a shape test"
+            );
+        }
+        let mut short_keywords: Vec<(memchr::memmem::Finder<'static>, u64)> = Vec::new();
         for (i, detector) in DETECTORS.iter().enumerate() {
             for keyword in detector.keywords.iter().filter(|k| k.len() < 3) {
                 match short_keywords
                     .iter_mut()
                     .find(|(finder, _)| finder.needle() == keyword.as_bytes())
                 {
-                    Some((_, detectors)) => detectors.push(i),
+                    Some((_, detectors)) => *detectors |= 1 << i,
                     None => short_keywords.push((
                         memchr::memmem::Finder::new(keyword.as_bytes()).into_owned(),
-                        vec![i],
+                        1 << i,
                     )),
                 }
             }
@@ -541,27 +549,24 @@ impl SecretScanner {
         keywords: u64,
         runs: &[(usize, usize)],
     ) -> Vec<Finding> {
-        let mut enabled = [false; MAX_DETECTORS];
-        for (i, (flag, detector)) in enabled.iter_mut().zip(DETECTORS).enumerate() {
-            // Detectors without keywords always run (their regex has its own literal prefilter).
-            *flag = detector.keywords.is_empty() || keywords & (1 << i) != 0;
-        }
+        // Detectors as bits. Those without keywords run when their shape
+        // test passes.
+        let mut enabled = keywords;
         // The AWS-shaped secret is 40 base64 characters right after a quote.
-        enabled[self.quoted_only] = has_quoted_run(text.as_bytes(), runs, 40);
+        enabled |= u64::from(has_quoted_run(text.as_bytes(), runs, 40)) << self.quoted_only;
         // The Discord token starts with 24 or more alphanumerics and a dot.
-        enabled[self.dotted_only] = has_run_before_dot(text.as_bytes(), runs, 24);
+        enabled |= u64::from(has_run_before_dot(text.as_bytes(), runs, 24)) << self.dotted_only;
         for (finder, detectors) in &self.short_keywords {
             if finder.find(text.as_bytes()).is_some() {
-                for &d in detectors {
-                    enabled[d] = true;
-                }
+                enabled |= detectors;
             }
         }
         let mut findings: Vec<Finding> = Vec::new();
-        for (i, detector) in DETECTORS.iter().enumerate() {
-            if !enabled[i] {
-                continue;
-            }
+        // In detector order, so the generic rule (the last) comes last.
+        while enabled != 0 {
+            let i = enabled.trailing_zeros() as usize;
+            enabled &= enabled - 1;
+            let detector = &DETECTORS[i];
             // The generic rule runs last and only fills gaps: a specific
             // detector's name for a credential is the better one.
             let generic = i == DETECTORS.len() - 1;
