@@ -132,8 +132,8 @@ impl Literals {
             return hits;
         }
         // Lane `l` reports on `l * lane .. (l + 1) * lane`; the last also
-        // on the remainder. Lanes after the first first walk the bytes
-        // just before their part, reporting nothing.
+        // on the remainder. Each lane after the first warms up on the bytes
+        // just before its part, reporting nothing.
         let warm_up = |l: usize| &text[l * lane - self.warm_up..l * lane];
         let (mut s0, mut s1, mut s2, mut s3) = (start, start, start, start);
         for ((&b1, &b2), &b3) in warm_up(1).iter().zip(warm_up(2)).zip(warm_up(3)) {
@@ -253,11 +253,12 @@ mod tests {
 
     #[test]
     fn overlapping_occurrences_are_all_reported() {
-        // `ignore` (a trigger) and `ignore the` (an anchor) end at different
-        // places; `forget` and `forget ` overlap entirely.
-        let hits = LITERALS.find(b"please ignore the forget list");
-        assert!(!hits.anchor_ends.is_empty());
-        assert_ne!(hits.triggers, 0);
+        // `ignore` (the override structure's trigger) and `ignore the` (an
+        // anchor) start at the same byte: a leftmost search reports one.
+        let hits = LITERALS.find(b"please ignore the list");
+        assert_eq!(hits.anchor_ends, [17]);
+        assert_eq!(hits.triggers, 1);
+        assert_eq!(hits.secrets, 0);
     }
 
     #[test]
