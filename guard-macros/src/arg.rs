@@ -2,7 +2,7 @@
 //! `none`, or one validator with its options —
 //! `path(exists, ext = [..], deny = [..])`, `url(schemes = [..], hosts = [..],
 //! ports = [..], resolve)`, `sql(tables = [..], write = [..], dialect = "..")`,
-//! `command(programs = [..])`, `shell_arg`.
+//! `command(programs = [..], options(prog = [..]))`, `shell_arg`.
 
 use proc_macro2::Span;
 use syn::parse::Parser;
@@ -48,6 +48,8 @@ pub struct Validator {
     pub write: Vec<String>,
     pub dialect: Option<String>,
     pub programs: Vec<String>,
+    /// `options(wc = ["-l", "-c"])`
+    pub options: Vec<(String, Vec<String>)>,
 }
 
 impl Validator {
@@ -65,6 +67,7 @@ impl Validator {
             write: Vec::new(),
             dialect: None,
             programs: Vec::new(),
+            options: Vec::new(),
         }
     }
 }
@@ -201,7 +204,7 @@ fn parse_options(validator: &mut Validator, tokens: proc_macro2::TokenStream, er
         Kind::Path => &["exists", "ext", "deny"],
         Kind::Url => &["schemes", "hosts", "ports", "resolve"],
         Kind::Sql => &["tables", "write", "dialect"],
-        Kind::Command => &["programs"],
+        Kind::Command => &["programs", "options"],
         Kind::ShellArg => &[],
     };
     let mut seen: Vec<String> = Vec::new();
@@ -236,6 +239,7 @@ fn parse_options(validator: &mut Validator, tokens: proc_macro2::TokenStream, er
             "hosts" => validator.hosts = strings(&option, errors),
             "tables" => validator.tables = strings(&option, errors),
             "programs" => validator.programs = strings(&option, errors),
+            "options" => validator.options = program_options(&option, errors),
             "write" => {
                 let spans = array(&option, errors);
                 for (value, span) in spans {
@@ -374,6 +378,46 @@ fn array(option: &Meta, errors: &mut Errors) -> Vec<(String, Span)> {
             }
         })
         .collect()
+}
+
+/// `options(wc = ["-l", "-c"], jq = ["-r"])`: per program, the only
+/// options it may be given.
+fn program_options(option: &Meta, errors: &mut Errors) -> Vec<(String, Vec<String>)> {
+    let Meta::List(list) = option else {
+        errors.push(syn::Error::new(
+            option.span(),
+            "`options` takes a list per program: `options(wc = [\"-l\"])`",
+        ));
+        return Vec::new();
+    };
+    let entries = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(list.tokens.clone())
+    {
+        Ok(entries) => entries,
+        Err(err) => {
+            errors.push(err);
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for entry in entries {
+        let program = key_of(&entry);
+        if out.iter().any(|(p, _)| *p == program) {
+            errors.push(syn::Error::new(
+                entry.path().span(),
+                format!("duplicate program `{program}`"),
+            ));
+            continue;
+        }
+        let options = strings(&entry, errors);
+        if options.iter().any(|o| !o.starts_with('-')) {
+            errors.push(syn::Error::new(
+                entry.span(),
+                "options start with `-`: `[\"-l\", \"--lines\"]`",
+            ));
+        }
+        out.push((program, options));
+    }
+    out
 }
 
 fn strings(option: &Meta, errors: &mut Errors) -> Vec<String> {

@@ -252,7 +252,11 @@ fn arg_spec(private: &TokenStream, name: &str, explicit: bool, v: &Validator) ->
         }
         Kind::Command => {
             let programs = strings(&v.programs);
-            quote!(#spec::Command { programs: #programs })
+            let options = v.options.iter().map(|(program, options)| {
+                let options = strings(options);
+                quote!((#program, #options))
+            });
+            quote!(#spec::Command { programs: #programs, options: &[#(#options),*] })
         }
         Kind::ShellArg => quote!(#spec::ShellArg),
     };

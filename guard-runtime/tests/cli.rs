@@ -99,7 +99,7 @@ fn every_validator_and_its_options() {
     );
     assert_eq!(
         verdict(&["--validator", "command", "--programs", "ls"], "rm x"),
-        "command.program_not_allowed"
+        "command.not_allowed"
     );
     assert_eq!(
         verdict(&["--validator", "shell_arg"], "-rf"),

@@ -93,15 +93,32 @@ fn ssrf_payloads_and_public_urls() {
     );
 }
 
+/// The corpus labels a command benign when it has no shell syntax; the
+/// chain check also refuses what the policy promises never to run without
+/// a shell-free reading: the shell builtin `source` and inline interpreter
+/// code. Those refusals, and only those, are the false positives here.
 #[test]
 fn command_injection_payloads_and_plain_commands() {
     let policy = CommandPolicy::new();
-    let rates = Rates::measure(&load_fixture("command.jsonl"), |v| policy.check(v).is_ok());
+    let rows = load_fixture("command.jsonl");
+    let rates = Rates::measure(&rows, |v| policy.check(v).is_ok());
     rates.report("command");
     assert!(rates.missed.is_empty(), "missed: {:?}", rates.missed);
-    assert!(
-        rates.false_positive_rate() < 0.5,
-        "false positives: {:?}",
+    let by_promise: Vec<&'static str> = rows
+        .iter()
+        .filter(|r| r.label == "benign")
+        .filter_map(|r| policy.check(&r.value).err())
+        .map(|v| v.code)
+        .collect();
+    assert_eq!(
+        by_promise,
+        [
+            "command.shell_in_chain",
+            "command.shell_in_chain",
+            "command.shell_in_chain",
+            "command.inline_code"
+        ],
+        "benign refused: {:?}",
         rates.refused
     );
 }

@@ -349,8 +349,8 @@ async fn commands_arrive_as_argv_and_never_meet_a_shell() {
             .outcome,
         unsafe_arg(
             "/cmd",
-            "command.program_not_allowed",
-            "only these programs are allowed: echo, ls"
+            "command.not_allowed",
+            "only these programs may run, anywhere in the command: echo, ls"
         )
     );
     assert_eq!(

@@ -44,6 +44,8 @@ pub enum ValidatorSpec {
     },
     Command {
         programs: &'static [&'static str],
+        /// `options(wc = ["-l"])`: the only options a program may be given.
+        options: &'static [(&'static str, &'static [&'static str])],
     },
     ShellArg,
 }
@@ -162,6 +164,9 @@ pub(crate) struct SqlRules {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CommandRules {
     pub(crate) programs: Option<Vec<String>>,
+    /// `options = { wc = ["-l", "-c"] }`
+    #[serde(default)]
+    pub(crate) options: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// One policy section's validator options, applied after the attribute's.
@@ -254,9 +259,21 @@ impl Narrowing<'_> {
     }
 
     fn command(&self, mut policy: CommandPolicy) -> CommandPolicy {
-        if let Some(programs) = self.command.and_then(|c| c.programs.as_ref()) {
+        let Some(rules) = self.command else {
+            return policy;
+        };
+        if let Some(programs) = &rules.programs {
             let list = narrow(policy.program_list(), programs, self.replace);
             policy = policy.programs(list);
+        }
+        for (program, options) in &rules.options {
+            let current = policy
+                .option_lists()
+                .iter()
+                .find(|(p, _)| p == program)
+                .map(|(_, o)| o.clone());
+            let list = narrow(current.as_deref(), options, self.replace);
+            policy = policy.options(program.clone(), list);
         }
         policy
     }
@@ -353,13 +370,27 @@ impl ToolValidators {
                     }
                     Compiled::Sql(policy)
                 }
-                ValidatorSpec::Command { programs } => {
+                ValidatorSpec::Command { programs, options } => {
                     let mut policy = config.command.clone();
                     if !programs.is_empty() {
                         policy = policy.programs(programs.iter().copied());
                     }
+                    for (program, allowed) in *options {
+                        policy = policy.options(*program, allowed.iter().copied());
+                    }
                     for section in policy_sections {
                         policy = section.command(policy);
+                    }
+                    // With a workspace root for the tool, path operands of
+                    // the command are checked beneath it too.
+                    if !policy.has_paths() {
+                        let mut paths = config.path.clone();
+                        for section in policy_sections {
+                            paths = section.path(paths)?;
+                        }
+                        if paths.has_root() {
+                            policy = policy.paths(paths);
+                        }
                     }
                     Compiled::Command(policy)
                 }

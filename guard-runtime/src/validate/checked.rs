@@ -113,7 +113,40 @@ macro_rules! plain_string {
         }
     )*};
 }
-plain_string!(Path, Url, Sql, Command, ShellArg);
+plain_string!(Sql, ShellArg);
+
+/// The path as checked: resolved under the root (symlinks followed the way
+/// the kernel follows them) when one is configured, else the normalised
+/// relative path. The raw text never reaches the tool.
+impl FromChecked<kinds::Path> for String {
+    type Raw = String;
+    fn from_checked(raw: String, artifacts: &mut Artifacts) -> Result<Self, serde_json::Error> {
+        <PathBuf as FromChecked<kinds::Path>>::from_checked(raw, artifacts)?
+            .into_os_string()
+            .into_string()
+            .map_err(|_| serde_json::Error::custom("the resolved path is not UTF-8"))
+    }
+}
+
+/// The URL as parsed (its WHATWG serialisation), so every later reader sees
+/// the host the validator saw.
+impl FromChecked<kinds::Url> for String {
+    type Raw = String;
+    fn from_checked(raw: String, artifacts: &mut Artifacts) -> Result<Self, serde_json::Error> {
+        let checked = <CheckedUrl as FromChecked<kinds::Url>>::from_checked(raw, artifacts)?;
+        Ok(checked.url().as_str().to_owned())
+    }
+}
+
+/// The checked words, quoted so that a shell reads exactly them
+/// ([`Argv::to_shell_line`]).
+impl FromChecked<kinds::Command> for String {
+    type Raw = String;
+    fn from_checked(raw: String, artifacts: &mut Artifacts) -> Result<Self, serde_json::Error> {
+        let argv = <Argv as FromChecked<kinds::Command>>::from_checked(raw, artifacts)?;
+        Ok(argv.to_shell_line())
+    }
+}
 
 fn mismatch() -> serde_json::Error {
     serde_json::Error::custom("argument was checked by another validator")

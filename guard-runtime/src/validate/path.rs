@@ -7,11 +7,14 @@
 //! longest existing prefix is then resolved through symlinks and must stay
 //! inside the root.
 
+use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::fs::File;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use unicode_normalization::UnicodeNormalization;
 
 use super::Violation;
@@ -27,14 +30,32 @@ use super::Violation;
 /// assert_eq!(policy.check("..%2f..%2fetc%2fpasswd").unwrap_err().code, "path.encoded");
 /// assert_eq!(policy.check("keys/server.pem").unwrap_err().code, "path.denied");
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PathPolicy {
     root: Option<PathBuf>,
+    /// The root with its own symlinks resolved, found once and shared by clones.
+    canonical_root: Arc<OnceLock<PathBuf>>,
     deny_patterns: Vec<String>,
     deny_names: GlobSet,
     deny_paths: GlobSet,
     extensions: Option<Vec<String>>,
     must_exist: bool,
+    windows_rules: bool,
+}
+
+impl Default for PathPolicy {
+    fn default() -> Self {
+        PathPolicy {
+            root: None,
+            canonical_root: Arc::default(),
+            deny_patterns: Vec::new(),
+            deny_names: GlobSet::empty(),
+            deny_paths: GlobSet::empty(),
+            extensions: None,
+            must_exist: false,
+            windows_rules: true,
+        }
+    }
 }
 
 /// A path that passed [`PathPolicy::check`].
@@ -101,15 +122,20 @@ impl PathPolicy {
         PathPolicy::default()
     }
 
-    /// Resolves paths under `root` and refuses symlinks that lead outside it.
+    /// Resolves paths under `root`, through symlinks as the kernel follows
+    /// them, and refuses any that end outside it.
     pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
         self.root = Some(root.into());
+        self.canonical_root = Arc::default();
         self
     }
 
-    /// Refuses paths matching any glob. A pattern without `/` matches a file
-    /// or folder name at any depth (`.env`, `*.pem`, `.git`); one with `/`
-    /// matches the whole relative path (`secrets/**`).
+    /// Refuses paths matching any glob, in any letter case (case-insensitive
+    /// file systems open `.ENV` for `.env`). A pattern without `/` matches a
+    /// file or folder name at any depth (`.env`, `*.pem`, `.git`); one with
+    /// `/` matches the whole relative path (`secrets/**`). With a root, the
+    /// patterns are matched against where the path resolves as well as
+    /// against the text.
     ///
     /// # Errors
     /// A pattern that is not a valid glob.
@@ -123,7 +149,10 @@ impl PathPolicy {
         let mut names = GlobSetBuilder::new();
         let mut paths = GlobSetBuilder::new();
         for pattern in &self.deny_patterns {
-            let glob = Glob::new(pattern)?;
+            let glob = globset::GlobBuilder::new(pattern)
+                .case_insensitive(true)
+                .literal_separator(true)
+                .build()?;
             if pattern.contains('/') {
                 paths.add(glob);
             } else {
@@ -154,46 +183,173 @@ impl PathPolicy {
         self.extensions.as_deref()
     }
 
+    pub(crate) fn has_root(&self) -> bool {
+        self.root.is_some()
+    }
+
     /// The path must exist under the root.
     pub fn must_exist(mut self) -> Self {
         self.must_exist = true;
         self
     }
 
+    /// Whether names that Windows and macOS file systems read as another
+    /// name are refused (default: yes): NTFS streams (`.env::$DATA`),
+    /// trailing dots and spaces (`.env.`), 8.3 short names (`GIT~1`),
+    /// device names (`NUL`, `COM1`), and wildcards (`?`, `*`, `<`, `>`).
+    pub fn windows_rules(mut self, on: bool) -> Self {
+        self.windows_rules = on;
+        self
+    }
+
     /// Checks a path argument.
+    ///
+    /// With a root, the path is resolved as the kernel would: component by
+    /// component, following each symlink where it stands (so
+    /// `link/../x` climbs from the link's target, not from `link`'s
+    /// folder). It must end inside the root; deny globs and the extension
+    /// list then apply to where it ends.
     ///
     /// # Errors
     /// A [`Violation`] whose code names the rule: `path.empty`,
     /// `path.nul_byte`, `path.control_char`, `path.encoded`,
     /// `path.unicode_lookalike`, `path.absolute`, `path.drive`, `path.unc`,
     /// `path.home`, `path.scheme`, `path.traversal`, `path.dot_run`,
-    /// `path.denied`, `path.extension`, `path.not_found`, `path.symlink_escape`.
+    /// `path.windows_name`, `path.wildcard`, `path.denied`,
+    /// `path.extension`, `path.not_found`, `path.symlink_escape`,
+    /// `path.symlink_loop`, `path.root_unavailable`.
     pub fn check(&self, value: &str) -> Result<CheckedPath, Violation> {
-        let relative = lexical(value)?;
-        self.check_lists(&relative)?;
-        let resolved = match &self.root {
-            Some(root) => Some(self.resolve(root, &relative)?),
-            None => None,
+        let (relative, parts) = lexical(value, self.windows_rules)?;
+        self.check_deny(&relative)?;
+        let Some(root) = self.canonical_root()? else {
+            self.check_extension(&relative)?;
+            return Ok(CheckedPath {
+                relative,
+                resolved: None,
+                root: None,
+            });
         };
+        let (resolved, exists) = walk(root, root.to_path_buf(), parts.iter().map(OsString::from))?;
+        let inside = resolved
+            .strip_prefix(root)
+            .map_err(|_| escape())?
+            .to_path_buf();
+        let inside = if inside.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            inside
+        };
+        if self.must_exist && !exists {
+            return Err(Violation::new(
+                "path.not_found",
+                "no such file in the workspace",
+            ));
+        }
+        self.check_deny(&inside)?;
+        self.check_extension(&inside)?;
         Ok(CheckedPath {
-            relative,
-            resolved,
-            root: self.root.clone(),
+            relative: inside,
+            resolved: Some(resolved),
+            root: Some(root.to_path_buf()),
         })
     }
 
-    fn check_lists(&self, relative: &Path) -> Result<(), Violation> {
-        if !self.deny_patterns.is_empty() {
-            let names_hit = relative
-                .components()
-                .any(|c| self.deny_names.is_match(Path::new(c.as_os_str())));
-            if names_hit || self.deny_paths.is_match(relative) {
+    /// Checks a path a program is handed as an operand, as the kernel will
+    /// read it (no decoding, backslashes are plain characters): with a root,
+    /// it must resolve inside it (an absolute path inside it is fine) and
+    /// not match a deny glob; without one, it must be relative and not
+    /// climb out.
+    pub(crate) fn check_operand(&self, value: &str) -> Result<PathBuf, Violation> {
+        if value.contains('\0') {
+            return Err(Violation::new(
+                "path.nul_byte",
+                "the path contains a NUL byte",
+            ));
+        }
+        if value.starts_with('~') {
+            return Err(Violation::new(
+                "path.home",
+                "home-directory paths are not allowed",
+            ));
+        }
+        let path = Path::new(value);
+        let Some(root) = self.canonical_root()? else {
+            if path.is_absolute() {
                 return Err(Violation::new(
-                    "path.denied",
-                    "this path matches a denied pattern",
+                    "path.absolute",
+                    "the path must be relative to the workspace",
                 ));
             }
+            let mut depth = 0usize;
+            for component in path.components() {
+                match component {
+                    Component::ParentDir if depth == 0 => {
+                        return Err(Violation::new(
+                            "path.traversal",
+                            "the path climbs above the workspace root",
+                        ));
+                    }
+                    Component::ParentDir => depth -= 1,
+                    Component::Normal(_) => depth += 1,
+                    _ => {}
+                }
+            }
+            return Ok(path.to_path_buf());
+        };
+        let start = if path.is_absolute() {
+            PathBuf::from("/")
+        } else {
+            root.to_path_buf()
+        };
+        let parts = path.components().filter_map(|c| match c {
+            Component::Normal(p) => Some(p.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            _ => None,
+        });
+        let (resolved, _) = walk(root, start, parts)?;
+        let inside = resolved.strip_prefix(root).map_err(|_| escape())?;
+        self.check_deny(inside)?;
+        Ok(resolved)
+    }
+
+    /// The root with its symlinks resolved, once; `None` without a root.
+    pub(crate) fn root_dir(&self) -> Result<Option<PathBuf>, Violation> {
+        Ok(self.canonical_root()?.map(Path::to_path_buf))
+    }
+
+    fn canonical_root(&self) -> Result<Option<&Path>, Violation> {
+        let Some(root) = &self.root else {
+            return Ok(None);
+        };
+        if let Some(canonical) = self.canonical_root.get() {
+            return Ok(Some(canonical));
         }
+        let canonical = root.canonicalize().map_err(|_| {
+            Violation::new(
+                "path.root_unavailable",
+                "the workspace root is not available",
+            )
+        })?;
+        Ok(Some(self.canonical_root.get_or_init(|| canonical)))
+    }
+
+    fn check_deny(&self, relative: &Path) -> Result<(), Violation> {
+        if self.deny_patterns.is_empty() {
+            return Ok(());
+        }
+        let names_hit = relative
+            .components()
+            .any(|c| self.deny_names.is_match(Path::new(c.as_os_str())));
+        if names_hit || self.deny_paths.is_match(relative) {
+            return Err(Violation::new(
+                "path.denied",
+                "this path matches a denied pattern",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_extension(&self, relative: &Path) -> Result<(), Violation> {
         if let Some(allowed) = &self.extensions {
             let ext = relative
                 .extension()
@@ -209,46 +365,78 @@ impl PathPolicy {
         }
         Ok(())
     }
+}
 
-    fn resolve(&self, root: &Path, relative: &Path) -> Result<PathBuf, Violation> {
-        let unavailable = || {
-            Violation::new(
-                "path.root_unavailable",
-                "the workspace root is not available",
-            )
-        };
-        let root = root.canonicalize().map_err(|_| unavailable())?;
-        // Resolve the longest prefix that exists; the rest cannot be a symlink yet.
-        let mut existing = root.clone();
-        let mut rest = relative.components();
-        for component in relative.components() {
-            let next = existing.join(component);
-            if std::fs::symlink_metadata(&next).is_err() {
-                break;
+/// Links followed in one resolution before it counts as a loop (Linux's
+/// limit, MAXSYMLINKS).
+const MAX_LINKS: usize = 40;
+
+fn escape() -> Violation {
+    Violation::new(
+        "path.symlink_escape",
+        "this path leads outside the workspace through a link",
+    )
+}
+
+/// Resolves `parts` from `start` the way the kernel's path walk does: each
+/// component in order, a symlink replaced by its target where it stands
+/// (an absolute target restarts from `/`), `..` taken from wherever the walk
+/// is. Past the first missing component the rest is joined as written.
+/// Returns the resolved absolute path and whether it exists.
+fn walk(
+    root: &Path,
+    start: PathBuf,
+    parts: impl Iterator<Item = OsString>,
+) -> Result<(PathBuf, bool), Violation> {
+    let mut pending: VecDeque<OsString> = parts.collect();
+    let mut current = start;
+    let mut exists = true;
+    let mut links = 0;
+    while let Some(part) = pending.pop_front() {
+        if part == "." || part.is_empty() {
+            continue;
+        }
+        if part == ".." {
+            current.pop();
+            continue;
+        }
+        let next = current.join(&part);
+        if !exists {
+            current = next;
+            continue;
+        }
+        match std::fs::symlink_metadata(&next) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                links += 1;
+                if links > MAX_LINKS {
+                    return Err(Violation::new(
+                        "path.symlink_loop",
+                        "the path follows too many links",
+                    ));
+                }
+                let target = std::fs::read_link(&next).map_err(|_| escape())?;
+                if target.is_absolute() {
+                    current = PathBuf::from("/");
+                }
+                for component in target.components().rev() {
+                    match component {
+                        Component::Normal(p) => pending.push_front(p.to_os_string()),
+                        Component::ParentDir => pending.push_front(OsString::from("..")),
+                        _ => {}
+                    }
+                }
             }
-            existing = next;
-            rest.next();
-        }
-        let canonical = existing.canonicalize().map_err(|_| unavailable())?;
-        if !canonical.starts_with(&root) {
-            return Err(Violation::new(
-                "path.symlink_escape",
-                "this path leads outside the workspace through a link",
-            ));
-        }
-        let remaining = rest.as_path();
-        if self.must_exist && !remaining.as_os_str().is_empty() {
-            return Err(Violation::new(
-                "path.not_found",
-                "no such file in the workspace",
-            ));
-        }
-        if remaining.as_os_str().is_empty() {
-            Ok(canonical)
-        } else {
-            Ok(canonical.join(remaining))
+            Ok(_) => current = next,
+            Err(_) => {
+                exists = false;
+                current = next;
+            }
         }
     }
+    if !current.starts_with(root) {
+        return Err(escape());
+    }
+    Ok((current, exists))
 }
 
 /// Longer paths and names exist on no common file system (PATH_MAX,
@@ -361,8 +549,58 @@ fn is_glued_dot_dot(part: &str) -> bool {
         || rest.starts_with('%')
 }
 
-/// The lexical rules; returns the normalised relative path.
-fn lexical(value: &str) -> Result<PathBuf, Violation> {
+/// Names Windows opens as a device whatever folder they are in.
+fn is_device_name(part: &str) -> bool {
+    let stem = part.split('.').next().unwrap_or(part).trim_end();
+    let upper = stem.to_ascii_uppercase();
+    matches!(
+        upper.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) || ((upper.starts_with("COM") || upper.starts_with("LPT"))
+        && upper.len() == 4
+        && upper.as_bytes()[3].is_ascii_digit()
+        && upper.as_bytes()[3] != b'0')
+}
+
+/// `GIT~1`, `PROGRA~1.TXT`: an 8.3 short name, which Windows opens as the
+/// long name it abbreviates.
+fn is_short_name(part: &str) -> bool {
+    let (stem, ext) = part.split_once('.').unwrap_or((part, ""));
+    let Some((base, number)) = stem.rsplit_once('~') else {
+        return false;
+    };
+    (1..=6).contains(&base.len())
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && ext.len() <= 3
+}
+
+/// The name rules of Windows and macOS file systems: what they would open
+/// as another name.
+fn windows_name(part: &str) -> Result<(), Violation> {
+    if part.contains(['*', '?', '<', '>', '"', '|']) {
+        return Err(Violation::new(
+            "path.wildcard",
+            "the path contains a wildcard; name one file",
+        ));
+    }
+    if part.contains(':')
+        || part.ends_with('.')
+        || part.ends_with(' ')
+        || is_short_name(part)
+        || is_device_name(part)
+    {
+        return Err(Violation::new(
+            "path.windows_name",
+            "the name reads as another file on Windows or macOS (stream, trailing dot or space, short or device name)",
+        ));
+    }
+    Ok(())
+}
+
+/// The lexical rules; returns the normalised relative path and the parts
+/// as written (`..` kept), for the resolver to walk.
+fn lexical(value: &str, windows_rules: bool) -> Result<(PathBuf, Vec<String>), Violation> {
     if value.is_empty() {
         return Err(Violation::new("path.empty", "the path is empty"));
     }
@@ -435,7 +673,11 @@ fn lexical(value: &str) -> Result<PathBuf, Violation> {
         }
     }
     let mut parts: Vec<&str> = Vec::new();
+    let mut raw: Vec<String> = Vec::new();
     for part in unified.split('/') {
+        if !matches!(part, "" | ".") {
+            raw.push(part.to_owned());
+        }
         // Windows drops trailing dots and spaces: `.. ` and `...` act like `..`.
         let dots = part.chars().filter(|c| *c == '.').count();
         let only_dots_spaces = part.chars().all(|c| c == '.' || c == ' ');
@@ -467,11 +709,16 @@ fn lexical(value: &str) -> Result<PathBuf, Violation> {
                     "a file name in the path is longer than any file system allows",
                 ));
             }
-            _ => parts.push(part),
+            _ => {
+                if windows_rules {
+                    windows_name(part)?;
+                }
+                parts.push(part)
+            }
         }
     }
     if parts.is_empty() {
-        return Ok(PathBuf::from("."));
+        return Ok((PathBuf::from("."), raw));
     }
     let relative: PathBuf = parts.iter().collect();
     debug_assert!(
@@ -479,7 +726,7 @@ fn lexical(value: &str) -> Result<PathBuf, Violation> {
             .components()
             .all(|c| matches!(c, Component::Normal(_)))
     );
-    Ok(relative)
+    Ok((relative, raw))
 }
 
 #[cfg(test)]
