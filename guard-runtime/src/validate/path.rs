@@ -133,7 +133,8 @@ impl PathPolicy {
     /// Refuses paths matching any glob, in any letter case (case-insensitive
     /// file systems open `.ENV` for `.env`). A pattern without `/` matches a
     /// file or folder name at any depth (`.env`, `*.pem`, `.git`); one with
-    /// `/` matches the whole relative path (`secrets/**`). With a root, the
+    /// `/` matches the whole relative path (`secrets/**`, which denies the
+    /// folder `secrets` itself as well). With a root, the
     /// patterns are matched against where the path resolves as well as
     /// against the text.
     ///
@@ -148,15 +149,20 @@ impl PathPolicy {
             .extend(patterns.into_iter().map(Into::into));
         let mut names = GlobSetBuilder::new();
         let mut paths = GlobSetBuilder::new();
-        for pattern in &self.deny_patterns {
-            let glob = globset::GlobBuilder::new(pattern)
+        let glob = |pattern: &str| {
+            globset::GlobBuilder::new(pattern)
                 .case_insensitive(true)
-                .literal_separator(true)
-                .build()?;
+                .build()
+        };
+        for pattern in &self.deny_patterns {
             if pattern.contains('/') {
-                paths.add(glob);
+                paths.add(glob(pattern)?);
+                // `secrets/**` denies the folder itself too (listing it).
+                if let Some(folder) = pattern.strip_suffix("/**") {
+                    paths.add(glob(folder)?);
+                }
             } else {
-                names.add(glob);
+                names.add(glob(pattern)?);
             }
         }
         self.deny_names = names.build()?;
@@ -856,6 +862,150 @@ mod tests {
                 .code,
             "path.not_found"
         );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    fn temp_tree(name: &str) -> (PathBuf, PathBuf) {
+        let base = std::env::temp_dir().join(format!("guard-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let root = base.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        (base, root)
+    }
+
+    /// `vendor` is a link to `outside/a/b`: the kernel follows it before it
+    /// takes the `..`, so `vendor/../../secret.txt` is `outside/secret.txt`,
+    /// although the text alone normalises to `deep/secret.txt`.
+    #[cfg(unix)]
+    #[test]
+    fn dot_dot_climbs_from_where_a_link_leads() {
+        let (base, root) = temp_tree("order");
+        std::fs::create_dir_all(root.join("deep/dir")).unwrap();
+        std::fs::create_dir_all(base.join("outside/a/b")).unwrap();
+        std::fs::write(base.join("outside/secret.txt"), "SECRET").unwrap();
+        std::fs::write(root.join("deep/secret.txt"), "inside").unwrap();
+        std::os::unix::fs::symlink(base.join("outside/a/b"), root.join("deep/dir/vendor")).unwrap();
+        let raw = "deep/dir/vendor/../../secret.txt";
+        assert_eq!(
+            std::fs::read_to_string(root.join(raw)).unwrap(),
+            "SECRET",
+            "the kernel reads outside the root"
+        );
+        let policy = PathPolicy::new().root(&root);
+        assert_eq!(policy.check(raw).unwrap_err().code, "path.symlink_escape");
+        // Inside the root, the resolved path is what the kernel would open.
+        std::os::unix::fs::symlink(root.join("deep/dir"), root.join("d")).unwrap();
+        let checked = policy.check("d/../secret.txt").unwrap();
+        assert_eq!(checked.relative(), Path::new("deep/secret.txt"));
+        assert_eq!(
+            std::fs::read_to_string(checked.resolved().unwrap()).unwrap(),
+            "inside"
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn deny_globs_apply_where_the_path_resolves() {
+        let (base, root) = temp_tree("deny");
+        std::fs::create_dir_all(root.join("docs")).unwrap();
+        std::fs::create_dir_all(root.join("secrets")).unwrap();
+        std::fs::write(root.join("secrets/key.txt"), "k").unwrap();
+        std::fs::write(root.join("secrets/.env"), "e").unwrap();
+        std::os::unix::fs::symlink("../secrets", root.join("docs/archive")).unwrap();
+        std::os::unix::fs::symlink("secrets/.env", root.join("notes.txt")).unwrap();
+        let policy = PathPolicy::new()
+            .root(&root)
+            .deny(["secrets/**", ".env"])
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("docs/archive/key.txt")).unwrap(),
+            "k"
+        );
+        for raw in ["docs/archive/key.txt", "notes.txt", "docs/archive"] {
+            assert_eq!(policy.check(raw).unwrap_err().code, "path.denied", "{raw}");
+        }
+        assert!(policy.check("docs/readme.md").is_ok());
+        // Where it resolves decides the extension too.
+        let md = PathPolicy::new().root(&root).extensions(["txt"]);
+        assert_eq!(md.check("notes.txt").unwrap_err().code, "path.extension");
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_loops_and_absolute_links() {
+        let (base, root) = temp_tree("loops");
+        std::os::unix::fs::symlink("b", root.join("a")).unwrap();
+        std::os::unix::fs::symlink("a", root.join("b")).unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("etc")).unwrap();
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::os::unix::fs::symlink(root.canonicalize().unwrap().join("real"), root.join("abs"))
+            .unwrap();
+        let policy = PathPolicy::new().root(&root);
+        assert_eq!(policy.check("a/x").unwrap_err().code, "path.symlink_loop");
+        assert_eq!(
+            policy.check("etc/passwd").unwrap_err().code,
+            "path.symlink_escape"
+        );
+        assert_eq!(
+            policy.check("abs/new.txt").unwrap().relative(),
+            Path::new("real/new.txt")
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn names_other_file_systems_read_as_another_name() {
+        let policy = PathPolicy::new().deny([".env", ".git"]).unwrap();
+        for (raw, expected) in [
+            (".env::$DATA", "path.windows_name"),
+            ("config/.env.", "path.windows_name"),
+            (".env ", "path.windows_name"),
+            ("GIT~1/config", "path.windows_name"),
+            ("PROGRA~1.TXT", "path.windows_name"),
+            ("logs/NUL", "path.windows_name"),
+            ("com1.txt", "path.windows_name"),
+            (".?/.?/boot.ini", "path.wildcard"),
+            ("docs/*.md", "path.wildcard"),
+            (".ENV", "path.denied"),
+            (".Git/config", "path.denied"),
+            ("docs/com10.txt", "ok"),
+            ("v1.2/notes.md", "ok"),
+            ("backup~/x", "ok"),
+        ] {
+            let got = match policy.check(raw) {
+                Ok(_) => "ok",
+                Err(v) => v.code,
+            };
+            assert_eq!(got, expected, "{raw:?}");
+        }
+        let posix = PathPolicy::new().windows_rules(false);
+        assert!(posix.check("docs/a:b.txt").is_ok());
+        assert!(posix.check("what?.md").is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn operands_are_read_as_the_kernel_reads_them() {
+        let (base, root) = temp_tree("operand");
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("sys")).unwrap();
+        let policy = PathPolicy::new().root(&root);
+        let canonical = root.canonicalize().unwrap();
+        assert!(policy.check_operand("src").is_ok());
+        assert!(policy.check_operand("src/../src/x").is_ok());
+        assert!(policy.check_operand(canonical.join("src").to_str().unwrap()).is_ok());
+        // Backslashes and escapes are plain characters to the kernel.
+        assert!(policy.check_operand("a\\..\\b").is_ok());
+        assert!(policy.check_operand("%2e%2e").is_ok());
+        for raw in ["/etc/passwd", "../x", "sys/passwd", "~/.ssh", "src/../../x"] {
+            assert!(policy.check_operand(raw).is_err(), "{raw}");
+        }
+        let lexical = PathPolicy::new();
+        assert!(lexical.check_operand("src/x").is_ok());
+        assert_eq!(lexical.check_operand("/etc").unwrap_err().code, "path.absolute");
+        assert_eq!(lexical.check_operand("a/../../x").unwrap_err().code, "path.traversal");
         std::fs::remove_dir_all(&base).unwrap();
     }
 
