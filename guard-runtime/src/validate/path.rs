@@ -995,7 +995,11 @@ mod tests {
         let canonical = root.canonicalize().unwrap();
         assert!(policy.check_operand("src").is_ok());
         assert!(policy.check_operand("src/../src/x").is_ok());
-        assert!(policy.check_operand(canonical.join("src").to_str().unwrap()).is_ok());
+        assert!(
+            policy
+                .check_operand(canonical.join("src").to_str().unwrap())
+                .is_ok()
+        );
         // Backslashes and escapes are plain characters to the kernel.
         assert!(policy.check_operand("a\\..\\b").is_ok());
         assert!(policy.check_operand("%2e%2e").is_ok());
@@ -1004,8 +1008,14 @@ mod tests {
         }
         let lexical = PathPolicy::new();
         assert!(lexical.check_operand("src/x").is_ok());
-        assert_eq!(lexical.check_operand("/etc").unwrap_err().code, "path.absolute");
-        assert_eq!(lexical.check_operand("a/../../x").unwrap_err().code, "path.traversal");
+        assert_eq!(
+            lexical.check_operand("/etc").unwrap_err().code,
+            "path.absolute"
+        );
+        assert_eq!(
+            lexical.check_operand("a/../../x").unwrap_err().code,
+            "path.traversal"
+        );
         std::fs::remove_dir_all(&base).unwrap();
     }
 

@@ -1,6 +1,16 @@
 //! URLs: parsed as a browser would (WHATWG, the `url` crate), then refused
 //! unless the scheme is allowed and the host is a public name or address.
 //!
+//! A URL that another reader would send elsewhere (RFC 3986 clients such as
+//! curl and Python's `urllib`: backslashes, `@` after `\`, one slash after
+//! the scheme, tabs inside the host) is refused, and the tool receives the
+//! URL as parsed. Hosts of non-special schemes (`ssh`, `redis`, `ftp`...),
+//! which WHATWG leaves opaque, are read as `getaddrinfo` will read them, so
+//! `ssh://0x7f.1/` is the loopback address it is. A name must end in a
+//! top-level domain of the public DNS ([`tlds`]): `*.svc`, `*.consul`,
+//! `*.local`, `prometheus.monitoring` and other names only a private
+//! resolver answers are internal.
+//!
 //! The parser already turns every encoding of an IPv4 address the URL
 //! standard accepts (decimal `2130706433`, octal `0177.1`, hex `0x7f.1`,
 //! short forms, full-width digits and ideographic dots) into one address, so
@@ -12,6 +22,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
 use super::Violation;
+
+mod tlds;
 
 /// Rules for a URL argument.
 ///
@@ -28,6 +40,7 @@ use super::Violation;
 pub struct UrlPolicy {
     schemes: Vec<String>,
     allow_hosts: Option<Vec<String>>,
+    allow_internal: Vec<String>,
     deny_hosts: Vec<String>,
     ports: Option<Vec<u16>>,
 }
@@ -37,6 +50,7 @@ impl Default for UrlPolicy {
         UrlPolicy {
             schemes: vec!["https".to_owned()],
             allow_hosts: None,
+            allow_internal: Vec::new(),
             deny_hosts: Vec::new(),
             ports: None,
         }
@@ -64,18 +78,8 @@ impl CheckedUrl {
     }
 }
 
-/// Names that point inside a network whatever DNS says about them.
-const INTERNAL_SUFFIXES: [&str; 9] = [
-    ".localhost",
-    ".local",
-    ".localdomain",
-    ".internal",
-    ".intranet",
-    ".corp",
-    ".lan",
-    ".home.arpa",
-    ".svc.cluster.local",
-];
+/// Names under public top-level domains that still point inside a network.
+const INTERNAL_SUFFIXES: [&str; 3] = [".home.arpa", ".in-addr.arpa", ".ip6.arpa"];
 
 /// Cloud metadata services by name.
 const METADATA_NAMES: [&str; 6] = [
@@ -129,6 +133,32 @@ impl UrlPolicy {
         self
     }
 
+    /// Internal hosts the tool may reach on purpose (same patterns as
+    /// `allow_hosts`; a literal address such as `127.0.0.1` or `[::1]` is
+    /// written without brackets): these skip the checks for non-public
+    /// names and addresses. Everything else still applies, so pair it with
+    /// `ports`.
+    ///
+    /// ```
+    /// use guard_runtime::validate::UrlPolicy;
+    ///
+    /// let policy = UrlPolicy::new().schemes(["http"]).allow_internal(["search.svc"]).ports([9200]);
+    /// assert!(policy.check("http://search.svc:9200/").is_ok());
+    /// assert_eq!(policy.check("http://other.svc:9200/").unwrap_err().code, "url.internal_host");
+    /// ```
+    pub fn allow_internal<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allow_internal = hosts.into_iter().map(|h| h.into().to_lowercase()).collect();
+        self
+    }
+
+    fn internal_allowed(&self, host: &str) -> bool {
+        self.allow_internal.iter().any(|p| host_matches(p, host))
+    }
+
     /// Never these hosts (same patterns as `allow_hosts`).
     pub fn deny_hosts<I, S>(mut self, hosts: I) -> Self
     where
@@ -163,7 +193,8 @@ impl UrlPolicy {
     /// `url.metadata`, `url.loopback`, `url.private`, `url.link_local`,
     /// `url.cgnat`, `url.multicast`, `url.unspecified` or `url.reserved`.
     pub fn check(&self, value: &str) -> Result<CheckedUrl, Violation> {
-        let url = Url::parse(value.trim())
+        let text = value.trim();
+        let mut url = Url::parse(text)
             .map_err(|_| Violation::new("url.unparseable", "not a valid absolute URL"))?;
         if !self.schemes.iter().any(|s| s == url.scheme()) {
             return Err(Violation::new(
@@ -172,6 +203,13 @@ impl UrlPolicy {
                     "only these schemes are allowed: {}",
                     self.schemes.join(", ")
                 ),
+            ));
+        }
+        let host = effective_host(&url)?;
+        if rfc3986_host(text) != host {
+            return Err(Violation::new(
+                "url.ambiguous",
+                "other URL parsers would read another host in this URL; send it in plain form",
             ));
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -186,32 +224,45 @@ impl UrlPolicy {
                 return Err(Violation::new("url.port", "this port is not allowed"));
             }
         }
-        let addresses = match url.host() {
-            None => return Err(Violation::new("url.no_host", "the URL has no host")),
-            Some(Host::Ipv4(ip)) => {
-                check_ip(IpAddr::V4(ip))?;
+        let Some(host) = host else {
+            return Err(Violation::new("url.no_host", "the URL has no host"));
+        };
+        // An opaque host is handed on in the form it was checked in.
+        if !url.has_authority() || url.host_str() != Some(host.to_string().as_str()) {
+            url.set_host(Some(&host.to_string()))
+                .map_err(|_| Violation::new("url.unparseable", "not a valid absolute URL"))?;
+        }
+        let text_host = host_text(&url);
+        let internal_ok = self.internal_allowed(&text_host);
+        let addresses = match host {
+            Host::Ipv4(ip) => {
+                if !internal_ok {
+                    check_ip(IpAddr::V4(ip))?;
+                }
                 vec![IpAddr::V4(ip)]
             }
-            Some(Host::Ipv6(ip)) => {
-                check_ip(IpAddr::V6(ip))?;
+            Host::Ipv6(ip) => {
+                if !internal_ok {
+                    check_ip(IpAddr::V6(ip))?;
+                }
                 vec![IpAddr::V6(ip)]
             }
-            Some(Host::Domain(name)) => {
-                self.check_name(name)?;
+            Host::Domain(name) => {
+                if !internal_ok {
+                    self.check_name(&name)?;
+                }
                 Vec::new()
             }
         };
-        if let Some(allowed) = &self.allow_hosts {
-            let host = host_text(&url);
-            if !allowed.iter().any(|p| host_matches(p, &host)) {
-                return Err(Violation::new(
-                    "url.host_not_allowed",
-                    "this host is not on the allow-list",
-                ));
-            }
+        if let Some(allowed) = &self.allow_hosts
+            && !allowed.iter().any(|p| host_matches(p, &text_host))
+        {
+            return Err(Violation::new(
+                "url.host_not_allowed",
+                "this host is not on the allow-list",
+            ));
         }
-        let host = host_text(&url);
-        if self.deny_hosts.iter().any(|p| host_matches(p, &host)) {
+        if self.deny_hosts.iter().any(|p| host_matches(p, &text_host)) {
             return Err(Violation::new("url.host_denied", "this host is denied"));
         }
         Ok(CheckedUrl { url, addresses })
@@ -240,7 +291,8 @@ impl UrlPolicy {
                 "the host name does not resolve",
             ));
         }
-        for ip in &resolved {
+        let internal_ok = self.internal_allowed(&host);
+        for ip in resolved.iter().filter(|_| !internal_ok) {
             check_ip(*ip).map_err(|v| {
                 Violation::new(
                     "url.resolves_internal",
@@ -260,10 +312,10 @@ impl UrlPolicy {
                 "cloud metadata services are not allowed",
             ));
         }
+        let tld = name.rsplit('.').next().unwrap_or_default();
         if name == "localhost"
             || !name.contains('.')
             || INTERNAL_SUFFIXES.iter().any(|s| name.ends_with(s))
-            || name == "kubernetes.default"
         {
             return Err(Violation::new(
                 "url.internal_host",
@@ -280,8 +332,59 @@ impl UrlPolicy {
                 "host names that spell out an internal address are not allowed",
             ));
         }
+        if tlds::TLDS.binary_search(&tld).is_err() {
+            return Err(Violation::new(
+                "url.internal_host",
+                "the name is not in the public DNS (its top-level domain is not delegated)",
+            ));
+        }
         Ok(())
     }
+}
+
+/// The host a resolver will be asked for: WHATWG's for special schemes; for
+/// the others, their opaque host read the way `getaddrinfo` and special
+/// schemes read one (IPv4 in any notation, IDNA, percent-decoding).
+fn effective_host(url: &Url) -> Result<Option<Host<String>>, Violation> {
+    if url.cannot_be_a_base() || !url.has_host() {
+        return Ok(None);
+    }
+    if is_special(url.scheme()) {
+        return Ok(url.host().map(|h| h.to_owned()));
+    }
+    let opaque = url.host_str().unwrap_or_default();
+    Host::parse(opaque)
+        .map(Some)
+        .map_err(|_| Violation::new("url.unparseable", "the URL's host is not a host name"))
+}
+
+fn is_special(scheme: &str) -> bool {
+    matches!(scheme, "http" | "https" | "ws" | "wss" | "ftp" | "file")
+}
+
+/// The host an RFC 3986 reader (curl, Python's `urllib`, Go's `net/url`)
+/// finds in the raw text: the authority runs from `//` to the first `/`,
+/// `?` or `#` (a backslash is an ordinary character there), the host after
+/// its last `@`. Read with the same host parser, so spelling differences
+/// (case, IDNA, IPv4 notation) are not differences.
+fn rfc3986_host(text: &str) -> Option<Host<String>> {
+    let (_, rest) = text.split_once(':')?;
+    let rest = rest.strip_prefix("//")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host_port.starts_with('[') {
+        &host_port[..host_port.find(']').map_or(host_port.len(), |i| i + 1)]
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+            _ => host_port,
+        }
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Host::parse(host).ok()
 }
 
 fn host_text(url: &Url) -> String {
@@ -409,6 +512,14 @@ fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return non_public_v4(v4);
     }
+    // SIIT's IPv4-translated form, ::ffff:0:a.b.c.d.
+    if segments[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return non_public_v4(embedded(segments[6], segments[7]));
+    }
+    // The local-use NAT64 prefix (RFC 8215) translates into private networks.
+    if segments[..3] == [0x64, 0xff9b, 1] {
+        return Some("url.private");
+    }
     // IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address.
     if segments[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback() && !ip.is_unspecified() {
         return non_public_v4(embedded(segments[6], segments[7]));
@@ -506,6 +617,99 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(code(value), expected, "{value}");
         }
+    }
+
+    #[test]
+    fn hosts_of_non_special_schemes_are_read_as_a_resolver_reads_them() {
+        let policy = UrlPolicy::new().schemes(["ssh", "redis", "ftp", "git", "sftp"]);
+        for (value, expected) in [
+            ("ssh://0x7f.1/", "url.loopback"),
+            ("redis://0x7f.1:6379/", "url.loopback"),
+            ("ssh://169.254.43518/", "url.metadata"),
+            ("ssh://10.1/", "url.private"),
+            ("git://2130706433/repo", "url.loopback"),
+            ("ssh://[::1]/", "url.loopback"),
+            ("redis://cache.svc:6379/", "url.internal_host"),
+            ("ssh://git@github.com/o/r", "url.userinfo"),
+            ("ssh://github.com/o/r", "ok"),
+            ("sftp://93.184.216.34/x", "ok"),
+        ] {
+            let got = match policy.check(value) {
+                Ok(_) => "ok",
+                Err(v) => v.code,
+            };
+            assert_eq!(got, expected, "{value}");
+        }
+        // The tool receives the host in the form that was checked.
+        let checked = policy.check("ssh://0x5DB8D822/x").unwrap();
+        assert_eq!(checked.url().as_str(), "ssh://93.184.216.34/x");
+    }
+
+    #[test]
+    fn urls_other_parsers_read_differently_are_refused() {
+        let policy = UrlPolicy::new()
+            .schemes(["http", "https"])
+            .allow_hosts(["good.com", "example.com"]);
+        for value in [
+            "http://example.com\\@127.0.0.1:58081/admin",
+            "https://good.com\\@evil.com/",
+            "https:\\\\evil.com/",
+            "http:/good.com/",
+            "http:good.com/",
+            "http://exa\tmple.com/",
+            "https://good.com\\.evil.com/",
+        ] {
+            assert_eq!(
+                policy.check(value).unwrap_err().code,
+                "url.ambiguous",
+                "{value:?}"
+            );
+        }
+        for value in [
+            "https://good.com/a\\b",
+            "https://GOOD.com:443/x?y=\\",
+            "https://example.com/@x",
+        ] {
+            assert!(policy.check(value).is_ok(), "{value:?}");
+        }
+        let idn = UrlPolicy::new().check("https://bücher.de/").unwrap();
+        assert_eq!(idn.url().host_str(), Some("xn--bcher-kva.de"));
+    }
+
+    #[test]
+    fn names_outside_the_public_dns_are_internal() {
+        for value in [
+            "https://kubernetes.default.svc/",
+            "https://api.default.svc.cluster.local/",
+            "https://vault.service.consul/",
+            "https://prometheus.monitoring:9090/",
+            "https://printer.lan/",
+            "https://nas.home.arpa/",
+            "https://db.corp/",
+            "https://x.test/",
+        ] {
+            assert_eq!(
+                UrlPolicy::new().check(value).unwrap_err().code,
+                "url.internal_host",
+                "{value}"
+            );
+        }
+        for value in [
+            "https://docs.rs/",
+            "https://example.co.uk/",
+            "https://a.dev/",
+            "https://x.xn--p1ai/",
+        ] {
+            assert!(UrlPolicy::new().check(value).is_ok(), "{value}");
+        }
+    }
+
+    #[test]
+    fn translated_and_local_nat64_addresses_are_refused() {
+        assert_eq!(code("http://[::ffff:0:7f00:1]/"), "url.loopback");
+        assert_eq!(code("http://[::ffff:0:a9fe:a9fe]/"), "url.metadata");
+        assert_eq!(code("http://[64:ff9b:1::808:808]/"), "url.private");
+        assert_eq!(code("http://[64:ff9b::808:808]/"), "ok");
     }
 
     #[test]
