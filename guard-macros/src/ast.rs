@@ -22,8 +22,13 @@ pub enum ParamKind {
         field_attrs: Vec<Attribute>,
         /// `#[arg(...)]`, if written.
         arg: Option<ArgAttr>,
-        /// The JSON property name (the identifier, or its `#[serde(rename)]`).
+        /// The JSON property name (the identifier, or its `#[serde(rename)]`
+        /// or `#[serde(rename(deserialize = ...))]`).
         json_name: String,
+        /// serde options that read the argument under other names or in
+        /// another shape (`alias`, `flatten`, `with`, `deserialize_with`),
+        /// which a validator looking the argument up by `json_name` cannot follow.
+        unfollowable: Vec<(Span, String)>,
     },
     /// The caller's context, excluded from the schema.
     Context(ContextKind),
@@ -131,11 +136,13 @@ pub fn parse(mut item: ItemFn, errors: &mut Errors) -> ToolFn {
                     None => {
                         let unraw = ident.to_string();
                         let unraw = unraw.strip_prefix("r#").unwrap_or(&unraw).to_owned();
-                        let json_name = serde_rename(&field_attrs).unwrap_or(unraw);
+                        let names = serde_names(&field_attrs);
+                        let json_name = names.rename.unwrap_or(unraw);
                         ParamKind::Argument {
                             field_attrs,
                             arg,
                             json_name,
+                            unfollowable: names.unfollowable,
                         }
                     }
                 };
@@ -146,16 +153,49 @@ pub fn parse(mut item: ItemFn, errors: &mut Errors) -> ToolFn {
     ToolFn { item, params, doc }
 }
 
-/// The name in `#[serde(rename = "...")]`, which the JSON property takes.
-fn serde_rename(attrs: &[Attribute]) -> Option<String> {
-    let mut rename = None;
+/// What `#[serde(...)]` on a parameter says about its wire name.
+struct SerdeNames {
+    rename: Option<String>,
+    unfollowable: Vec<(Span, String)>,
+}
+
+/// The name serde deserializes the field from (`rename = "..."` or
+/// `rename(deserialize = "...")`), and the options that add other names.
+fn serde_names(attrs: &[Attribute]) -> SerdeNames {
+    let mut names = SerdeNames {
+        rename: None,
+        unfollowable: Vec::new(),
+    };
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         // Other serde options are skipped here; serde reports their errors.
         let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") && meta.input.peek(syn::Token![=]) {
+            let key = meta
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            if key == "rename" && meta.input.peek(syn::Token![=]) {
                 let lit: syn::LitStr = meta.value()?.parse()?;
-                rename = Some(lit.value());
-            } else if meta.input.peek(syn::Token![=]) {
+                names.rename = Some(lit.value());
+                return Ok(());
+            }
+            if key == "rename" && meta.input.peek(syn::token::Paren) {
+                meta.parse_nested_meta(|inner| {
+                    let lit: syn::LitStr = inner.value()?.parse()?;
+                    if inner.path.is_ident("deserialize") {
+                        names.rename = Some(lit.value());
+                    }
+                    Ok(())
+                })?;
+                return Ok(());
+            }
+            if matches!(
+                key.as_str(),
+                "alias" | "flatten" | "with" | "deserialize_with"
+            ) {
+                names.unfollowable.push((meta.path.span(), key));
+            }
+            if meta.input.peek(syn::Token![=]) {
                 let _: syn::Expr = meta.value()?.parse()?;
             } else if meta.input.peek(syn::token::Paren) {
                 let _content;
@@ -164,7 +204,7 @@ fn serde_rename(attrs: &[Attribute]) -> Option<String> {
             Ok(())
         });
     }
-    rename
+    names
 }
 
 /// `CallContext` or `&CallContext` under any path: the marker already said what it is.

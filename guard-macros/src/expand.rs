@@ -76,6 +76,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                 field_attrs,
                 arg,
                 json_name,
+                ..
             } => {
                 let ident = &param.ident;
                 let ty = &param.ty;

@@ -4,6 +4,7 @@
 use syn::spanned::Spanned;
 use syn::{ReturnType, Type};
 
+use crate::arg::{self, ArgAttr};
 use crate::ast::{ParamKind, ToolFn};
 use crate::attr::{Errors, Risk, ToolAttr};
 
@@ -78,7 +79,27 @@ pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
                 }
                 context_seen = true;
             }
-            ParamKind::Argument { .. } => match &param.ty {
+            ParamKind::Argument {
+                arg, unfollowable, ..
+            } => {
+                let unraw = param.ident.to_string();
+                let unraw = unraw.strip_prefix("r#").unwrap_or(&unraw);
+                let checked = match arg {
+                    Some(ArgAttr::Validator(_) | ArgAttr::Secret) => true,
+                    Some(ArgAttr::None) => false,
+                    None => arg::by_name(unraw).is_some(),
+                };
+                if checked {
+                    for (span, key) in unfollowable {
+                        errors.push(syn::Error::new(
+                            *span,
+                            format!(
+                                "`#[serde({key})]` lets this argument arrive under another name or shape than the one its validator checks; remove it (`rename` is followed)"
+                            ),
+                        ));
+                    }
+                }
+                match &param.ty {
                 Type::Reference(reference) => errors.push(syn::Error::new(
                     reference.span(),
                     "tool arguments are deserialized into owned values: use an owned type (e.g. `String` for `&str`); mark a `&CallContext` parameter with #[context]",
@@ -88,7 +109,8 @@ pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
                     "tool arguments need a concrete `Deserialize + JsonSchema` type, not `impl Trait`",
                 )),
                 _ => {}
-            },
+            }
+            }
         }
     }
 

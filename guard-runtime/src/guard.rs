@@ -30,6 +30,9 @@ pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default cap on the size of one call's arguments text.
 pub const DEFAULT_MAX_ARGUMENT_BYTES: usize = 64 * 1024;
 
+/// Default cap on the calls of one batch.
+pub const DEFAULT_MAX_CALLS_PER_BATCH: usize = 128;
+
 /// The security layer between a model's tool calls and the tools.
 ///
 /// Cheap to clone (one reference count) and `Send + Sync`: build it once and
@@ -66,6 +69,7 @@ pub(crate) struct Inner {
     pub(crate) confirmer: Option<Arc<dyn Confirmer>>,
     pub(crate) sinks: Vec<Arc<dyn AuditSink>>,
     pub(crate) max_argument_bytes: usize,
+    pub(crate) max_calls_per_batch: usize,
     pub(crate) output: OutputPolicy,
     pub(crate) default_timeout: Duration,
     pub(crate) audit_content: bool,
@@ -216,6 +220,7 @@ impl fmt::Debug for Guard {
             .field("confirmer", &self.inner.confirmer.is_some())
             .field("audit_sinks", &self.inner.sinks.len())
             .field("max_argument_bytes", &self.inner.max_argument_bytes)
+            .field("max_calls_per_batch", &self.inner.max_calls_per_batch)
             .finish()
     }
 }
@@ -228,6 +233,7 @@ pub struct GuardBuilder {
     confirmer: Option<Arc<dyn Confirmer>>,
     sinks: Vec<Arc<dyn AuditSink>>,
     max_argument_bytes: Option<usize>,
+    max_calls_per_batch: Option<usize>,
     rate_scope: RateScope,
     clock: Clock,
     eager_schemas: bool,
@@ -294,6 +300,15 @@ impl GuardBuilder {
     /// Caps the size of one call's arguments text (default 64 KiB).
     pub fn max_argument_bytes(mut self, bytes: usize) -> Self {
         self.max_argument_bytes = Some(bytes);
+        self
+    }
+
+    /// Caps the calls of one batch (default 128; a policy's
+    /// `max_calls_per_batch` overrides it). Calls past the cap are answered
+    /// with `Denied { TooManyCalls }` without being read, so a batch of
+    /// 100,000 calls costs little more than its replies. At least 1.
+    pub fn max_calls_per_batch(mut self, calls: usize) -> Self {
+        self.max_calls_per_batch = Some(calls.max(1));
         self
     }
 
@@ -462,6 +477,9 @@ impl GuardBuilder {
                 max_argument_bytes: self
                     .max_argument_bytes
                     .unwrap_or(DEFAULT_MAX_ARGUMENT_BYTES),
+                max_calls_per_batch: self
+                    .max_calls_per_batch
+                    .unwrap_or(DEFAULT_MAX_CALLS_PER_BATCH),
                 output: self.output,
                 default_timeout: self.default_timeout.unwrap_or(DEFAULT_TIMEOUT),
                 audit_content: self.audit_content,
@@ -480,6 +498,7 @@ impl fmt::Debug for GuardBuilder {
             .field("confirmer", &self.confirmer.is_some())
             .field("audit_sinks", &self.sinks.len())
             .field("max_argument_bytes", &self.max_argument_bytes)
+            .field("max_calls_per_batch", &self.max_calls_per_batch)
             .field("rate_scope", &self.rate_scope)
             .field("clock", &self.clock)
             .field("state", &self.state)

@@ -66,7 +66,8 @@ pub use context::CallContext;
 pub use error::BuildError;
 pub use exec::ToolError;
 pub use guard::{
-    DEFAULT_CONFIRM_TIMEOUT, DEFAULT_MAX_ARGUMENT_BYTES, DEFAULT_TIMEOUT, Guard, GuardBuilder,
+    DEFAULT_CONFIRM_TIMEOUT, DEFAULT_MAX_ARGUMENT_BYTES, DEFAULT_MAX_CALLS_PER_BATCH,
+    DEFAULT_TIMEOUT, Guard, GuardBuilder,
 };
 pub use limits::{Clock, FakeClock, RateScope};
 pub use outcome::{DenyReason, FailReason, Outcome};

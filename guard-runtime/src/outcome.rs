@@ -136,6 +136,12 @@ pub enum DenyReason {
         /// The `tool_call_id` of the first refused call.
         refused_call: String,
     },
+    /// The batch had more calls than the cap allows (`max_calls_per_batch`);
+    /// calls past the cap are answered with this and nothing else is done.
+    TooManyCalls {
+        /// The cap.
+        limit: usize,
+    },
     /// The confirmer did not answer within the confirmation timeout.
     ConfirmationTimedOut,
     /// A deferred approval came back after its request lapsed.
@@ -269,6 +275,9 @@ impl Outcome {
                 ),
                 DenyReason::Batch { refused_call } => format!(
                     "not run: the policy refuses the whole batch because call `{refused_call}` was refused"
+                ),
+                DenyReason::TooManyCalls { limit } => format!(
+                    "not run: a turn may make at most {limit} tool calls; send fewer at once"
                 ),
                 DenyReason::ConfirmationTimedOut => {
                     "no approver answered in time; the call was not run".to_owned()

@@ -865,13 +865,13 @@ override = true
         check("analyst", "run_program", r#"{"cmd":"ls -l"}"#)
             .await
             .0,
-        "command.program_not_allowed"
+        "command.not_allowed"
     );
     assert_eq!(
         check("analyst", "run_program", r#"{"cmd":"rm -rf x"}"#)
             .await
             .0,
-        "command.program_not_allowed"
+        "command.not_allowed"
     );
 
     let (outcome, content) = check("analyst", "locate", r#"{"path":"notes/a.md"}"#).await;

@@ -48,9 +48,15 @@ impl Guard {
         let mut verdicts: Vec<Result<(), Outcome>> = Vec::with_capacity(calls.len());
         let mut ready: Vec<Ready<'_, '_>> = Vec::new();
         let mut seen_ids = SeenIds::new(calls.len());
+        let cap = plan
+            .max_calls_per_batch
+            .unwrap_or(self.inner.max_calls_per_batch);
         for (i, call) in calls.iter().enumerate() {
             let found = self.inner.registry.get_indexed(&call.name);
             let verdict = match found {
+                _ if i >= cap => Err(Outcome::Denied {
+                    reason: DenyReason::TooManyCalls { limit: cap },
+                }),
                 _ if seen_ids.repeated(calls, i) => Err(Outcome::DuplicateCallId),
                 None => Err(Outcome::UnknownTool {
                     name: echoable_name(&call.name),

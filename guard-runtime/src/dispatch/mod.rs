@@ -115,8 +115,23 @@ impl Guard {
         let mut slots: Vec<Slot<'_>> = Vec::with_capacity(calls.len());
         let mut ready: Vec<Ready<'_, '_>> = Vec::new();
         let mut seen_ids = SeenIds::new(calls.len());
+        let cap = plan
+            .max_calls_per_batch
+            .unwrap_or(self.inner.max_calls_per_batch);
         for (i, call) in calls.iter().enumerate() {
             let started = Instant::now();
+            if i >= cap {
+                // Past the cap nothing about the call is read but its id.
+                slots.push(Slot {
+                    started,
+                    entry: None,
+                    answer: Some(Answer::refusal(Outcome::Denied {
+                        reason: DenyReason::TooManyCalls { limit: cap },
+                    })),
+                    decision: format!("{}: max_calls_per_batch {cap}", agent.section).into(),
+                });
+                continue;
+            }
             let found = self.inner.registry.get_indexed(&call.name);
             let tool = found.map(|(index, _)| &agent.tools[index]);
             let checked = match (found, tool) {
@@ -321,7 +336,7 @@ impl Guard {
             });
         }
 
-        let mut checked = match validators.run(&args).await {
+        let mut checked = match validators.run(&mut args).await {
             Ok(checked) => checked,
             Err((pointer, violation)) => {
                 return refuse(Outcome::UnsafeArgument {

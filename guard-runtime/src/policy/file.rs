@@ -66,6 +66,10 @@ pub struct Policy {
     /// Calls of one turn that may run at the same time.
     #[serde(default)]
     pub(crate) max_parallel: Option<NonZeroUsize>,
+    /// Calls one batch may hold; the rest are refused unread (overrides the
+    /// builder's cap, 128 by default).
+    #[serde(default)]
+    pub(crate) max_calls_per_batch: Option<NonZeroUsize>,
     /// Tools at or above this risk run one after another (default: high).
     #[serde(default = "high")]
     pub(crate) sequential_risk: Risk,
@@ -95,6 +99,7 @@ impl Default for Policy {
         Policy {
             batch: BatchMode::PerCall,
             max_parallel: None,
+            max_calls_per_batch: None,
             sequential_risk: high(),
             confirm_risk: critical(),
             quotas: Quotas::default(),

@@ -30,6 +30,7 @@ pub(crate) struct PolicyPlan {
     pub(crate) source: Arc<Policy>,
     pub(crate) batch: BatchMode,
     pub(crate) max_parallel: Option<usize>,
+    pub(crate) max_calls_per_batch: Option<usize>,
     pub(crate) sequential_risk: Risk,
     pub(crate) quotas: Quotas,
     pub(crate) flows: Vec<FlowPlan>,
@@ -149,6 +150,7 @@ impl PolicyPlan {
         Ok(PolicyPlan {
             batch: policy.batch,
             max_parallel: policy.max_parallel.map(|n| n.get()),
+            max_calls_per_batch: policy.max_calls_per_batch.map(|n| n.get()),
             sequential_risk: policy.sequential_risk,
             quotas: policy.quotas.clone(),
             flows,

@@ -136,10 +136,13 @@ fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
 impl ToolEntry {
     fn schemas(&self) -> &Schemas {
         self.schemas.get_or_init(|| {
-            let validation = (self.registration.schema)();
+            let mut validation = (self.registration.schema)();
+            // Decided on the schema as derived: serde refuses unknown fields
+            // only where the type says so, not where the schema is closed below.
+            let typed_fast_path = validate::serde_enforces(&validation);
+            wire::close_objects(&mut validation);
             let wire = wire::wire_schema(&validation);
             let nulls = NullPlan::from_validation(&validation);
-            let typed_fast_path = validate::serde_enforces(&validation);
             Schemas {
                 validation,
                 wire,

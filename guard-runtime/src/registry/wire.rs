@@ -293,6 +293,35 @@ fn place(path: &str) -> String {
     }
 }
 
+/// Closes every object the schema leaves open by omission, as the wire
+/// schema does (`additionalProperties: false`), so the validation schema
+/// refuses exactly what the model was told it may not send. Maps
+/// (`additionalProperties: {schema}`) keep their free-form keys.
+pub(crate) fn close_objects(schema: &mut Value) {
+    let Value::Object(map) = schema else {
+        return;
+    };
+    if is_object_schema(map) && !map.contains_key("additionalProperties") {
+        map.insert("additionalProperties".to_owned(), Value::Bool(false));
+    }
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "$defs" | "definitions" | "patternProperties" => {
+                if let Value::Object(children) = value {
+                    children.values_mut().for_each(close_objects);
+                }
+            }
+            "items" | "additionalProperties" | "not" | "contains" => close_objects(value),
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
+                if let Value::Array(branches) = value {
+                    branches.iter_mut().for_each(close_objects);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn is_object_schema(map: &Map<String, Value>) -> bool {
     match map.get("type") {
         Some(Value::String(t)) => t == "object",

@@ -418,7 +418,11 @@ impl ToolValidators {
     }
 
     /// Runs every validator; returns the artifacts of explicit arguments.
-    pub(crate) async fn run(&self, args: &Value) -> Result<CheckedArgs, (String, Violation)> {
+    /// An argument validated for its name alone keeps its own type, so its
+    /// string is replaced in `args` by the checked form (the resolved path,
+    /// the parsed URL, the re-quoted command): the raw text never reaches
+    /// the tool.
+    pub(crate) async fn run(&self, args: &mut Value) -> Result<CheckedArgs, (String, Violation)> {
         if let Some(text) = &self.text {
             walk_strings(args, &mut String::new(), &mut |pointer, s| {
                 text.check(s).map_err(|v| (pointer.to_owned(), v))
@@ -428,17 +432,22 @@ impl ToolValidators {
         for (spec, compiled) in &self.args {
             let mut artifacts = Artifacts::default();
             let pointer = format!("/{}", escape_pointer(spec.name));
-            match args.get(spec.name) {
+            match args.get_mut(spec.name) {
                 Some(Value::String(s)) => {
-                    artifacts.push(compiled.check(s).await.map_err(|v| (pointer, v))?)
+                    let artifact = compiled.check(s).await.map_err(|v| (pointer.clone(), v))?;
+                    if !spec.explicit {
+                        canonical(&artifact, s).map_err(|v| (pointer, v))?;
+                    }
+                    artifacts.push(artifact);
                 }
                 Some(Value::Array(items)) => {
-                    for (i, item) in items.iter().enumerate() {
+                    for (i, item) in items.iter_mut().enumerate() {
                         if let Value::String(s) = item {
-                            let artifact = compiled
-                                .check(s)
-                                .await
-                                .map_err(|v| (format!("{pointer}/{i}"), v))?;
+                            let at = || format!("{pointer}/{i}");
+                            let artifact = compiled.check(s).await.map_err(|v| (at(), v))?;
+                            if !spec.explicit {
+                                canonical(&artifact, s).map_err(|v| (at(), v))?;
+                            }
                             artifacts.push(artifact);
                         }
                     }
@@ -451,6 +460,25 @@ impl ToolValidators {
         }
         Ok(checked)
     }
+}
+
+/// Puts the checked form of a value in place of the text the model sent.
+fn canonical(artifact: &Artifact, text: &mut String) -> Result<(), Violation> {
+    match artifact {
+        Artifact::Path(path) => {
+            let form = path.resolved().unwrap_or(path.relative());
+            *text = form.to_str().map(str::to_owned).ok_or_else(|| {
+                Violation::new(
+                    "path.not_utf8",
+                    "the path resolves to a name that is not UTF-8",
+                )
+            })?;
+        }
+        Artifact::Url(url) => *text = url.url().as_str().to_owned(),
+        Artifact::Argv(argv) => *text = argv.to_shell_line(),
+        Artifact::Sql(_) | Artifact::Checked => {}
+    }
+    Ok(())
 }
 
 impl Compiled {

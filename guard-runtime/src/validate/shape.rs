@@ -49,6 +49,11 @@ fn node(schema: &Value) -> bool {
 }
 
 fn node_map(map: &Map<String, Value>, root: bool) -> bool {
+    // A nested struct without `deny_unknown_fields` ignores unknown fields,
+    // which the (closed) validation schema refuses.
+    if !root && map.contains_key("properties") && !map.contains_key("additionalProperties") {
+        return false;
+    }
     let format = map.get("format").and_then(Value::as_str);
     map.iter().all(|(key, value)| match key.as_str() {
         k if ANNOTATIONS.contains(&k) => true,
@@ -128,6 +133,9 @@ mod tests {
             let root = json!({"type": "object", "properties": {"x": constrained}});
             assert!(!serde_enforces(&root), "{root}");
         }
+        let open_nested = json!({"type": "object", "additionalProperties": false,
+            "properties": {"range": {"type": "object", "properties": {"start": {"type": "integer"}}}}});
+        assert!(!serde_enforces(&open_nested));
         let in_defs = json!({"type": "object", "properties": {"x": {"$ref": "#/$defs/X"}},
             "$defs": {"X": {"type": "string", "minLength": 1}}});
         assert!(!serde_enforces(&in_defs));

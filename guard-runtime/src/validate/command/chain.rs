@@ -172,7 +172,7 @@ impl<'p> Walker<'p> {
     /// A path the program will write: always checked (lexically, and beneath
     /// the root when one is configured).
     pub(super) fn write(&self, value: &str) -> Result<(), Violation> {
-        if value == "-" || value.starts_with("/dev/std") || value == "/dev/null" {
+        if is_standard_stream(value) {
             return Ok(());
         }
         let policy = self.policy.paths.as_ref().unwrap_or(&self.lexical);
@@ -193,7 +193,7 @@ impl<'p> Walker<'p> {
         let Some(policy) = &self.policy.paths else {
             return Ok(());
         };
-        if value == "-" || value.is_empty() {
+        if is_standard_stream(value) || value.is_empty() {
             return Ok(());
         }
         policy
@@ -214,6 +214,14 @@ impl<'p> Walker<'p> {
     pub(super) fn has_root(&self) -> bool {
         self.policy.paths.is_some()
     }
+}
+
+/// `-`, `/dev/null` and the standard streams name no file of anyone's.
+fn is_standard_stream(value: &str) -> bool {
+    matches!(
+        value,
+        "-" | "/dev/null" | "/dev/stdin" | "/dev/stdout" | "/dev/stderr" | "/dev/tty"
+    )
 }
 
 fn outside_root(v: Violation) -> Violation {
