@@ -46,6 +46,8 @@ mod dispatch;
 mod error;
 pub mod exec;
 mod guard;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod integrations;
 pub mod limits;
 mod outcome;

@@ -32,5 +32,5 @@ pub(crate) use shape::serde_enforces;
 pub use sql::{CheckedSql, SqlPolicy, WriteKind};
 pub use text::TextPolicy;
 pub(crate) use url::non_public;
-pub use url::{CheckedUrl, UrlPolicy};
+pub use url::{CheckedUrl, Resolver, SystemResolver, UrlPolicy};
 pub use violation::Violation;

@@ -348,7 +348,7 @@ impl<'a> Opts<'a> {
 
     /// The words from the last operand handed out on (for wrappers: the
     /// command they run).
-    pub(super) fn from_last(&self) -> &'a [String] {
+    pub(super) fn operand_onward(&self) -> &'a [String] {
         &self.args[self.next.saturating_sub(1).min(self.args.len())..]
     }
 

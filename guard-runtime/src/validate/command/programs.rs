@@ -281,7 +281,7 @@ fn wrap(
                 seen += 1;
                 continue;
             }
-            return w.command(opts.from_last());
+            return w.command(opts.operand_onward());
         }
     }
     match empty {
@@ -393,7 +393,7 @@ fn env(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
                     }
                     continue;
                 }
-                return w.command(opts.from_last());
+                return w.command(opts.operand_onward());
             }
             _ => {}
         }
@@ -418,7 +418,7 @@ fn xargs(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
     while let Some(opt) = opts.next() {
         match opt {
             Opt::Short('a', Some(file)) | Opt::Long("--arg-file", Some(file)) => w.read(file)?,
-            Opt::Operand(_) => return w.command(opts.from_last()),
+            Opt::Operand(_) => return w.command(opts.operand_onward()),
             _ => {}
         }
     }
@@ -430,7 +430,7 @@ fn time(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
     while let Some(opt) = opts.next() {
         match opt {
             Opt::Short('o', Some(file)) | Opt::Long("--output", Some(file)) => w.write(file)?,
-            Opt::Operand(_) => return w.command(opts.from_last()),
+            Opt::Operand(_) => return w.command(opts.operand_onward()),
             _ => {}
         }
     }
@@ -450,7 +450,7 @@ fn trace(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
                 return Err(exec_option("`-E` with this variable"));
             }
             Opt::Short('p', _) => return Err(privilege()),
-            Opt::Operand(_) => return w.command(opts.from_last()),
+            Opt::Operand(_) => return w.command(opts.operand_onward()),
             _ => {}
         }
     }
@@ -470,7 +470,7 @@ fn flock(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
                 w.operand(word)?;
                 file = Some(word);
             }
-            Opt::Operand(_) => return w.command(opts.from_last()),
+            Opt::Operand(_) => return w.command(opts.operand_onward()),
             _ => {}
         }
     }
@@ -485,7 +485,7 @@ fn watch(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
             Opt::Short('x', _) | Opt::Long("--exec", _) => exec = true,
             // Without --exec, watch joins its words and hands them to `sh -c`.
             Opt::Operand(_) if !exec => return Err(shell_in_chain()),
-            Opt::Operand(_) => return w.command(opts.from_last()),
+            Opt::Operand(_) => return w.command(opts.operand_onward()),
             _ => {}
         }
     }
@@ -509,7 +509,7 @@ fn privileged(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
                     "`sudo -e` edits files as another user",
                 ));
             }
-            Opt::Operand(_) => return w.command(opts.from_last()),
+            Opt::Operand(_) => return w.command(opts.operand_onward()),
             _ => {}
         }
     }
@@ -983,9 +983,9 @@ fn ssh_option(setting: &str) -> Result<(), Violation> {
 }
 
 fn ssh(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
-    let mut opts = Opts::new(args, Spec::new("bBcDEeFIiJLlmOoPpQRSWw", &[]));
+    let opts = Opts::new(args, Spec::new("bBcDEeFIiJLlmOoPpQRSWw", &[]));
     let mut host = None;
-    while let Some(opt) = opts.next() {
+    for opt in opts {
         match opt {
             Opt::Short('o', Some(setting)) => ssh_option(setting)?,
             Opt::Short('F', _) | Opt::Short('I', _) => {
@@ -1466,7 +1466,7 @@ fn npx(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
             Opt::Short('c', _) | Opt::Long("--call" | "--shell", _) => {
                 return Err(exec_option("`npx -c`"));
             }
-            Opt::Operand(_) => return w.command(opts.from_last()),
+            Opt::Operand(_) => return w.command(opts.operand_onward()),
             _ => {}
         }
     }
@@ -1562,7 +1562,7 @@ fn run_nested(w: &mut Walker<'_>, args: &[String], spec: Spec) -> Result<(), Vio
     while let Some(opt) = opts.next() {
         match opt {
             Opt::Long("--directory" | "--project", Some(dir)) => w.read(dir)?,
-            Opt::Operand(_) => return w.command(opts.from_last()),
+            Opt::Operand(_) => return w.command(opts.operand_onward()),
             _ => {}
         }
     }

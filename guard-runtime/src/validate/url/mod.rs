@@ -17,7 +17,10 @@
 //! the address checks see through them; IPv4-mapped, NAT64 and 6to4 IPv6
 //! addresses are checked by the IPv4 address they carry.
 
+use std::future::Future;
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::pin::Pin;
 
 use url::{Host, Url};
 
@@ -75,6 +78,35 @@ impl CheckedUrl {
     /// a second lookup cannot rebind the host to an internal address.
     pub fn addresses(&self) -> &[IpAddr] {
         &self.addresses
+    }
+}
+
+/// Looks host names up for [`UrlPolicy::check_resolved_with`].
+pub trait Resolver: Send + Sync + std::fmt::Debug {
+    /// The addresses `host` resolves to (`port` for resolvers that care).
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send + 'a>>;
+}
+
+/// The operating system's resolver (`getaddrinfo`, on Tokio's blocking pool).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+impl Resolver for SystemResolver {
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send + 'a>> {
+        Box::pin(async move {
+            Ok(tokio::net::lookup_host((host, port))
+                .await?
+                .map(|addr| addr.ip())
+                .collect())
+        })
     }
 }
 
@@ -274,17 +306,29 @@ impl UrlPolicy {
     /// # Errors
     /// As [`check`](Self::check), plus `url.dns_failed` and `url.resolves_internal`.
     pub async fn check_resolved(&self, value: &str) -> Result<CheckedUrl, Violation> {
+        self.check_resolved_with(value, &SystemResolver).await
+    }
+
+    /// [`check_resolved`](Self::check_resolved) with another resolver (a
+    /// DNS-over-HTTPS client, a fixed table in tests).
+    ///
+    /// # Errors
+    /// As [`check_resolved`](Self::check_resolved).
+    pub async fn check_resolved_with(
+        &self,
+        value: &str,
+        resolver: &dyn Resolver,
+    ) -> Result<CheckedUrl, Violation> {
         let mut checked = self.check(value)?;
         if !checked.addresses.is_empty() {
             return Ok(checked);
         }
         let host = host_text(&checked.url);
         let port = checked.url.port_or_known_default().unwrap_or(443);
-        let resolved: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), port))
+        let resolved: Vec<IpAddr> = resolver
+            .lookup(&host, port)
             .await
-            .map_err(|_| Violation::new("url.dns_failed", "the host name does not resolve"))?
-            .map(|addr| addr.ip())
-            .collect();
+            .map_err(|_| Violation::new("url.dns_failed", "the host name does not resolve"))?;
         if resolved.is_empty() {
             return Err(Violation::new(
                 "url.dns_failed",
