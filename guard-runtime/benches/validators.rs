@@ -53,6 +53,60 @@ fn validators(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // A chain: env, then nice, then find, then its -exec program.
+    let chain = CommandPolicy::new();
+    c.bench_function("command_chain", |b| {
+        b.iter(|| {
+            chain
+                .check(black_box(
+                    "env LC_ALL=C nice -n 5 find . -name '*.rs' -exec wc -l {} +",
+                ))
+                .unwrap()
+        })
+    });
+    let hostile = format!("git -c color.ui=false log {}", "--oneline ".repeat(400));
+    c.bench_function("command_4k_words", |b| {
+        b.iter(|| command.check(black_box(&hostile)).unwrap())
+    });
+    let ssh = UrlPolicy::new().schemes(["ssh"]);
+    c.bench_function("url_non_special", |b| {
+        b.iter(|| {
+            ssh.check(black_box("ssh://git.example.com:2222/org/repo.git"))
+                .unwrap()
+        })
+    });
+    // Resolution beneath a root on a real tree, 4 components: no link, a
+    // relative link (`lib -> src`), an absolute one (`abs -> /.../src`,
+    // which only the component walk decides), and a file not yet there.
+    let tree = std::env::temp_dir().join(format!("guard-bench-tree-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tree);
+    std::fs::create_dir_all(tree.join("src/validate/url")).unwrap();
+    std::fs::write(tree.join("src/validate/url/mod.rs"), "").unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("src", tree.join("lib")).unwrap();
+        std::os::unix::fs::symlink(tree.join("src"), tree.join("abs")).unwrap();
+    }
+    let rooted = PathPolicy::new()
+        .root(&tree)
+        .deny([".env", "*.pem", ".git"])
+        .unwrap();
+    for (name, path) in [
+        ("path_resolved_4_components", "src/validate/url/mod.rs"),
+        ("path_resolved_relative_link", "lib/validate/url/mod.rs"),
+        ("path_resolved_absolute_link", "abs/validate/url/mod.rs"),
+        ("path_resolved_new_file", "src/validate/url/new.rs"),
+    ] {
+        c.bench_function(name, |b| b.iter(|| rooted.check(black_box(path)).unwrap()));
+    }
+    let with_commands = CommandPolicy::new().paths(rooted.clone());
+    c.bench_function("command_with_root", |b| {
+        b.iter(|| {
+            with_commands
+                .check(black_box("grep -rn TODO lib/validate"))
+                .unwrap()
+        })
+    });
     c.bench_function("shell_arg", |b| {
         b.iter(|| check_shell_arg(black_box("report-2026.txt")).unwrap())
     });

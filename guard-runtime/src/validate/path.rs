@@ -33,14 +33,23 @@ use super::Violation;
 #[derive(Debug, Clone)]
 pub struct PathPolicy {
     root: Option<PathBuf>,
-    /// The root with its own symlinks resolved, found once and shared by clones.
-    canonical_root: Arc<OnceLock<PathBuf>>,
+    /// The root with its own symlinks resolved (and, on Linux, a handle on
+    /// it), found once and shared by clones.
+    canonical_root: Arc<OnceLock<Root>>,
     deny_patterns: Vec<String>,
     deny_names: GlobSet,
     deny_paths: GlobSet,
     extensions: Option<Vec<String>>,
     must_exist: bool,
     windows_rules: bool,
+}
+
+/// A root found on disk.
+#[derive(Debug)]
+struct Root {
+    path: PathBuf,
+    #[cfg(target_os = "linux")]
+    handle: Option<std::os::fd::OwnedFd>,
 }
 
 impl Default for PathPolicy {
@@ -235,7 +244,11 @@ impl PathPolicy {
                 root: None,
             });
         };
-        let (resolved, exists) = walk(root, root.to_path_buf(), parts.iter().map(OsString::from))?;
+        let fast = self.resolve_beneath(&parts, &relative);
+        let (resolved, exists) = match fast {
+            Some(found) => found,
+            None => walk(root, root.to_path_buf(), parts.iter().map(OsString::from))?,
+        };
         let inside = resolved
             .strip_prefix(root)
             .map_err(|_| escape())?
@@ -327,16 +340,37 @@ impl PathPolicy {
         let Some(root) = &self.root else {
             return Ok(None);
         };
-        if let Some(canonical) = self.canonical_root.get() {
-            return Ok(Some(canonical));
+        if let Some(found) = self.canonical_root.get() {
+            return Ok(Some(&found.path));
         }
-        let canonical = root.canonicalize().map_err(|_| {
+        let path = root.canonicalize().map_err(|_| {
             Violation::new(
                 "path.root_unavailable",
                 "the workspace root is not available",
             )
         })?;
-        Ok(Some(self.canonical_root.get_or_init(|| canonical)))
+        let found = self.canonical_root.get_or_init(|| Root {
+            #[cfg(target_os = "linux")]
+            handle: beneath::open_root(&path),
+            path,
+        });
+        Ok(Some(&found.path))
+    }
+
+    /// The kernel resolves the whole path beneath the root in one call
+    /// (`openat2` with `RESOLVE_BENEATH`). Without a link on the way, where
+    /// it ends is the lexical path; through links, the kernel names where it
+    /// ended. Anything else (an absolute link, an escape, a loop) is decided
+    /// by [`walk`], which gives the exact reason.
+    #[cfg(target_os = "linux")]
+    fn resolve_beneath(&self, parts: &[String], relative: &Path) -> Option<(PathBuf, bool)> {
+        let root = self.canonical_root.get()?;
+        beneath::resolve(root.handle.as_ref()?, &root.path, parts, relative)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn resolve_beneath(&self, _parts: &[String], _relative: &Path) -> Option<(PathBuf, bool)> {
+        None
     }
 
     fn check_deny(&self, relative: &Path) -> Result<(), Violation> {
@@ -370,6 +404,63 @@ impl PathPolicy {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod beneath {
+    use std::ffi::OsString;
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStringExt;
+    use std::path::{Path, PathBuf};
+
+    use rustix::fs::{CWD, Mode, OFlags, ResolveFlags, openat2, readlinkat};
+    use rustix::io::Errno;
+
+    pub(super) fn open_root(root: &Path) -> Option<OwnedFd> {
+        rustix::fs::open(
+            root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()
+    }
+
+    pub(super) fn resolve(
+        root_fd: &OwnedFd,
+        root: &Path,
+        parts: &[String],
+        relative: &Path,
+    ) -> Option<(PathBuf, bool)> {
+        let joined = if parts.is_empty() {
+            ".".to_owned()
+        } else {
+            parts.join("/")
+        };
+        let open = |resolve: ResolveFlags| {
+            openat2(
+                root_fd,
+                joined.as_str(),
+                OFlags::PATH | OFlags::CLOEXEC,
+                Mode::empty(),
+                resolve | ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+            )
+        };
+        // No link anywhere on the way: the kernel ends where the text does.
+        // A missing component stops the walk before any later one could be
+        // a link, so the rest joins as written.
+        match open(ResolveFlags::NO_SYMLINKS) {
+            Ok(_) => return Some((root.join(relative), true)),
+            Err(Errno::NOENT | Errno::NOTDIR) => return Some((root.join(relative), false)),
+            Err(Errno::LOOP) => {}
+            Err(_) => return None,
+        }
+        // Through links: ask the kernel where the open handle points.
+        let fd = open(ResolveFlags::empty()).ok()?;
+        let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        let target = readlinkat(CWD, link.as_str(), Vec::new()).ok()?;
+        let resolved = PathBuf::from(OsString::from_vec(target.into_bytes()));
+        resolved.starts_with(root).then_some((resolved, true))
     }
 }
 
@@ -557,15 +648,18 @@ fn is_glued_dot_dot(part: &str) -> bool {
 
 /// Names Windows opens as a device whatever folder they are in.
 fn is_device_name(part: &str) -> bool {
-    let stem = part.split('.').next().unwrap_or(part).trim_end();
-    let upper = stem.to_ascii_uppercase();
-    matches!(
-        upper.as_str(),
-        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
-    ) || ((upper.starts_with("COM") || upper.starts_with("LPT"))
-        && upper.len() == 4
-        && upper.as_bytes()[3].is_ascii_digit()
-        && upper.as_bytes()[3] != b'0')
+    let stem = part.split('.').next().unwrap_or(part).trim_end().as_bytes();
+    let is = |name: &[u8]| stem.eq_ignore_ascii_case(name);
+    match stem.len() {
+        3 => is(b"CON") || is(b"PRN") || is(b"AUX") || is(b"NUL"),
+        4 => {
+            (stem[..3].eq_ignore_ascii_case(b"COM") || stem[..3].eq_ignore_ascii_case(b"LPT"))
+                && matches!(stem[3], b'1'..=b'9')
+        }
+        6 => is(b"CONIN$"),
+        7 => is(b"CONOUT$"),
+        _ => false,
+    }
 }
 
 /// `GIT~1`, `PROGRA~1.TXT`: an 8.3 short name, which Windows opens as the
