@@ -123,6 +123,21 @@ fn command_injection_payloads_and_plain_commands() {
     );
 }
 
+/// Commands without shell syntax whose chain still runs a shell, inline
+/// code or a command string (GTFOBins techniques behind wrappers), and plain
+/// commands of the same programs.
+#[test]
+fn command_chains_that_run_code_and_plain_commands() {
+    let policy = CommandPolicy::new();
+    let rates = Rates::measure(&load_fixture("command_chain.jsonl"), |v| {
+        policy.check(v).is_ok()
+    });
+    rates.report("command chains");
+    assert!(rates.attacks >= 140, "{}", rates.attacks);
+    assert!(rates.missed.is_empty(), "missed: {:?}", rates.missed);
+    assert!(rates.refused.is_empty(), "refused: {:?}", rates.refused);
+}
+
 /// The benign queries come from many dialects (Spider, sqlglot fixtures,
 /// payloads with MySQL `#` comments). The default policy checks every common
 /// dialect's reading; the second figure counts a benign query as refused only

@@ -440,7 +440,6 @@ mod tests {
             "wget -O ../x https://example.com",
             "sort -o /tmp/x f",
             "time -o /tmp/x ls",
-            "rsync -a docs /tmp/",
             "sudo -e /etc/hosts",
         ] {
             let got = code(value);

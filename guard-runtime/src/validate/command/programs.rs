@@ -48,6 +48,48 @@ fn model(name: &str) -> Option<Model> {
         "taskset" => |w, a| wrap(w, a, Spec::new("", &[]), 1, Empty::Fine),
         "chrt" => |w, a| wrap(w, a, Spec::new("T", &[]), 1, Empty::Fine),
         "xargs" => xargs,
+        "rlwrap" | "valgrind" | "multitime" | "torsocks" | "proxychains" | "proxychains4"
+        | "unbuffer" | "daemonize" | "chpst" | "softlimit" | "setpriv" | "firejail" => {
+            |w, a| wrap(w, a, Spec::new("", &[]), 0, Empty::Fine)
+        }
+        "cpulimit" => |w, a| {
+            wrap(
+                w,
+                a,
+                Spec::new("lpPe", &["--limit", "--pid", "--path", "--exe"]),
+                0,
+                Empty::Fine,
+            )
+        },
+        "prlimit" => |w, a| wrap(w, a, Spec::new("p", &["--pid"]), 0, Empty::Fine),
+        "faketime" => |w, a| wrap(w, a, Spec::new("f", &[]), 1, Empty::Fine),
+        "perf" => |w, a| match a.first().map(String::as_str) {
+            Some("stat" | "record" | "trace" | "top") => wrap(
+                w,
+                &a[1..],
+                Spec::new("eopCGt", &["--event", "--output"]),
+                0,
+                Empty::Fine,
+            ),
+            _ => Ok(()),
+        },
+        "start-stop-daemon" => start_stop_daemon,
+        "capsh" | "newgrp" | "sg" | "entr" => |_, a| {
+            // capsh runs a shell after `--`/`==`; sg and newgrp start one;
+            // entr -s hands its text to one.
+            if a.iter()
+                .any(|x| matches!(x.as_str(), "--" | "==" | "-s" | "-c"))
+                || a.iter().any(|x| x.starts_with("--shell"))
+            {
+                Err(shell_in_chain())
+            } else {
+                Ok(())
+            }
+        },
+        "run-parts" | "hyperfine" | "at" | "batch" | "crontab" => |_, _| {
+            // They run every program in a folder, or command strings now or later.
+            Err(exec_option("this program"))
+        },
         "time" => time,
         "strace" | "ltrace" => trace,
         "flock" => flock,
@@ -240,10 +282,13 @@ fn is_privileged(name: &str) -> bool {
 fn catch_all(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
     for (i, arg) in args.iter().enumerate() {
         let name = model_name(arg);
+        // `X /bin/sh`, `X sh -c ...`: a shell named by its path, or handed
+        // options, is a shell the wrapper will run.
         if is_shell(&name)
-            && args
-                .get(i + 1)
-                .is_some_and(|next| next.starts_with('-') || next.starts_with('/'))
+            && (arg.contains(['/', '\\'])
+                || args
+                    .get(i + 1)
+                    .is_some_and(|next| next.starts_with('-') || next.starts_with('/')))
         {
             return Err(shell_in_chain());
         }
@@ -395,6 +440,33 @@ fn env(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
                 }
                 return w.command(opts.operand_onward());
             }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn start_stop_daemon(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
+    let spec = Spec::new(
+        "xanpuigcrdNPkKRs",
+        &[
+            "--exec",
+            "--startas",
+            "--name",
+            "--pidfile",
+            "--user",
+            "--chuid",
+            "--chdir",
+            "--chroot",
+        ],
+    );
+    for opt in Opts::new(args, spec) {
+        match opt {
+            Opt::Short('x' | 'a', Some(program))
+            | Opt::Long("--exec" | "--startas", Some(program)) => {
+                w.command(&[program.to_owned()])?
+            }
+            Opt::Short('r', _) | Opt::Long("--chroot", _) => return Err(privilege()),
             _ => {}
         }
     }
@@ -946,15 +1018,10 @@ fn rsync(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
             _ => {}
         }
     }
-    if let Some((dest, sources)) = operands.split_last() {
-        for source in sources.iter().filter(|s| !is_remote(s)) {
-            w.operand(source)?;
-        }
-        if !is_remote(dest) && !sources.is_empty() {
-            w.write(dest)?;
-        }
-    }
-    Ok(())
+    operands
+        .iter()
+        .filter(|s| !is_remote(s))
+        .try_for_each(|s| w.operand(s))
 }
 
 /// `-o Key=value` settings of OpenSSH that run a local command.
@@ -1003,15 +1070,10 @@ fn ssh(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
 }
 
 fn scp_operands(w: &mut Walker<'_>, operands: &[&str]) -> Result<(), Violation> {
-    if let Some((dest, sources)) = operands.split_last() {
-        for source in sources.iter().filter(|s| !is_remote(s)) {
-            w.operand(source)?;
-        }
-        if !is_remote(dest) && !sources.is_empty() {
-            w.write(dest)?;
-        }
-    }
-    Ok(())
+    operands
+        .iter()
+        .filter(|s| !is_remote(s))
+        .try_for_each(|s| w.operand(s))
 }
 
 fn scp(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
