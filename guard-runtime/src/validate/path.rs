@@ -315,6 +315,21 @@ impl PathPolicy {
             }
             return Ok(path.to_path_buf());
         };
+        if !path.is_absolute() && !value.split('/').any(|p| p == "..") {
+            // Without `..`, the lexical form is the kernel's unless a link
+            // is on the way, which the one-call resolution finds.
+            let parts: Vec<String> = value
+                .split('/')
+                .filter(|p| !p.is_empty() && *p != ".")
+                .map(str::to_owned)
+                .collect();
+            let relative: PathBuf = parts.iter().collect();
+            if let Some((resolved, _)) = self.resolve_beneath(&parts, &relative) {
+                let inside = resolved.strip_prefix(root).map_err(|_| escape())?;
+                self.check_deny(inside)?;
+                return Ok(resolved);
+            }
+        }
         let start = if path.is_absolute() {
             PathBuf::from("/")
         } else {

@@ -22,6 +22,9 @@ use super::{PathPolicy, Violation};
 
 pub use shell_arg::check_shell_arg;
 
+/// More words than any command line an agent needs.
+const MAX_WORDS: usize = 1024;
+
 /// Rules for a command-line argument.
 ///
 /// Without an allow-list: no shell syntax, and no shell, inline interpreter
@@ -174,7 +177,8 @@ impl CommandPolicy {
     /// workspace), `command.outside_root` and `command.path_denied` (with
     /// [`paths`](Self::paths)), `command.privilege` (sudo and the like,
     /// unless listed; privileged containers), `command.not_allowed`,
-    /// `command.option_not_allowed`, `command.too_deep`.
+    /// `command.option_not_allowed`, `command.too_deep`, `command.too_long`
+    /// (more than 1,024 words).
     pub fn check(&self, value: &str) -> Result<Argv, Violation> {
         syntax::scan(value)?;
         let words = shell_words::split(value).map_err(|_| {
@@ -185,6 +189,13 @@ impl CommandPolicy {
         })?;
         if words.is_empty() {
             return Err(Violation::new("command.empty", "the command is empty"));
+        }
+        // Bounds the work of the chain walk (and of path checks per word).
+        if words.len() > MAX_WORDS {
+            return Err(Violation::new(
+                "command.too_long",
+                format!("the command has more than {MAX_WORDS} words"),
+            ));
         }
         chain::Walker::new(self).command(&words)?;
         let dir = match &self.paths {

@@ -1871,7 +1871,9 @@ fn interpreter_of(name: &str) -> Option<Lang> {
 /// An interpreter runs a script file (fine: the same as running the file)
 /// or code written into its arguments (refused).
 fn interpreter(w: &mut Walker<'_>, args: &[String], lang: Lang) -> Result<(), Violation> {
-    for (i, arg) in args.iter().enumerate() {
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        i += 1;
         if arg == "--" || arg == "-" || !arg.starts_with('-') {
             // The script, then its own arguments.
             return if arg.starts_with('-') {
@@ -1911,9 +1913,9 @@ fn interpreter(w: &mut Walker<'_>, args: &[String], lang: Lang) -> Result<(), Vi
                 return Ok(());
             }
             if lang.spec.short_values.contains(c) {
-                if at + 2 == arg.len() && args.get(i + 1).is_some() {
-                    // The value is the next word; skip it.
-                    return interpreter(w, &args[i + 2..], lang);
+                // A value letter last in its word takes the next word.
+                if at + 2 == arg.len() {
+                    i += 1;
                 }
                 break;
             }
