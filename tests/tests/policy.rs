@@ -803,7 +803,7 @@ async fn policy_validator_options_narrow_per_agent() {
 sql = {{ tables = ["orders", "users"] }}
 
 [agents.analyst.tools.run_program]
-command = {{ programs = ["git", "rm"] }}
+command = {{ programs = ["git", "rm", "grep"], options = {{ grep = ["-n", "-r"] }} }}
 
 [agents.analyst.tools.locate]
 path = {{ root = {root:?}, deny = ["*.key"] }}
@@ -872,6 +872,19 @@ override = true
             .await
             .0,
         "command.not_allowed"
+    );
+    // The section names the only options grep may get.
+    assert_eq!(
+        check("analyst", "run_program", r#"{"cmd":"grep -rn TODO src"}"#)
+            .await
+            .0,
+        "ok"
+    );
+    assert_eq!(
+        check("analyst", "run_program", r#"{"cmd":"grep -rn --pre=x TODO src"}"#)
+            .await
+            .0,
+        "command.option_not_allowed"
     );
 
     let (outcome, content) = check("analyst", "locate", r#"{"path":"notes/a.md"}"#).await;
