@@ -881,9 +881,13 @@ override = true
         "ok"
     );
     assert_eq!(
-        check("analyst", "run_program", r#"{"cmd":"grep -rn --pre=x TODO src"}"#)
-            .await
-            .0,
+        check(
+            "analyst",
+            "run_program",
+            r#"{"cmd":"grep -rn --pre=x TODO src"}"#
+        )
+        .await
+        .0,
         "command.option_not_allowed"
     );
 

@@ -14,7 +14,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use globset::{GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use unicode_normalization::UnicodeNormalization;
 
 use super::Violation;
@@ -158,11 +158,9 @@ impl PathPolicy {
             .extend(patterns.into_iter().map(Into::into));
         let mut names = GlobSetBuilder::new();
         let mut paths = GlobSetBuilder::new();
-        let glob = |pattern: &str| {
-            globset::GlobBuilder::new(pattern)
-                .case_insensitive(true)
-                .build()
-        };
+        // Patterns and paths are compared lower-cased: globset keeps its
+        // fast literal and extension strategies only for case-sensitive globs.
+        let glob = |pattern: &str| Glob::new(&pattern.to_lowercase());
         for pattern in &self.deny_patterns {
             if pattern.contains('/') {
                 paths.add(glob(pattern)?);
@@ -234,7 +232,7 @@ impl PathPolicy {
     /// `path.extension`, `path.not_found`, `path.symlink_escape`,
     /// `path.symlink_loop`, `path.root_unavailable`.
     pub fn check(&self, value: &str) -> Result<CheckedPath, Violation> {
-        let (relative, parts) = lexical(value, self.windows_rules)?;
+        let (relative, parts) = lexical(value, self.windows_rules, self.root.is_some())?;
         self.check_deny(&relative)?;
         let Some(root) = self.canonical_root()? else {
             self.check_extension(&relative)?;
@@ -392,6 +390,18 @@ impl PathPolicy {
         if self.deny_patterns.is_empty() {
             return Ok(());
         }
+        let lowered;
+        let relative = match relative.to_str() {
+            Some(text) if text.chars().any(char::is_uppercase) => {
+                lowered = PathBuf::from(text.to_lowercase());
+                lowered.as_path()
+            }
+            Some(_) => relative,
+            None => {
+                lowered = PathBuf::from(relative.to_string_lossy().to_lowercase());
+                lowered.as_path()
+            }
+        };
         let names_hit = relative
             .components()
             .any(|c| self.deny_names.is_match(Path::new(c.as_os_str())));
@@ -715,7 +725,11 @@ fn windows_name(part: &str) -> Result<(), Violation> {
 
 /// The lexical rules; returns the normalised relative path and the parts
 /// as written (`..` kept), for the resolver to walk.
-fn lexical(value: &str, windows_rules: bool) -> Result<(PathBuf, Vec<String>), Violation> {
+fn lexical(
+    value: &str,
+    windows_rules: bool,
+    keep_parts: bool,
+) -> Result<(PathBuf, Vec<String>), Violation> {
     if value.is_empty() {
         return Err(Violation::new("path.empty", "the path is empty"));
     }
@@ -790,7 +804,7 @@ fn lexical(value: &str, windows_rules: bool) -> Result<(PathBuf, Vec<String>), V
     let mut parts: Vec<&str> = Vec::new();
     let mut raw: Vec<String> = Vec::new();
     for part in unified.split('/') {
-        if !matches!(part, "" | ".") {
+        if keep_parts && !matches!(part, "" | ".") {
             raw.push(part.to_owned());
         }
         // Windows drops trailing dots and spaces: `.. ` and `...` act like `..`.

@@ -4,6 +4,9 @@
 //! words are options, operands, paths or another command, and refuses what
 //! the policy does not allow at any depth.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use crate::validate::{PathPolicy, Violation};
 
 use super::{CommandPolicy, programs};
@@ -59,15 +62,26 @@ const SHELLS: &[&str] = &[
 
 /// The name a program is known by: the last path component, lower-cased,
 /// without a Windows executable suffix (`/usr/bin/Bash.EXE` is `bash`).
-pub(super) fn base_name(word: &str) -> String {
+/// Borrowed unless it had upper-case letters.
+pub(super) fn base_name(word: &str) -> Cow<'_, str> {
     let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
-    let mut base = base.to_ascii_lowercase();
+    let base: Cow<'_, str> = if base.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(base.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(base)
+    };
     for suffix in [".exe", ".cmd", ".bat", ".com", ".ps1"] {
         if let Some(stripped) = base.strip_suffix(suffix)
             && !stripped.is_empty()
         {
-            base = stripped.to_owned();
-            break;
+            let len = stripped.len();
+            return match base {
+                Cow::Borrowed(b) => Cow::Borrowed(&b[..len]),
+                Cow::Owned(mut o) => {
+                    o.truncate(len);
+                    Cow::Owned(o)
+                }
+            };
         }
     }
     base
@@ -75,17 +89,17 @@ pub(super) fn base_name(word: &str) -> String {
 
 /// The model name of a program: its base name, or the base name without a
 /// version suffix when only that one is known (`python3.11`, `perl5.36`).
-pub(super) fn model_name(word: &str) -> String {
+pub(super) fn model_name(word: &str) -> Cow<'_, str> {
     let base = base_name(word);
-    if programs::is_modelled(&base) || SHELLS.contains(&base.as_str()) {
+    if programs::is_modelled(&base) || SHELLS.contains(&&*base) {
         return base;
     }
     let trimmed = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
     if !trimmed.is_empty()
-        && trimmed != base
+        && trimmed.len() != base.len()
         && (programs::is_modelled(trimmed) || SHELLS.contains(&trimmed))
     {
-        return trimmed.to_owned();
+        return Cow::Owned(trimmed.to_owned());
     }
     base
 }
@@ -98,16 +112,14 @@ pub(super) fn is_shell(name: &str) -> bool {
 pub(super) struct Walker<'p> {
     policy: &'p CommandPolicy,
     depth: usize,
-    lexical: PathPolicy,
 }
+
+/// Write options are checked lexically when the tool has no root.
+static LEXICAL: LazyLock<PathPolicy> = LazyLock::new(PathPolicy::new);
 
 impl<'p> Walker<'p> {
     pub(super) fn new(policy: &'p CommandPolicy) -> Self {
-        Walker {
-            policy,
-            depth: 0,
-            lexical: PathPolicy::new(),
-        }
+        Walker { policy, depth: 0 }
     }
 
     /// Checks one program and its words, then whatever it runs in turn.
@@ -175,7 +187,7 @@ impl<'p> Walker<'p> {
         if is_standard_stream(value) {
             return Ok(());
         }
-        let policy = self.policy.paths.as_ref().unwrap_or(&self.lexical);
+        let policy = self.policy.paths.as_ref().unwrap_or(&LEXICAL);
         policy.check_operand(value).map(|_| ()).map_err(|v| {
             Violation::new(
                 "command.write_option",

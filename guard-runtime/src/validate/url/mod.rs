@@ -238,7 +238,7 @@ impl UrlPolicy {
             ));
         }
         let host = effective_host(&url)?;
-        if rfc3986_host(text) != host {
+        if !same_host(text, &url, host.as_ref()) {
             return Err(Violation::new(
                 "url.ambiguous",
                 "other URL parsers would read another host in this URL; send it in plain form",
@@ -260,7 +260,7 @@ impl UrlPolicy {
             return Err(Violation::new("url.no_host", "the URL has no host"));
         };
         // An opaque host is handed on in the form it was checked in.
-        if !url.has_authority() || url.host_str() != Some(host.to_string().as_str()) {
+        if !is_special(url.scheme()) && url.host_str() != Some(host.to_string().as_str()) {
             url.set_host(Some(&host.to_string()))
                 .map_err(|_| Violation::new("url.unparseable", "not a valid absolute URL"))?;
         }
@@ -406,12 +406,23 @@ fn is_special(scheme: &str) -> bool {
     matches!(scheme, "http" | "https" | "ws" | "wss" | "ftp" | "file")
 }
 
+/// Whether an RFC 3986 reader of the raw text finds the host WHATWG found.
+fn same_host(text: &str, url: &Url, host: Option<&Host<String>>) -> bool {
+    match (rfc3986_host_text(text), host) {
+        (None, None) => true,
+        // Already in WHATWG's form: nothing to parse.
+        (Some(raw), Some(_)) if url.host_str() == Some(raw) => true,
+        (Some(raw), Some(host)) => Host::parse(raw).ok().as_ref() == Some(host),
+        _ => false,
+    }
+}
+
 /// The host an RFC 3986 reader (curl, Python's `urllib`, Go's `net/url`)
 /// finds in the raw text: the authority runs from `//` to the first `/`,
 /// `?` or `#` (a backslash is an ordinary character there), the host after
-/// its last `@`. Read with the same host parser, so spelling differences
-/// (case, IDNA, IPv4 notation) are not differences.
-fn rfc3986_host(text: &str) -> Option<Host<String>> {
+/// its last `@`. Compared after the same host parser, so spelling
+/// differences (case, IDNA, IPv4 notation) are not differences.
+fn rfc3986_host_text(text: &str) -> Option<&str> {
     let (_, rest) = text.split_once(':')?;
     let rest = rest.strip_prefix("//")?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -425,10 +436,7 @@ fn rfc3986_host(text: &str) -> Option<Host<String>> {
             _ => host_port,
         }
     };
-    if host.is_empty() {
-        return None;
-    }
-    Host::parse(host).ok()
+    (!host.is_empty()).then_some(host)
 }
 
 fn host_text(url: &Url) -> String {
