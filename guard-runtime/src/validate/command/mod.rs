@@ -206,16 +206,19 @@ impl CommandPolicy {
     }
 }
 
+/// `"ok"` or the refusal's code, under the default policy.
+#[cfg(test)]
+fn verdict(value: &str) -> &'static str {
+    match CommandPolicy::new().check(value) {
+        Ok(_) => "ok",
+        Err(v) => v.code,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::verdict as code;
     use super::*;
-
-    fn code(value: &str) -> &'static str {
-        match CommandPolicy::new().check(value) {
-            Ok(_) => "ok",
-            Err(v) => v.code,
-        }
-    }
 
     #[test]
     fn shell_constructs_are_refused_and_quoted_ones_are_not() {
