@@ -250,7 +250,7 @@ async fn each_url_in_a_list_is_checked_with_its_own_pointer() {
         one(
             &guard,
             "fetch_api",
-            r#"{"urls":["https://api.example.com/a","https://evil.example/"]}"#
+            r#"{"urls":["https://api.example.com/a","https://evil.example.com/"]}"#
         )
         .await
         .outcome,
