@@ -43,7 +43,7 @@ const MAX_WORDS: usize = 1024;
 /// assert_eq!(policy.check("grep -E 'a|b' notes.md").unwrap().args(), ["grep", "-E", "a|b", "notes.md"]);
 /// assert!(policy.check("find . -name '*.rs'").is_ok());
 /// assert_eq!(policy.check("ls; rm -rf ~").unwrap_err().code, "command.separator");
-/// assert_eq!(policy.check("find . -exec touch X ;").unwrap_err().code, "command.not_allowed");
+/// assert_eq!(policy.check("find . -exec touch X {} +").unwrap_err().code, "command.not_allowed");
 /// assert_eq!(policy.check("git -c core.pager='touch X' log").unwrap_err().code, "command.exec_option");
 /// assert_eq!(CommandPolicy::new().check("env sh -c id").unwrap_err().code, "command.shell_in_chain");
 /// ```
