@@ -15,14 +15,14 @@ use std::fmt;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use sqlparser::ast::{Expr, ObjectName, Query, SetExpr, Statement, Visit, Visitor};
+use sqlparser::ast::{Expr, ObjectName, Query, SetExpr, Statement, TableFactor, Visit, Visitor};
 use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
 
 use super::Violation;
 
 /// Functions that sleep, read or write files, reach the network or run commands.
-const DANGEROUS_FUNCTIONS: [&str; 40] = [
+const DANGEROUS_FUNCTIONS: [&str; 78] = [
     "sleep",
     "pg_sleep",
     "pg_sleep_for",
@@ -63,7 +63,98 @@ const DANGEROUS_FUNCTIONS: [&str; 40] = [
     "sys_exec",
     "sys_eval",
     "pg_terminate_backend",
+    // Side effects a read-only query must not have: sequences, locks,
+    // backend control, configuration, large objects, server files.
+    "setval",
+    "nextval",
+    "lo_unlink",
+    "lo_create",
+    "lo_creat",
+    "lo_truncate",
+    "lo_open",
+    "lowrite",
+    "pg_advisory_lock",
+    "pg_advisory_lock_shared",
+    "pg_advisory_xact_lock",
+    "pg_advisory_xact_lock_shared",
+    "pg_try_advisory_lock",
+    "pg_try_advisory_lock_shared",
+    "pg_try_advisory_xact_lock",
+    "pg_try_advisory_xact_lock_shared",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_file_write",
+    "pg_file_unlink",
+    "pg_file_rename",
+    "pg_file_sync",
+    "pg_logdir_ls",
+    "pg_switch_wal",
+    "pg_promote",
+    "pg_create_restore_point",
+    "set_config",
+    "pg_notify",
+    // Functions that read tables named in a string, past any table list.
+    "query_to_xml",
+    "query_to_xml_and_xmlschema",
+    "query_to_xmlschema",
+    "table_to_xml",
+    "table_to_xml_and_xmlschema",
+    "database_to_xml",
+    "database_to_xml_and_xmlschema",
+    "schema_to_xml",
+    // Oracle's text-index package, reachable from any query.
+    "ctxsys",
 ];
+
+/// Name prefixes of whole families: SQL Server's extended and OLE
+/// procedures, Oracle's `DBMS_*` and `UTL_*` packages.
+const DANGEROUS_PREFIXES: [&str; 4] = ["xp_", "sp_oa", "dbms_", "utl_"];
+
+/// Whether a function name (any of its dotted parts) is in the catalogue,
+/// read with PostgreSQL's `U&"..."` escapes decoded (`pg\005fsleep` is
+/// `pg_sleep`).
+fn is_dangerous(name: &ObjectName) -> bool {
+    let name = decode_unicode_escapes(&bare(name));
+    name.split('.').any(|part| {
+        DANGEROUS_FUNCTIONS.contains(&part)
+            || DANGEROUS_PREFIXES.iter().any(|p| part.starts_with(p))
+    })
+}
+
+/// `\XXXX` and `\+XXXXXX` as PostgreSQL decodes them in `U&` identifiers.
+/// Decoding every identifier errs on the strict side: a plain quoted name
+/// with such a backslash is only ever compared against the catalogue.
+fn decode_unicode_escapes(name: &str) -> String {
+    if !name.contains('\\') {
+        return name.to_owned();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (digits, skip) = match after.strip_prefix('+') {
+            Some(plus) => (plus.get(..6), 7),
+            None => (after.get(..4), 4),
+        };
+        match digits
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.extend(c.to_lowercase());
+                rest = &after[skip..];
+            }
+            None => {
+                out.push('\\');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
 
 /// Statement kinds a `write` policy can permit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -210,11 +301,12 @@ impl SqlPolicy {
     /// `sql.select_into`, `sql.data_modifying_cte`, `sql.locking`,
     /// `sql.dangerous_function` or `sql.table_not_allowed`.
     pub fn check(&self, value: &str) -> Result<CheckedSql, Violation> {
-        // MySQL runs the inside of /*! ... */; every parser skips it as a comment.
-        if value.contains("/*!") {
+        // MySQL runs the inside of /*! ... */ and MariaDB that of /*M! ... */;
+        // every parser skips both as comments.
+        if value.contains("/*!") || value.contains("/*M!") || value.contains("/*m!") {
             return Err(Violation::new(
                 "sql.executable_comment",
-                "MySQL executable comments are not allowed",
+                "MySQL and MariaDB executable comments are not allowed",
             ));
         }
         let mut accepted = None;
@@ -321,6 +413,13 @@ fn bare(name: &ObjectName) -> String {
         .replace(['"', '`', '[', ']'], "")
 }
 
+fn dangerous_function() -> Violation {
+    Violation::new(
+        "sql.dangerous_function",
+        "functions that sleep, touch files or the network, or have side effects, are not allowed",
+    )
+}
+
 struct Rules<'p> {
     policy: &'p SqlPolicy,
     ctes: Vec<String>,
@@ -391,21 +490,30 @@ impl Visitor for Rules<'_> {
     }
 
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<Violation> {
-        if let Expr::Function(function) = expr {
-            let name = bare(&function.name);
-            let dangerous = name.split('.').any(|part| {
-                DANGEROUS_FUNCTIONS.contains(&part)
-                    || part.starts_with("xp_")
-                    || part.starts_with("sp_oa")
-            });
-            if dangerous {
-                return ControlFlow::Break(Violation::new(
-                    "sql.dangerous_function",
-                    "functions that sleep, touch files or the network are not allowed",
-                ));
+        match expr {
+            Expr::Function(function) if is_dangerous(&function.name) => {
+                ControlFlow::Break(dangerous_function())
             }
+            _ => ControlFlow::Continue(()),
         }
-        ControlFlow::Continue(())
+    }
+
+    /// Functions in `FROM` and `LATERAL` (`FROM pg_read_file(...)`) run as
+    /// much as those in the select list.
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<Violation> {
+        match factor {
+            TableFactor::Table {
+                name,
+                args: Some(_),
+                ..
+            }
+            | TableFactor::Function { name, .. }
+                if is_dangerous(name) =>
+            {
+                ControlFlow::Break(dangerous_function())
+            }
+            _ => ControlFlow::Continue(()),
+        }
     }
 }
 
@@ -417,6 +525,60 @@ mod tests {
         match policy.check(sql) {
             Ok(_) => "ok",
             Err(v) => v.code,
+        }
+    }
+
+    /// Functions wherever they stand, under escaped names, with side
+    /// effects, and MariaDB's executable comments (classes from #14).
+    #[test]
+    fn functions_are_checked_wherever_they_appear() {
+        let pg = SqlPolicy::new().dialect("postgres").unwrap();
+        for sql in [
+            "SELECT U&\"pg\\005fsleep\"(3)",
+            "SELECT U&\"pg\\005fread\\005ffile\"('/etc/hostname')",
+            "SELECT * FROM pg_read_file('/etc/hostname')",
+            "SELECT 1 FROM orders, LATERAL pg_read_file('/etc/hostname') f",
+            "SELECT id FROM orders WHERE 4821 = (SELECT 4821 FROM PG_SLEEP(5))",
+            "SELECT setval('orders_id_seq', 1)",
+            "SELECT nextval('orders_id_seq')",
+            "SELECT pg_advisory_lock(1)",
+            "SELECT pg_cancel_backend(42)",
+            "SELECT pg_reload_conf()",
+            "SELECT lo_unlink(16400)",
+            "SELECT query_to_xml('select * from users', true, true, '')",
+            "SELECT table_to_xml('users', true, true, '')",
+            "SELECT set_config('search_path', 'evil', false)",
+        ] {
+            assert_eq!(code(&pg, sql), "sql.dangerous_function", "{sql}");
+        }
+        let oracle = SqlPolicy::new().dialect("oracle").unwrap();
+        assert_eq!(
+            code(&oracle, "SELECT CTXSYS.DRITHSX.SN(user, 'x') FROM dual"),
+            "sql.dangerous_function"
+        );
+        assert_eq!(
+            code(
+                &oracle,
+                "SELECT DBMS_PIPE.RECEIVE_MESSAGE('a', 5) FROM dual"
+            ),
+            "sql.dangerous_function"
+        );
+        for sql in [
+            "SELECT id FROM orders /*M! UNION SELECT password_hash FROM users */",
+            "SELECT id FROM orders /*M!50000 AND SLEEP(2) */",
+        ] {
+            assert_eq!(
+                code(&SqlPolicy::new(), sql),
+                "sql.executable_comment",
+                "{sql}"
+            );
+        }
+        for sql in [
+            "SELECT * FROM generate_series(1, 10) g",
+            "SELECT o.id FROM orders o, LATERAL (SELECT 1) x",
+            "SELECT count(*), max(total) FROM orders",
+        ] {
+            assert_eq!(code(&pg, sql), "ok", "{sql}");
         }
     }
 
