@@ -297,19 +297,11 @@ impl PathPolicy {
                     "the path must be relative to the workspace",
                 ));
             }
-            let mut depth = 0usize;
-            for component in path.components() {
-                match component {
-                    Component::ParentDir if depth == 0 => {
-                        return Err(Violation::new(
-                            "path.traversal",
-                            "the path climbs above the workspace root",
-                        ));
-                    }
-                    Component::ParentDir => depth -= 1,
-                    Component::Normal(_) => depth += 1,
-                    _ => {}
-                }
+            if climbs(path) {
+                return Err(Violation::new(
+                    "path.traversal",
+                    "the path climbs above the workspace root",
+                ));
             }
             return Ok(path.to_path_buf());
         };
@@ -338,7 +330,18 @@ impl PathPolicy {
             Component::ParentDir => Some(OsString::from("..")),
             _ => None,
         });
-        let (resolved, _) = walk(root, start, parts)?;
+        let (resolved, _) = walk(root, start, parts).map_err(|v| {
+            // Say what the text did when it leaves without help from a link.
+            if v.code != "path.symlink_escape" {
+                v
+            } else if path.is_absolute() && !path.starts_with(root) {
+                Violation::new("path.absolute", "the path is outside the workspace")
+            } else if climbs(path) {
+                Violation::new("path.traversal", "the path climbs above the workspace root")
+            } else {
+                v
+            }
+        })?;
         let inside = resolved.strip_prefix(root).map_err(|_| escape())?;
         self.check_deny(inside)?;
         Ok(resolved)
@@ -487,6 +490,20 @@ mod beneath {
         let resolved = PathBuf::from(OsString::from_vec(target.into_bytes()));
         resolved.starts_with(root).then_some((resolved, true))
     }
+}
+
+/// Whether the path's `..` climb above where it starts, read as text.
+fn climbs(path: &Path) -> bool {
+    let mut depth = 0usize;
+    for component in path.components() {
+        match component {
+            Component::ParentDir if depth == 0 => return true,
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Links followed in one resolution before it counts as a loop (Linux's
@@ -1126,8 +1143,14 @@ mod tests {
         // Backslashes and escapes are plain characters to the kernel.
         assert!(policy.check_operand("a\\..\\b").is_ok());
         assert!(policy.check_operand("%2e%2e").is_ok());
-        for raw in ["/etc/passwd", "../x", "sys/passwd", "~/.ssh", "src/../../x"] {
-            assert!(policy.check_operand(raw).is_err(), "{raw}");
+        for (raw, code) in [
+            ("/etc/passwd", "path.absolute"),
+            ("../x", "path.traversal"),
+            ("sys/passwd", "path.symlink_escape"),
+            ("~/.ssh", "path.home"),
+            ("src/../../x", "path.traversal"),
+        ] {
+            assert_eq!(policy.check_operand(raw).unwrap_err().code, code, "{raw}");
         }
         let lexical = PathPolicy::new();
         assert!(lexical.check_operand("src/x").is_ok());
