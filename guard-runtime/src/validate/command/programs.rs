@@ -318,6 +318,19 @@ fn wrap(
     positionals: usize,
     empty: Empty,
 ) -> Result<(), Violation> {
+    wrap_checking(w, args, spec, positionals, empty, |_, _| Ok(()))
+}
+
+/// [`wrap`], with `check` run on each of the wrapper's own options first
+/// (`time -o FILE` writes, `sudo -s` starts a shell).
+fn wrap_checking(
+    w: &mut Walker<'_>,
+    args: &[String],
+    spec: Spec,
+    positionals: usize,
+    empty: Empty,
+    check: fn(&Walker<'_>, Opt<'_>) -> Result<(), Violation>,
+) -> Result<(), Violation> {
     let mut opts = Opts::new(args, spec);
     let mut seen = 0;
     while let Some(opt) = opts.next() {
@@ -328,6 +341,7 @@ fn wrap(
             }
             return w.command(opts.operand_onward());
         }
+        check(w, opt)?;
     }
     match empty {
         Empty::Fine => Ok(()),
@@ -486,47 +500,34 @@ fn xargs(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
             "--process-slot-var",
         ],
     );
-    let mut opts = Opts::new(args, spec);
-    while let Some(opt) = opts.next() {
-        match opt {
-            Opt::Short('a', Some(file)) | Opt::Long("--arg-file", Some(file)) => w.read(file)?,
-            Opt::Operand(_) => return w.command(opts.operand_onward()),
-            _ => {}
-        }
-    }
-    Ok(())
+    wrap_checking(w, args, spec, 0, Empty::Fine, |w, opt| match opt {
+        Opt::Short('a', Some(file)) | Opt::Long("--arg-file", Some(file)) => w.read(file),
+        _ => Ok(()),
+    })
 }
 
 fn time(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
-    let mut opts = Opts::new(args, Spec::new("fo", &["--format", "--output"]));
-    while let Some(opt) = opts.next() {
-        match opt {
-            Opt::Short('o', Some(file)) | Opt::Long("--output", Some(file)) => w.write(file)?,
-            Opt::Operand(_) => return w.command(opts.operand_onward()),
-            _ => {}
-        }
-    }
-    Ok(())
+    let spec = Spec::new("fo", &["--format", "--output"]);
+    wrap_checking(w, args, spec, 0, Empty::Fine, |w, opt| match opt {
+        Opt::Short('o', Some(file)) | Opt::Long("--output", Some(file)) => w.write(file),
+        _ => Ok(()),
+    })
 }
 
 fn trace(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
-    let mut opts = Opts::new(args, Spec::new("abeEIoOpPsSuUX", &["--output", "--env"]));
-    while let Some(opt) = opts.next() {
-        match opt {
-            Opt::Short('o', Some(file)) | Opt::Long("--output", Some(file)) => w.write(file)?,
-            Opt::Short('E', Some(var)) | Opt::Long("--env", Some(var))
-                if var
-                    .split_once('=')
-                    .is_some_and(|(name, _)| is_exec_env(name)) =>
-            {
-                return Err(exec_option("`-E` with this variable"));
-            }
-            Opt::Short('p', _) => return Err(privilege()),
-            Opt::Operand(_) => return w.command(opts.operand_onward()),
-            _ => {}
+    let spec = Spec::new("abeEIoOpPsSuUX", &["--output", "--env"]);
+    wrap_checking(w, args, spec, 0, Empty::Fine, |w, opt| match opt {
+        Opt::Short('o', Some(file)) | Opt::Long("--output", Some(file)) => w.write(file),
+        Opt::Short('E', Some(var)) | Opt::Long("--env", Some(var))
+            if var
+                .split_once('=')
+                .is_some_and(|(name, _)| is_exec_env(name)) =>
+        {
+            Err(exec_option("`-E` with this variable"))
         }
-    }
-    Ok(())
+        Opt::Short('p', _) => Err(privilege()),
+        _ => Ok(()),
+    })
 }
 
 fn flock(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
@@ -568,24 +569,16 @@ fn watch(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
 /// command they run is walked like any other.
 fn privileged(w: &mut Walker<'_>, args: &[String]) -> Result<(), Violation> {
     let spec = Spec::new("ugCDhprtTUREGSw", &["--user", "--group", "--chdir"]);
-    let mut opts = Opts::new(args, spec);
-    while let Some(opt) = opts.next() {
-        match opt {
-            Opt::Short('s' | 'i', None) | Opt::Long("--shell" | "--login", _) => {
-                return Err(shell_in_chain());
-            }
-            Opt::Short('c', _) | Opt::Long("--command", _) => return Err(shell_in_chain()),
-            Opt::Short('e', None) | Opt::Long("--edit", _) => {
-                return Err(Violation::new(
-                    "command.write_option",
-                    "`sudo -e` edits files as another user",
-                ));
-            }
-            Opt::Operand(_) => return w.command(opts.operand_onward()),
-            _ => {}
-        }
-    }
-    Err(shell_in_chain())
+    wrap_checking(w, args, spec, 0, Empty::Shell, |_, opt| match opt {
+        Opt::Short('s' | 'i', None)
+        | Opt::Short('c', _)
+        | Opt::Long("--shell" | "--login" | "--command", _) => Err(shell_in_chain()),
+        Opt::Short('e', None) | Opt::Long("--edit", _) => Err(Violation::new(
+            "command.write_option",
+            "`sudo -e` edits files as another user",
+        )),
+        _ => Ok(()),
+    })
 }
 
 /// Keys `git -c` may set: display and identity settings that run nothing.
