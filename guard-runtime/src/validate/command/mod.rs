@@ -299,12 +299,10 @@ mod tests {
             "su -c id",
             "tmux new-session id",
             "script -c id",
+            "make 'CC=sh -c id'",
+            "docker compose run --entrypoint sh web",
         ] {
-            let got = code(value);
-            assert!(
-                got == "command.shell_in_chain" || got == "command.privilege",
-                "{value:?}: {got}"
-            );
+            assert_eq!(code(value), "command.shell_in_chain", "{value:?}");
         }
     }
 
@@ -326,6 +324,7 @@ mod tests {
             ("Rscript -e x", "command.inline_code"),
             ("deno eval x", "command.inline_code"),
             ("gdb -batch -ex '!id'", "command.inline_code"),
+            ("emacs --batch --eval x", "command.inline_code"),
             ("vim -c ':!id'", "command.inline_code"),
             ("vim '+!id' f", "command.inline_code"),
             ("env python3 -c x", "command.inline_code"),
@@ -395,7 +394,6 @@ mod tests {
             "go build -toolexec=id .",
             "go env -w GOFLAGS=-toolexec=id",
             "make --eval='x:;touch X'",
-            "make 'CC=sh -c id'",
             "make 'X=$(shell id)'",
             "make SHELL=/tmp/x",
             "sort --compress-program=id f",
@@ -405,18 +403,10 @@ mod tests {
             "sqlite3 db '.shell id'",
             "mysql -e 'system id'",
             "psql -c '\\! id'",
-            "emacs --batch --eval x",
             "docker run --health-cmd=id alpine",
-            "docker compose run --entrypoint sh web",
+            "env -S 'sh -c id'",
         ] {
-            let got = code(value);
-            assert!(
-                matches!(
-                    got,
-                    "command.exec_option" | "command.shell_in_chain" | "command.inline_code"
-                ),
-                "{value:?}: {got}"
-            );
+            assert_eq!(code(value), "command.exec_option", "{value:?}");
         }
     }
 
@@ -427,15 +417,10 @@ mod tests {
             "env GIT_SSH_COMMAND=x git fetch",
             "env PAGER=x git log",
             "env PATH=./bin ls",
-            "env -S 'sh -c id'",
             "env BASH_ENV=x make",
             "env NODE_OPTIONS=--require=./x npm test",
         ] {
-            let got = code(value);
-            assert!(
-                matches!(got, "command.exec_env" | "command.exec_option"),
-                "{value:?}: {got}"
-            );
+            assert_eq!(code(value), "command.exec_env", "{value:?}");
         }
         assert_eq!(code("env -u OPENAI_API_KEY UV_INDEX=x make sync"), "ok");
         assert_eq!(code("env RUST_LOG=debug cargo test"), "ok");
@@ -454,13 +439,8 @@ mod tests {
             "wget -O ../x https://example.com",
             "sort -o /tmp/x f",
             "time -o /tmp/x ls",
-            "sudo -e /etc/hosts",
         ] {
-            let got = code(value);
-            assert!(
-                matches!(got, "command.write_option" | "command.privilege"),
-                "{value:?}: {got}"
-            );
+            assert_eq!(code(value), "command.write_option", "{value:?}");
         }
     }
 
@@ -479,6 +459,7 @@ mod tests {
             "docker exec --privileged c ls",
             "curl --unix-socket /var/run/docker.sock http://x/containers",
             "strace -p 1",
+            "sudo -e /etc/hosts",
         ] {
             assert_eq!(code(value), "command.privilege", "{value:?}");
         }
@@ -491,6 +472,10 @@ mod tests {
         assert_eq!(
             listed.check("sudo sh").unwrap_err().code,
             "command.shell_in_chain"
+        );
+        assert_eq!(
+            listed.check("sudo -e /etc/hosts").unwrap_err().code,
+            "command.write_option"
         );
     }
 
