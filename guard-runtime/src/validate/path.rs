@@ -262,7 +262,10 @@ impl PathPolicy {
                 "no such file in the workspace",
             ));
         }
-        self.check_deny(&inside)?;
+        // Where a link led elsewhere, the deny list applies there too.
+        if inside != relative {
+            self.check_deny(&inside)?;
+        }
         self.check_extension(&inside)?;
         Ok(CheckedPath {
             relative: inside,
