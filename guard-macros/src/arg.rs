@@ -1,7 +1,7 @@
 //! The grammar of `#[arg(...)]` on a tool parameter:
 //! `none`, or one validator with its options —
 //! `path(exists, ext = [..], deny = [..])`, `url(schemes = [..], hosts = [..],
-//! ports = [..], resolve)`, `sql(tables = [..], write = [..], dialect = "..")`,
+//! ports = [..], resolve)`, `sql(dialect = "..", tables = [..], functions = [..], write = [..])`,
 //! `command(programs = [..], options(prog = [..]))`, `shell_arg`.
 
 use proc_macro2::Span;
@@ -45,6 +45,7 @@ pub struct Validator {
     pub hosts: Vec<String>,
     pub ports: Vec<u16>,
     pub tables: Vec<String>,
+    pub functions: Vec<String>,
     pub write: Vec<String>,
     pub dialect: Option<String>,
     pub programs: Vec<String>,
@@ -64,6 +65,7 @@ impl Validator {
             hosts: Vec::new(),
             ports: Vec::new(),
             tables: Vec::new(),
+            functions: Vec::new(),
             write: Vec::new(),
             dialect: None,
             programs: Vec::new(),
@@ -81,8 +83,11 @@ pub enum ArgAttr {
 }
 
 const VALIDATORS: &str = "`path`, `url`, `sql`, `command`, `shell_arg`, `secret` or `none`";
-const DIALECTS: [&str; 20] = [
+const DIALECTS: [&str; 23] = [
     "any",
+    "mariadb",
+    "pg",
+    "sqlserver",
     "generic",
     "mysql",
     "postgres",
@@ -203,7 +208,7 @@ fn parse_options(validator: &mut Validator, tokens: proc_macro2::TokenStream, er
     let allowed: &[&str] = match validator.kind {
         Kind::Path => &["exists", "ext", "deny"],
         Kind::Url => &["schemes", "hosts", "ports", "resolve"],
-        Kind::Sql => &["tables", "write", "dialect"],
+        Kind::Sql => &["tables", "write", "dialect", "functions"],
         Kind::Command => &["programs", "options"],
         Kind::ShellArg => &[],
     };
@@ -238,6 +243,7 @@ fn parse_options(validator: &mut Validator, tokens: proc_macro2::TokenStream, er
             "schemes" => validator.schemes = strings(&option, errors),
             "hosts" => validator.hosts = strings(&option, errors),
             "tables" => validator.tables = strings(&option, errors),
+            "functions" => validator.functions = strings(&option, errors),
             "programs" => validator.programs = strings(&option, errors),
             "options" => validator.options = program_options(&option, errors),
             "write" => {

@@ -245,11 +245,12 @@ fn arg_spec(private: &TokenStream, name: &str, explicit: bool, v: &Validator) ->
         }
         Kind::Sql => {
             let (tables, write) = (strings(&v.tables), strings(&v.write));
+            let functions = strings(&v.functions);
             let dialect = match &v.dialect {
                 Some(d) => quote!(::core::option::Option::Some(#d)),
                 None => quote!(::core::option::Option::None),
             };
-            quote!(#spec::Sql { tables: #tables, write: #write, dialect: #dialect })
+            quote!(#spec::Sql { tables: #tables, write: #write, dialect: #dialect, functions: #functions })
         }
         Kind::Command => {
             let programs = strings(&v.programs);

@@ -409,7 +409,8 @@ impl GuardBuilder {
     /// # Errors
     /// [`BuildError::DuplicateTool`] if two tools share a name,
     /// [`BuildError::UnknownTool`] if `only` names a missing tool, and with
-    /// `eager_schemas`, [`BuildError::InvalidSchema`] and
+    /// [`BuildError::InvalidValidator`] for an SQL argument with no dialect
+    /// named; with `eager_schemas`, [`BuildError::InvalidSchema`] and
     /// [`BuildError::InvalidValidator`]. `validators_for` naming a missing
     /// tool is [`BuildError::UnknownTool`].
     pub fn build(self) -> Result<Guard, BuildError> {
@@ -425,6 +426,30 @@ impl GuardBuilder {
             &Arc::new(self.validators),
             &self.validators_for,
         )?;
+        // A query means what its database makes of it: an SQL argument
+        // whose dialect nobody named fails the build, not its calls.
+        for entry in registry.iter() {
+            let name = entry.registration.name;
+            let by_policy = self
+                .policy
+                .tools
+                .get(name)
+                .and_then(|rules| rules.sql.as_ref())
+                .is_some_and(|sql| sql.dialect.is_some());
+            if let Some(arg) = entry.config().sql_without_dialect(entry.registration.args)
+                && !by_policy
+            {
+                return Err(BuildError::InvalidValidator {
+                    tool: name.to_owned(),
+                    message: format!(
+                        "argument `{arg}` is SQL but no dialect is configured: name the database with \
+                         #[arg(sql(dialect = \"postgres\"))], ValidatorConfig::sql or \
+                         `sql = {{ dialect = \"...\" }}` in the policy's [tools.{name}] section \
+                         (`any` reads every common dialect, slowly)"
+                    ),
+                });
+            }
+        }
         if self.eager_schemas {
             for entry in registry.iter() {
                 entry

@@ -79,7 +79,10 @@ fn every_validator_and_its_options() {
         "url.host_not_allowed"
     );
     assert_eq!(
-        verdict(&["--validator", "sql"], "SELECT 1; DROP TABLE t"),
+        verdict(
+            &["--validator", "sql", "--dialect", "postgres"],
+            "SELECT 1; DROP TABLE t"
+        ),
         "sql.stacked"
     );
     assert_eq!(
@@ -90,7 +93,10 @@ fn every_validator_and_its_options() {
         "allowed"
     );
     assert_eq!(
-        verdict(&["--validator", "sql", "--tables", "a"], "SELECT * FROM b"),
+        verdict(
+            &["--validator", "sql", "--dialect", "sqlite", "--tables", "a"],
+            "SELECT * FROM b"
+        ),
         "sql.table_not_allowed"
     );
     assert_eq!(

@@ -138,44 +138,91 @@ fn command_chains_that_run_code_and_plain_commands() {
     assert!(rates.refused.is_empty(), "refused: {:?}", rates.refused);
 }
 
+/// Whether the dialect could not read the query as one statement: it does
+/// not parse, the readings disagree (`any`), or a word the dialect runs as
+/// a statement stands where others read an alias.
+fn not_read(policy: &SqlPolicy, sql: &str) -> bool {
+    policy
+        .check(sql)
+        .is_err_and(|v| matches!(v.code, "sql.unparseable" | "sql.ambiguous" | "sql.stacked"))
+}
+
 /// The benign queries come from many dialects (Spider, sqlglot fixtures,
-/// payloads with MySQL `#` comments). The default policy checks every common
-/// dialect's reading; the second figure counts a benign query as refused only
-/// if no sqlparser dialect at all parses it, the floor any parser-based
-/// validator built on sqlparser has on this set.
+/// payloads with MySQL `#` comments), so each is benign for *its* database.
+/// Per dialect: no attack passes, and the share of benign queries refused
+/// (most of them unparseable in that dialect) is reported. A benign query
+/// counts as a false positive only when no dialect accepts it, the figure
+/// for a tool that names its database.
 #[test]
 fn sql_writes_stacked_queries_and_side_effects_versus_read_only_queries() {
+    use guard_runtime::validate::SqlDialect;
     let rows = load_fixture("sql.jsonl");
-    let default = SqlPolicy::new();
-    let rates = Rates::measure(&rows, |v| default.check(v).is_ok());
-    rates.report("sql (default: every common dialect)");
-    assert!(rates.missed.is_empty(), "missed: {:?}", rates.missed);
-    assert!(
-        rates.false_positive_rate() < 2.5,
-        "false positives: {:?}",
-        rates.refused
+    let dialects = [
+        SqlDialect::Postgres,
+        SqlDialect::Sqlite,
+        SqlDialect::MySql,
+        SqlDialect::MariaDb,
+        SqlDialect::MsSql,
+        SqlDialect::Oracle,
+        SqlDialect::Generic,
+        SqlDialect::DuckDb,
+        SqlDialect::BigQuery,
+        SqlDialect::Snowflake,
+        SqlDialect::Any,
+    ];
+    let policies: Vec<SqlPolicy> = dialects
+        .iter()
+        .map(|d| SqlPolicy::for_dialect(*d))
+        .collect();
+    let benign: Vec<&Row> = rows.iter().filter(|r| r.label == "benign").collect();
+    for policy in &policies {
+        let rates = Rates::measure(&rows, |v| policy.check(v).is_ok());
+        let unparseable = benign
+            .iter()
+            .filter(|r| {
+                policy
+                    .check(&r.value)
+                    .is_err_and(|v| v.code == "sql.unparseable")
+            })
+            .count();
+        let dialect = policy.dialect_kind().unwrap();
+        rates.report(&format!("sql ({dialect})"));
+        println!(
+            "  sql ({dialect}): {unparseable} of {} benign unparseable in this dialect",
+            benign.len()
+        );
+        assert!(
+            rates.missed.is_empty(),
+            "{dialect} missed: {:?}",
+            rates.missed
+        );
+    }
+    let best = Rates::measure(&rows, |v| policies.iter().any(|p| p.check(v).is_ok()));
+    best.report("sql (refused by every dialect)");
+    assert!(best.missed.is_empty(), "missed: {:?}", best.missed);
+    // What no dialect accepts: syntax no sqlparser dialect knows (DuckDB's
+    // `UNION ALL BY NAME`, `CORRESPONDING`, multi-column PIVOT, BigQuery's
+    // `EXCEPT(x.a)`), and two refusals by rule: a read of
+    // INFORMATION_SCHEMA, and a recursive CTE whose start is not a literal.
+    let (unparseable, by_rule): (Vec<&Row>, Vec<&Row>) = benign
+        .iter()
+        .filter(|r| !policies.iter().any(|p| p.check(&r.value).is_ok()))
+        .partition(|r| policies.iter().all(|p| not_read(p, &r.value)));
+    println!(
+        "  sql: {} benign unparseable by every dialect, {} refused by rule",
+        unparseable.len(),
+        by_rule.len()
     );
-
-    let dialects: Vec<SqlPolicy> = [
-        "generic",
-        "mysql",
-        "postgres",
-        "sqlite",
-        "mssql",
-        "oracle",
-        "duckdb",
-        "bigquery",
-        "snowflake",
-    ]
-    .into_iter()
-    .map(|d| SqlPolicy::new().dialect(d).unwrap())
-    .collect();
-    let benign: Vec<Row> = rows.into_iter().filter(|r| r.label == "benign").collect();
-    let any = Rates::measure(&benign, |v| dialects.iter().any(|p| p.check(v).is_ok()));
-    any.report("sql (benign, parsed by no sqlparser dialect)");
-    assert!(
-        any.false_positive_rate() < 2.0,
-        "false positives: {:?}",
-        any.refused
-    );
+    let codes: Vec<&str> = by_rule
+        .iter()
+        .map(|r| {
+            let refusals = policies.iter().filter_map(|p| p.check(&r.value).err());
+            refusals
+                .map(|v| v.code)
+                .find(|c| !matches!(*c, "sql.unparseable" | "sql.ambiguous" | "sql.stacked"))
+                .unwrap_or("?")
+        })
+        .collect();
+    assert_eq!(codes, ["sql.recursive", "sql.system_table"], "{by_rule:?}");
+    assert_eq!(unparseable.len(), 10, "{unparseable:?}");
 }

@@ -771,7 +771,9 @@ async fn yaml_policies_work_the_same() {
 
 /// Run a report query.
 #[secure_tool(risk = "low")]
-fn report(#[arg(sql(tables = ["orders", "customers"]))] sql: String) -> String {
+fn report(
+    #[arg(sql(dialect = "postgres", tables = ["orders", "customers"]))] sql: String,
+) -> String {
     sql
 }
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use guard_runtime::validate::{
-    Argv, CheckedPath, CheckedSql, CheckedUrl, PathPolicy, SqlPolicy, TextPolicy, ValidatorConfig,
+    Argv, CheckedPath, CheckedSql, CheckedUrl, PathPolicy, TextPolicy, ValidatorConfig,
 };
 use guard_runtime::{BuildError, CallContext, Guard, Outcome, ToolCall, ToolReply, secure_tool};
 use schemars::JsonSchema;
@@ -54,8 +54,10 @@ fn search(query: String) -> String {
 
 /// Run a read-only report.
 #[secure_tool]
-fn report(#[arg(sql(tables = ["orders", "customers"]))] sql: CheckedSql) -> String {
-    sql.statement().to_string()
+fn report(
+    #[arg(sql(dialect = "postgres", tables = ["orders", "customers"]))] sql: CheckedSql,
+) -> String {
+    sql.as_str().to_owned()
 }
 
 /// Run a program.
@@ -305,8 +307,8 @@ async fn sql_is_read_only_and_limited_to_the_listed_tables() {
             "only these tables are allowed: orders, customers"
         )
     );
-    // A dialect set at run time: `#` starts a comment in MySQL only; with no
-    // dialect named, MySQL's reading counts too.
+    // A dialect set at run time replaces the attribute's: `#` starts a
+    // comment in MySQL only, and under `any` the readings disagree.
     let hash_comment = r#"{"sql":"SELECT id FROM orders # newest"}"#;
     for (dialect, expected) in [
         ("mysql", Outcome::Success),
@@ -314,15 +316,20 @@ async fn sql_is_read_only_and_limited_to_the_listed_tables() {
             "postgres",
             unsafe_arg("/sql", "sql.unparseable", "the SQL does not parse"),
         ),
-        ("any", Outcome::Success),
+        (
+            "any",
+            unsafe_arg(
+                "/sql",
+                "sql.ambiguous",
+                "the SQL reads differently in different dialects; configure the database's dialect",
+            ),
+        ),
     ] {
-        let guard = Guard::builder()
-            .validators_for(
-                "report",
-                ValidatorConfig::default().sql(SqlPolicy::new().dialect(dialect).unwrap()),
-            )
-            .build()
-            .unwrap();
+        let text = format!("[tools.report]\nsql = {{ dialect = \"{dialect}\" }}\n");
+        let policy =
+            guard_runtime::policy::Policy::from_str(&text, guard_runtime::policy::Format::Toml)
+                .unwrap();
+        let guard = Guard::builder().policy(policy).build().unwrap();
         let outcome = one(&guard, "report", hash_comment).await.outcome;
         assert_eq!(outcome, expected, "{dialect}");
     }

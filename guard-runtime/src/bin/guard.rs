@@ -115,9 +115,10 @@ struct CheckArgs {
     /// path: allowed extensions, comma-separated.
     #[arg(long, value_delimiter = ',')]
     ext: Vec<String>,
-    /// sql: dialect (any, generic, mysql, postgres, sqlite, mssql, ...).
-    #[arg(long, default_value = "any")]
-    dialect: String,
+    /// sql: the database's dialect (postgres, sqlite, mysql, mariadb, mssql,
+    /// ...; `any` reads the query as every common dialect). Required for sql.
+    #[arg(long)]
+    dialect: Option<String>,
     /// sql: allowed tables, comma-separated.
     #[arg(long, value_delimiter = ',')]
     tables: Vec<String>,
@@ -180,7 +181,10 @@ impl Check {
                 Check::Url(policy, args.resolve)
             }
             Validator::Sql => {
-                let mut policy = SqlPolicy::new().dialect(&args.dialect)?;
+                let dialect = args.dialect.as_deref().ok_or(
+                    "--validator sql needs --dialect (postgres, sqlite, mysql, ..., or any)",
+                )?;
+                let mut policy = SqlPolicy::new().dialect(dialect)?;
                 if !args.tables.is_empty() {
                     policy = policy.tables(args.tables.clone());
                 }

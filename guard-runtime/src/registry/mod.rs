@@ -173,6 +173,10 @@ impl ToolEntry {
         ToolValidators::build(self.registration.args, &self.config, sections)
     }
 
+    pub(crate) fn config(&self) -> &ValidatorConfig {
+        &self.config
+    }
+
     pub(crate) fn validators(&self) -> Result<&ToolValidators, &str> {
         self.validators
             .get_or_init(|| ToolValidators::build(self.registration.args, &self.config, &[]))

@@ -41,6 +41,7 @@ pub enum ValidatorSpec {
         tables: &'static [&'static str],
         write: &'static [&'static str],
         dialect: Option<&'static str>,
+        functions: &'static [&'static str],
     },
     Command {
         programs: &'static [&'static str],
@@ -80,8 +81,10 @@ pub struct ValidatorConfig {
 }
 
 impl Default for ValidatorConfig {
-    /// Lexical path checks, https URLs to public hosts, read-only
-    /// SQL under every common dialect, no shell syntax in commands, and string hygiene on.
+    /// Lexical path checks, https URLs to public hosts, read-only SQL
+    /// (with no dialect: a tool with an SQL argument must name one, here,
+    /// in its attribute or in the policy), no shell syntax in commands, and
+    /// string hygiene on.
     fn default() -> Self {
         ValidatorConfig {
             path: PathPolicy::new(),
@@ -95,6 +98,18 @@ impl Default for ValidatorConfig {
 }
 
 impl ValidatorConfig {
+    /// The first SQL argument of `specs` whose database no one named: not
+    /// the attribute, not this configuration.
+    pub(crate) fn sql_without_dialect(&self, specs: &'static [ArgSpec]) -> Option<&'static str> {
+        if self.sql.dialect_kind().is_some() {
+            return None;
+        }
+        specs
+            .iter()
+            .find(|spec| matches!(spec.validator, ValidatorSpec::Sql { dialect: None, .. }))
+            .map(|spec| spec.name)
+    }
+
     /// The base path policy (set its root here).
     pub fn path(mut self, policy: PathPolicy) -> Self {
         self.path = policy;
@@ -157,6 +172,10 @@ pub(crate) struct UrlRules {
 pub(crate) struct SqlRules {
     pub(crate) tables: Option<Vec<String>>,
     pub(crate) dialect: Option<String>,
+    pub(crate) functions: Option<Vec<String>>,
+    pub(crate) recursive: Option<bool>,
+    pub(crate) max_generated: Option<u64>,
+    pub(crate) default_schema: Option<String>,
 }
 
 /// Command options of a policy's tool section.
@@ -255,6 +274,20 @@ impl Narrowing<'_> {
             let list = narrow(policy.table_list(), &lowered, self.replace);
             policy = policy.tables(list);
         }
+        if let Some(functions) = &rules.functions {
+            let lowered: Vec<String> = functions.iter().map(|t| t.to_lowercase()).collect();
+            let list = narrow(policy.function_list(), &lowered, self.replace);
+            policy = policy.functions(list);
+        }
+        if let Some(recursive) = rules.recursive {
+            policy = policy.recursive(recursive);
+        }
+        if let Some(limit) = rules.max_generated {
+            policy = policy.max_generated(limit);
+        }
+        if let Some(schema) = &rules.default_schema {
+            policy = policy.default_schema(schema.clone());
+        }
         Ok(policy)
     }
 
@@ -347,6 +380,7 @@ impl ToolValidators {
                     tables,
                     write,
                     dialect,
+                    functions,
                 } => {
                     let mut policy = config.sql.clone();
                     if let Some(dialect) = dialect {
@@ -354,6 +388,9 @@ impl ToolValidators {
                     }
                     if !tables.is_empty() {
                         policy = policy.tables(tables.iter().copied());
+                    }
+                    if !functions.is_empty() {
+                        policy = policy.functions(functions.iter().copied());
                     }
                     if !write.is_empty() {
                         let kinds = write
@@ -367,6 +404,17 @@ impl ToolValidators {
                     }
                     for section in policy_sections {
                         policy = section.sql(policy)?;
+                    }
+                    // Fail closed at build time: a query means what its
+                    // database makes of it, so the database must be named.
+                    if policy.dialect_kind().is_none() {
+                        return Err(format!(
+                            "argument `{}` is SQL but no dialect is configured: name it with \
+                             #[arg(sql(dialect = \"postgres\"))], ValidatorConfig::sql or \
+                             `sql = {{ dialect = \"...\" }}` in the policy (`any` checks every \
+                             common dialect, slowly)",
+                            spec.name
+                        ));
                     }
                     Compiled::Sql(policy)
                 }

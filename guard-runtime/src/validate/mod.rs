@@ -29,7 +29,7 @@ pub use command::{Argv, CommandPolicy, check_shell_arg};
 pub use path::{CheckedPath, PathPolicy};
 pub(crate) use schema::{check, compile};
 pub(crate) use shape::serde_enforces;
-pub use sql::{CheckedSql, SqlPolicy, WriteKind};
+pub use sql::{CheckedSql, DEFAULT_MAX_GENERATED, MAX_SQL_BYTES, SqlDialect, SqlPolicy, WriteKind};
 pub use text::TextPolicy;
 pub(crate) use url::non_public;
 pub use url::{CheckedUrl, Resolver, SystemResolver, UrlPolicy};
