@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use guard_runtime::validate::{
-    CommandPolicy, PathPolicy, SqlPolicy, TextPolicy, UrlPolicy, check_shell_arg,
+    CommandPolicy, PathPolicy, SqlDialect, SqlPolicy, TextPolicy, UrlPolicy, check_shell_arg,
 };
 
 /// A 300-character read-only query with a join, a subquery and a CTE.
@@ -32,19 +32,49 @@ fn validators(c: &mut Criterion) {
             .unwrap()
         })
     });
+    // PostgreSQL: its own parser with the `postgres` feature, else sqlparser.
     let sql =
-        SqlPolicy::new()
-            .dialect("postgres")
-            .unwrap()
-            .tables(["orders", "customers", "regions"]);
-    c.bench_function("sql_300_chars", |b| {
+        SqlPolicy::for_dialect(SqlDialect::Postgres).tables(["orders", "customers", "regions"]);
+    c.bench_function("sql_300_chars_postgres", |b| {
         b.iter(|| sql.check(black_box(QUERY)).unwrap())
     });
-    // No dialect named: every common dialect's reading is checked.
-    let any = SqlPolicy::new().tables(["orders", "customers", "regions"]);
+    // sqlparser's readings of the same query.
+    for dialect in [SqlDialect::Sqlite, SqlDialect::MySql, SqlDialect::Generic] {
+        let policy = SqlPolicy::for_dialect(dialect).tables(["orders", "customers", "regions"]);
+        c.bench_function(&format!("sql_300_chars_{dialect}"), |b| {
+            b.iter(|| policy.check(black_box(QUERY)).unwrap())
+        });
+    }
+    #[cfg(feature = "sqlite")]
+    {
+        let authorizer = SqlPolicy::new()
+            .sqlite_schema(
+                "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, region TEXT);
+                 CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, total REAL,
+                                      created_at TEXT);
+                 CREATE TABLE regions (code TEXT PRIMARY KEY, active INTEGER);",
+            )
+            .unwrap()
+            .tables(["orders", "customers", "regions"]);
+        c.bench_function("sql_300_chars_sqlite_authorizer", |b| {
+            b.iter(|| authorizer.check(black_box(QUERY)).unwrap())
+        });
+    }
+    // The explicit slow mode: six tokenisations and six parses.
+    let any = SqlPolicy::for_dialect(SqlDialect::Any).tables(["orders", "customers", "regions"]);
     c.bench_function("sql_300_chars_any_dialect", |b| {
         b.iter(|| any.check(black_box(QUERY)).unwrap())
     });
+    // Cost stays linear: a 64 KiB query (an IN list of 10,000 values).
+    let list: Vec<String> = (0..13_000).map(|i| i.to_string()).collect();
+    let big = format!("SELECT id FROM orders WHERE id IN ({})", list.join(","));
+    assert!(big.len() >= 64 * 1024, "{}", big.len());
+    for dialect in [SqlDialect::Postgres, SqlDialect::MySql] {
+        let policy = SqlPolicy::for_dialect(dialect).tables(["orders"]);
+        c.bench_function(&format!("sql_64k_{dialect}"), |b| {
+            b.iter(|| policy.check(black_box(&big)).unwrap())
+        });
+    }
     let command = CommandPolicy::new().programs(["git", "ls", "grep"]);
     c.bench_function("command", |b| {
         b.iter(|| {

@@ -1154,9 +1154,26 @@ mod tests {
         for dialect in [SqlDialect::MySql, SqlDialect::Any, SqlDialect::Sqlite] {
             assert_eq!(
                 code(&SqlPolicy::for_dialect(dialect), &sql),
-                "sql.unparseable"
+                "sql.unparseable",
+                "{dialect}"
             );
         }
+        // PostgreSQL drops redundant parentheses: to it this is `SELECT 1`.
+        let flat = if cfg!(feature = "postgres") {
+            "ok"
+        } else {
+            "sql.unparseable"
+        };
+        assert_eq!(code(&pg(), &sql), flat);
+        // Nesting PostgreSQL keeps is refused, on a small thread stack too.
+        let nested = format!("SELECT {}1{}", "(SELECT ".repeat(3000), ")".repeat(3000));
+        let on_small_stack = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || code(&pg(), &nested))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(on_small_stack, "sql.unparseable");
         let huge = "x".repeat(MAX_SQL_BYTES + 1);
         assert_eq!(code(&pg(), &huge), "sql.too_long");
     }
