@@ -12,7 +12,7 @@ use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
 
 use super::catalogue::TSQL_STATEMENTS;
-use super::reading::{Function, Kind, Reading, Table};
+use super::reading::{CteScope, Function, Kind, Reading, Table};
 use super::{SqlDialect, Violation, unparseable};
 
 /// Nesting deeper than this is refused rather than risking the stack.
@@ -52,26 +52,12 @@ pub(super) fn read(
     Ok(walk.reading)
 }
 
-/// The CTEs one `WITH` declares, and which of their bodies the walk is in.
+/// One `WITH`: the query it belongs to and its CTE bodies, to know which
+/// body the visitor is in.
 struct Scope {
     query: *const Query,
-    names: Vec<String>,
     bodies: Vec<*const Query>,
-    recursive: bool,
-    /// The CTE whose body is being walked: it sees only the CTEs declared
-    /// before it (and itself, under `RECURSIVE`).
-    inside: Option<usize>,
-}
-
-impl Scope {
-    fn declares(&self, name: &str) -> bool {
-        let visible = match self.inside {
-            Some(i) if self.recursive => i + 1,
-            Some(i) => i,
-            None => self.names.len(),
-        };
-        self.names[..visible].iter().any(|n| n == name)
-    }
+    ctes: CteScope,
 }
 
 struct Walk {
@@ -110,7 +96,11 @@ impl Walk {
     /// the walk stands, else a table of the database.
     fn relation(&mut self, parts: Vec<String>) {
         if let [name] = parts.as_slice()
-            && self.scopes.iter().rev().any(|scope| scope.declares(name))
+            && self
+                .scopes
+                .iter()
+                .rev()
+                .any(|scope| scope.ctes.declares(name))
         {
             return;
         }
@@ -210,7 +200,7 @@ impl Visitor for Walk {
         if let Some(parent) = self.scopes.last_mut()
             && let Some(i) = parent.bodies.iter().position(|b| *b == here)
         {
-            parent.inside = Some(i);
+            parent.ctes.inside = Some(i);
         }
         if let Some(with) = &query.with {
             if with.recursive {
@@ -218,18 +208,20 @@ impl Visitor for Walk {
             }
             self.scopes.push(Scope {
                 query: here,
-                names: with
-                    .cte_tables
-                    .iter()
-                    .map(|cte| self.fold(&cte.alias.name))
-                    .collect(),
                 bodies: with
                     .cte_tables
                     .iter()
                     .map(|cte| &*cte.query as *const Query)
                     .collect(),
-                recursive: with.recursive,
-                inside: None,
+                ctes: CteScope {
+                    names: with
+                        .cte_tables
+                        .iter()
+                        .map(|cte| self.fold(&cte.alias.name))
+                        .collect(),
+                    recursive: with.recursive,
+                    inside: None,
+                },
             });
         }
         if !query.locks.is_empty() {
@@ -245,9 +237,9 @@ impl Visitor for Walk {
             self.scopes.pop();
         }
         if let Some(parent) = self.scopes.last_mut()
-            && parent.inside.is_some_and(|i| parent.bodies[i] == here)
+            && parent.ctes.inside.is_some_and(|i| parent.bodies[i] == here)
         {
-            parent.inside = None;
+            parent.ctes.inside = None;
         }
         ControlFlow::Continue(())
     }

@@ -13,7 +13,7 @@ use std::ffi::{CStr, CString, c_char, c_void};
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::reading::{Function, Kind, Reading, Table};
+use super::reading::{CteScope, Function, Kind, Reading, Table};
 use super::{Violation, unparseable};
 
 // libpg_query's own entry points, linked by the `pg_query` crate.
@@ -178,23 +178,6 @@ pub(super) fn read(sql: &str) -> Result<Reading, Violation> {
     Ok(walk.reading)
 }
 
-struct Scope {
-    names: Vec<String>,
-    recursive: bool,
-    inside: Option<usize>,
-}
-
-impl Scope {
-    fn declares(&self, name: &str) -> bool {
-        let visible = match self.inside {
-            Some(i) if self.recursive => i + 1,
-            Some(i) => i,
-            None => self.names.len(),
-        };
-        self.names[..visible].iter().any(|n| n == name)
-    }
-}
-
 const STATEMENTS: [&str; 5] = [
     "SelectStmt",
     "InsertStmt",
@@ -205,7 +188,7 @@ const STATEMENTS: [&str; 5] = [
 
 struct Walk {
     reading: Reading,
-    scopes: Vec<Scope>,
+    scopes: Vec<CteScope>,
 }
 
 impl Walk {
@@ -293,7 +276,7 @@ impl Walk {
                 .iter()
                 .filter_map(|c| c.get("CommonTableExpr"))
                 .collect();
-            self.scopes.push(Scope {
+            self.scopes.push(CteScope {
                 names: ctes.iter().map(|c| c.str("ctename").to_owned()).collect(),
                 recursive,
                 inside: None,

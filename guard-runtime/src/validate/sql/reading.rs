@@ -53,3 +53,25 @@ pub(crate) struct Reading {
     /// parser as an alias (T-SQL's `SELECT * FROM t SHUTDOWN`).
     pub(crate) statement_alias: bool,
 }
+
+/// The CTEs one `WITH` declares, and which of their bodies a walk is in:
+/// a body sees only the CTEs declared before it (and itself, under
+/// `RECURSIVE`); the rest of the statement sees them all.
+#[derive(Debug, Default)]
+pub(crate) struct CteScope {
+    pub(crate) names: Vec<String>,
+    pub(crate) recursive: bool,
+    pub(crate) inside: Option<usize>,
+}
+
+impl CteScope {
+    /// Whether a bare `name` here is this scope's CTE.
+    pub(crate) fn declares(&self, name: &str) -> bool {
+        let visible = match self.inside {
+            Some(i) if self.recursive => i + 1,
+            Some(i) => i,
+            None => self.names.len(),
+        };
+        self.names[..visible].iter().any(|n| n == name)
+    }
+}

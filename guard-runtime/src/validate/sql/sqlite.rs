@@ -153,11 +153,15 @@ fn refusal(error: &rusqlite::Error) -> Violation {
 }
 
 fn table(seen: &mut Seen, database: Option<&str>, name: &str) {
-    let mut parts = Vec::with_capacity(2);
-    parts.push(database.unwrap_or("main").to_lowercase());
-    parts.push(name.to_lowercase());
-    if !seen.tables.iter().any(|t| t.parts == parts) {
-        seen.tables.push(Table { parts });
+    let database = database.unwrap_or("main");
+    // SQLite asks once per column: compare before allocating.
+    let known = seen.tables.iter().any(|t| {
+        matches!(t.parts.as_slice(), [d, n] if d.eq_ignore_ascii_case(database) && n.eq_ignore_ascii_case(name))
+    });
+    if !known {
+        seen.tables.push(Table {
+            parts: vec![database.to_lowercase(), name.to_lowercase()],
+        });
     }
 }
 
@@ -184,10 +188,13 @@ fn record(seen: &mut Seen, context: &AuthContext<'_>) {
             table(seen, database, table_name);
         }
         AuthAction::Function { function_name } => {
-            let name = function_name.to_lowercase();
-            if !seen.functions.iter().any(|f| f.name == name) {
+            if !seen
+                .functions
+                .iter()
+                .any(|f| f.name.eq_ignore_ascii_case(function_name))
+            {
                 seen.functions.push(Function {
-                    name,
+                    name: function_name.to_lowercase(),
                     literals: Vec::new(),
                 });
             }
