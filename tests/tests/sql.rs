@@ -480,3 +480,59 @@ fn a_tool_without_a_dialect_does_not_build() {
         .build()
         .unwrap();
 }
+
+#[tokio::test]
+async fn policy_sections_name_the_dialect_and_narrow_functions() {
+    use guard_runtime::policy::{Format, Policy};
+    let policy = Policy::from_str(
+        r#"
+[tools.unnamed_db_report]
+sql = { dialect = "sqlite", functions = ["count", "generate_series"], max_generated = 10 }
+"#,
+        Format::Toml,
+    )
+    .unwrap();
+    let guard = Guard::builder()
+        .only(["unnamed_db_report"])
+        .policy(policy)
+        .build()
+        .unwrap();
+    let call = |sql: &str| {
+        ToolCall::new(
+            "c1",
+            "unnamed_db_report",
+            serde_json::json!({ "sql": sql }).to_string(),
+        )
+    };
+    let ctx = CallContext::new("analyst");
+    let outcome = |sql: &'static str| {
+        let guard = guard.clone();
+        let ctx = ctx.clone();
+        let call = call(sql);
+        async move {
+            match guard.dispatch(&ctx, &[call]).await.remove(0).outcome {
+                Outcome::Success => "ok".to_owned(),
+                Outcome::UnsafeArgument { code, .. } => code,
+                other => format!("{other:?}"),
+            }
+        }
+    };
+    assert_eq!(outcome("SELECT count(*) FROM orders").await, "ok");
+    assert_eq!(
+        outcome("SELECT max(id) FROM orders").await,
+        "sql.function_not_allowed"
+    );
+    assert_eq!(
+        outcome("SELECT count(*) FROM generate_series(1, 5)").await,
+        "ok"
+    );
+    assert_eq!(
+        outcome("SELECT count(*) FROM generate_series(1, 100)").await,
+        "sql.cost"
+    );
+    // SQLite's reading: `#` is not a comment there.
+    assert_eq!(
+        outcome("SELECT id FROM orders # newest").await,
+        "sql.unparseable"
+    );
+}
