@@ -81,12 +81,18 @@ done
 export GUARD_TEST_MARIADB_PORT="$my_port"
 
 log=$(mktemp)
+# Stops the servers without changing the exit status: a server killed on
+# the way out reports 143 to `wait`, which is no failure of the tests.
 cleanup() {
+    local status=$?
+    set +e
     rm -f "$log"
+    mariadb-admin --no-defaults --protocol=tcp -h 127.0.0.1 -P "$my_port" -u root shutdown >/dev/null 2>&1
     kill "$redis_pid" "$my_pid" 2>/dev/null
     as_user postgres "$pg_bin/pg_ctl" -D "$db_dir/pg/data" -m immediate stop >/dev/null 2>&1
     wait "$my_pid" 2>/dev/null
     rm -rf "$db_dir"
+    exit "$status"
 }
 trap cleanup EXIT
 # --all-features: the `guard` CLI and its tests are behind the `cli` feature.
