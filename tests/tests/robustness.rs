@@ -4,7 +4,7 @@
 
 use guard_runtime::scan::{InjectionScanner, PiiScanner, SecretScanner, redact};
 use guard_runtime::validate::{
-    CommandPolicy, PathPolicy, SqlPolicy, TextPolicy, UrlPolicy, check_shell_arg,
+    CommandPolicy, PathPolicy, SqlDialect, SqlPolicy, TextPolicy, UrlPolicy, check_shell_arg,
 };
 use guard_runtime::{CallContext, Guard, ToolCall, secure_tool};
 
@@ -153,15 +153,35 @@ fn validators_and_scanners_never_panic_and_spans_stay_valid() {
         .unwrap()
         .extensions(["md"]);
     let url = UrlPolicy::new().schemes(["http", "https"]);
-    let sql = SqlPolicy::new().tables(["t"]);
+    // Every reader: PostgreSQL's parser, SQLite's authorizer, sqlparser's
+    // grammars, and `any` (on every tenth value: it reads six ways).
+    let sql: Vec<SqlPolicy> = [
+        SqlDialect::Postgres,
+        SqlDialect::MySql,
+        SqlDialect::MsSql,
+        SqlDialect::Generic,
+    ]
+    .into_iter()
+    .map(|d| SqlPolicy::for_dialect(d).tables(["t"]))
+    .chain([SqlPolicy::new()
+        .sqlite_schema("CREATE TABLE t (a, b);")
+        .unwrap()
+        .tables(["t"])])
+    .collect();
+    let any = SqlPolicy::for_dialect(SqlDialect::Any);
     let command = CommandPolicy::new().programs(["ls"]);
     let text_policy = TextPolicy::new().max_chars(200);
     let injection = InjectionScanner::new();
-    for _ in 0..4000 {
+    for round in 0..4000 {
         let value = hostile(&mut rng);
         let _ = path.check(&value);
         let _ = url.check(&value);
-        let _ = sql.check(&value);
+        for policy in &sql {
+            let _ = policy.check(&value);
+        }
+        if round % 10 == 0 {
+            let _ = any.check(&value);
+        }
         let _ = command.check(&value);
         let _ = check_shell_arg(&value);
         let _ = text_policy.check(&value);
