@@ -414,6 +414,13 @@ fn sqlite_harm_is_refused_by_sqlites_own_authorizer() {
         100_000
     );
     assert_eq!(code(&policy, endless), "sql.recursive");
+    // A width of any size makes a string of that size.
+    let bomb = "SELECT length(printf('%.*c', 50000000, 'x'))";
+    assert_eq!(
+        db.query_row(bomb, [], |row| row.get::<_, i64>(0)).unwrap(),
+        50_000_000
+    );
+    assert_eq!(code(&policy, bomb), "sql.cost");
     let benign =
         "SELECT user_id, count(*), sum(total) FROM orders GROUP BY user_id HAVING sum(total) > 0";
     assert_eq!(code(&policy, benign), "ok");

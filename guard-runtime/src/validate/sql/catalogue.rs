@@ -195,6 +195,8 @@ pub(super) fn generated_size(name: &str, literals: &[Option<i128>]) -> Option<i1
         }
         ("repeat" | "replicate" | "lpad" | "rpad", [_, Some(count), ..]) => Some(*count),
         ("space" | "zeroblob" | "randomblob", [Some(count)]) => Some(*count),
+        // A width or precision of any size: `printf('%.*c', 1e9, 'x')`.
+        ("printf" | "format", literals) => literals.iter().flatten().map(|n| n.abs()).max(),
         _ => None,
     }
 }
@@ -258,3 +260,23 @@ pub(super) const TSQL_STATEMENTS: &[&str] = &[
     "with",
     "writetext",
 ];
+
+/// Whether a function's size is in its literal arguments (see
+/// [`generated_size`]): readers that do not see literals must look.
+pub(super) fn sized_by_literals(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    matches!(
+        last,
+        "generate_series"
+            | "range"
+            | "repeat"
+            | "replicate"
+            | "lpad"
+            | "rpad"
+            | "space"
+            | "zeroblob"
+            | "randomblob"
+            | "printf"
+            | "format"
+    )
+}

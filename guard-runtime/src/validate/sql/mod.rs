@@ -522,10 +522,24 @@ impl SqlPolicy {
             #[cfg(feature = "postgres")]
             SqlDialect::Postgres => postgres::read(value)?,
             #[cfg(feature = "sqlite")]
-            SqlDialect::Sqlite if self.sqlite.is_some() => self
-                .sqlite
-                .as_ref()
-                .map_or_else(|| Err(unparseable()), |s| s.read(value))?,
+            SqlDialect::Sqlite if self.sqlite.is_some() => {
+                let mut reading = self
+                    .sqlite
+                    .as_ref()
+                    .map_or_else(|| Err(unparseable()), |s| s.read(value))?;
+                // The authorizer names functions, not their arguments: where
+                // a size is in the literals, take them from the grammar's
+                // reading (and refuse when that reading cannot be had).
+                if reading
+                    .functions
+                    .iter()
+                    .any(|f| catalogue::sized_by_literals(&f.name))
+                {
+                    let grammar = self.grammar.clone().unwrap_or_else(|| dialect.grammar());
+                    reading.functions = parsed::read(&*grammar, dialect, value)?.functions;
+                }
+                reading
+            }
             _ => {
                 let grammar = self.grammar.clone().unwrap_or_else(|| dialect.grammar());
                 parsed::read(&*grammar, dialect, value)?
@@ -1244,6 +1258,8 @@ mod tests {
                 "sql.dangerous_function",
             ),
             ("SELECT randomblob(1000000000)", "sql.dangerous_function"),
+            ("SELECT length(printf('%.*c', 1000000000, 'x'))", "sql.cost"),
+            ("SELECT printf('%d orders', count(*)) FROM orders", "ok"),
             ("SELECT sleep(1)", "sql.function_not_allowed"),
             (
                 "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r",
