@@ -245,6 +245,27 @@ fn postgres_side_effects_of_read_only_looking_queries_are_refused() {
 }
 
 #[test]
+fn postgres_writes_inside_a_select_happen_and_are_refused() {
+    let policy = SqlPolicy::for_dialect(SqlDialect::Postgres);
+    let copy = format!("SELECT * INTO stolen_{} FROM users", std::process::id());
+    pg(&copy).unwrap();
+    let copied = pg(&format!(
+        "SELECT password_hash FROM stolen_{} WHERE id = 1",
+        std::process::id()
+    ));
+    assert_eq!(copied.unwrap(), SECRET);
+    assert_eq!(code(&policy, &copy), "sql.select_into");
+    pg("CREATE TABLE IF NOT EXISTS doomed (id int); INSERT INTO doomed VALUES (1), (2)").unwrap();
+    let delete = "WITH gone AS (DELETE FROM doomed RETURNING *) SELECT count(*) FROM gone";
+    assert_eq!(pg(delete).unwrap(), "2");
+    assert_eq!(pg("SELECT count(*) FROM doomed").unwrap(), "0");
+    assert_eq!(code(&policy, delete), "sql.data_modifying_cte");
+    let lock = "SELECT id FROM orders FOR UPDATE";
+    pg(lock).unwrap();
+    assert_eq!(code(&policy, lock), "sql.locking");
+}
+
+#[test]
 fn postgres_unbounded_work_is_refused() {
     let policy = SqlPolicy::for_dialect(SqlDialect::Postgres);
     // Left alone, a recursive CTE without a bound runs until stopped.
@@ -290,6 +311,14 @@ fn mariadb_executable_comments_run_and_are_refused() {
     assert_eq!(code(&policy, sleep), "sql.executable_comment");
     assert_eq!(
         code(&orders_only(SqlDialect::Any), leak),
+        "sql.executable_comment"
+    );
+    // MySQL's form runs in MariaDB too.
+    let mysql_form =
+        "SELECT id FROM orders WHERE id = 0 /*! UNION SELECT password_hash FROM users */";
+    assert!(mariadb(mysql_form).unwrap().contains(SECRET));
+    assert_eq!(
+        code(&orders_only(SqlDialect::MySql), mysql_form),
         "sql.executable_comment"
     );
 }
