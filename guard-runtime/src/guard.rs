@@ -441,12 +441,7 @@ impl GuardBuilder {
             {
                 return Err(BuildError::InvalidValidator {
                     tool: name.to_owned(),
-                    message: format!(
-                        "argument `{arg}` is SQL but no dialect is configured: name the database with \
-                         #[arg(sql(dialect = \"postgres\"))], ValidatorConfig::sql or \
-                         `sql = {{ dialect = \"...\" }}` in the policy's [tools.{name}] section \
-                         (`any` reads every common dialect, slowly)"
-                    ),
+                    message: crate::validate::no_dialect(arg),
                 });
             }
         }

@@ -147,6 +147,16 @@ impl ValidatorConfig {
     }
 }
 
+/// Why a tool with an SQL argument `arg` and no dialect named cannot build.
+pub(crate) fn no_dialect(arg: &str) -> String {
+    format!(
+        "argument `{arg}` is SQL but no dialect is configured: name the database with \
+         #[arg(sql(dialect = \"postgres\"))], ValidatorConfig::sql or \
+         `sql = {{ dialect = \"...\" }}` in the tool's policy section \
+         (`any` reads every common dialect, slowly)"
+    )
+}
+
 /// Path options of a policy's tool section.
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -408,13 +418,7 @@ impl ToolValidators {
                     // Fail closed at build time: a query means what its
                     // database makes of it, so the database must be named.
                     if policy.dialect_kind().is_none() {
-                        return Err(format!(
-                            "argument `{}` is SQL but no dialect is configured: name it with \
-                             #[arg(sql(dialect = \"postgres\"))], ValidatorConfig::sql or \
-                             `sql = {{ dialect = \"...\" }}` in the policy (`any` checks every \
-                             common dialect, slowly)",
-                            spec.name
-                        ));
+                        return Err(no_dialect(spec.name));
                     }
                     Compiled::Sql(policy)
                 }

@@ -23,7 +23,9 @@ mod violation;
 pub use args::ValidatorConfig;
 #[doc(hidden)]
 pub use args::{ArgSpec, ValidatorSpec};
-pub(crate) use args::{CommandRules, Narrowing, PathRules, SqlRules, ToolValidators, UrlRules};
+pub(crate) use args::{
+    CommandRules, Narrowing, PathRules, SqlRules, ToolValidators, UrlRules, no_dialect,
+};
 pub use checked::{Artifact, Artifacts, CheckedArgs, FromChecked, kinds};
 pub use command::{Argv, CommandPolicy, check_shell_arg};
 pub use path::{CheckedPath, PathPolicy};

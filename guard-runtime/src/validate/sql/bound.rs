@@ -15,16 +15,13 @@ use sqlparser::ast::{
     Visitor,
 };
 use sqlparser::dialect::Dialect;
-use sqlparser::parser::Parser;
+
+use super::parsed::integer;
 
 /// Whether every recursive CTE of `sql` (read with `grammar`) is bounded to
 /// at most `limit` levels.
 pub(super) fn recursion_is_bounded(grammar: &dyn Dialect, sql: &str, limit: u64) -> bool {
-    let Ok(statements) = Parser::new(grammar)
-        .with_recursion_limit(50)
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_statements())
-    else {
+    let Some(statements) = super::parsed::parse(grammar, sql) else {
         return false;
     };
     let mut check = Check {
@@ -103,21 +100,6 @@ fn column_name(item: &SelectItem) -> Option<String> {
 fn expr_of(item: &SelectItem) -> Option<&Expr> {
     match item {
         SelectItem::ExprWithAlias { expr, .. } | SelectItem::UnnamedExpr(expr) => Some(expr),
-        _ => None,
-    }
-}
-
-fn integer(expr: &Expr) -> Option<i128> {
-    match expr {
-        Expr::Value(v) => match &v.value {
-            sqlparser::ast::Value::Number(n, _) => n.parse().ok(),
-            _ => None,
-        },
-        Expr::Nested(e) => integer(e),
-        Expr::UnaryOp {
-            op: sqlparser::ast::UnaryOperator::Minus,
-            expr,
-        } => integer(expr).map(|n| -n),
         _ => None,
     }
 }

@@ -261,6 +261,7 @@ pub(super) const TSQL_STATEMENTS: &[&str] = &[
     "writetext",
 ];
 
+#[cfg(feature = "sqlite")]
 /// Whether a function's size is in its literal arguments (see
 /// [`generated_size`]): readers that do not see literals must look.
 pub(super) fn sized_by_literals(name: &str) -> bool {

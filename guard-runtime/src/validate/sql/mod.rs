@@ -38,6 +38,7 @@ mod sqlite;
 
 use std::fmt;
 use std::str::FromStr;
+#[cfg(feature = "sqlite")]
 use std::sync::Arc;
 
 use sqlparser::dialect::Dialect;
@@ -158,25 +159,26 @@ impl SqlDialect {
         )
     }
 
-    fn grammar(self) -> Arc<dyn Dialect + Send + Sync> {
+    /// sqlparser's grammar for the dialect (stateless, so one static each).
+    fn grammar(self) -> &'static dyn Dialect {
         use sqlparser::dialect::*;
         match self {
-            SqlDialect::Postgres => Arc::new(PostgreSqlDialect {}),
-            SqlDialect::Sqlite => Arc::new(SQLiteDialect {}),
-            SqlDialect::MySql | SqlDialect::MariaDb => Arc::new(MySqlDialect {}),
-            SqlDialect::MsSql => Arc::new(MsSqlDialect {}),
-            SqlDialect::Oracle => Arc::new(OracleDialect {}),
-            SqlDialect::Generic | SqlDialect::Any => Arc::new(GenericDialect {}),
-            SqlDialect::Snowflake => Arc::new(SnowflakeDialect),
-            SqlDialect::BigQuery => Arc::new(BigQueryDialect),
-            SqlDialect::ClickHouse => Arc::new(ClickHouseDialect {}),
-            SqlDialect::DuckDb => Arc::new(DuckDbDialect {}),
-            SqlDialect::Redshift => Arc::new(RedshiftSqlDialect {}),
-            SqlDialect::Hive => Arc::new(HiveDialect {}),
-            SqlDialect::Ansi => Arc::new(AnsiDialect {}),
-            SqlDialect::Databricks => Arc::new(DatabricksDialect {}),
-            SqlDialect::Spark => Arc::new(SparkSqlDialect {}),
-            SqlDialect::Teradata => Arc::new(TeradataDialect {}),
+            SqlDialect::Postgres => &PostgreSqlDialect {},
+            SqlDialect::Sqlite => &SQLiteDialect {},
+            SqlDialect::MySql | SqlDialect::MariaDb => &MySqlDialect {},
+            SqlDialect::MsSql => &MsSqlDialect {},
+            SqlDialect::Oracle => &OracleDialect {},
+            SqlDialect::Generic | SqlDialect::Any => &GenericDialect {},
+            SqlDialect::Snowflake => &SnowflakeDialect,
+            SqlDialect::BigQuery => &BigQueryDialect,
+            SqlDialect::ClickHouse => &ClickHouseDialect {},
+            SqlDialect::DuckDb => &DuckDbDialect {},
+            SqlDialect::Redshift => &RedshiftSqlDialect {},
+            SqlDialect::Hive => &HiveDialect {},
+            SqlDialect::Ansi => &AnsiDialect {},
+            SqlDialect::Databricks => &DatabricksDialect {},
+            SqlDialect::Spark => &SparkSqlDialect {},
+            SqlDialect::Teradata => &TeradataDialect {},
         }
     }
 }
@@ -261,7 +263,6 @@ pub const DEFAULT_MAX_GENERATED: u64 = 100_000;
 #[derive(Clone)]
 pub struct SqlPolicy {
     dialect: Option<SqlDialect>,
-    grammar: Option<Arc<dyn Dialect + Send + Sync>>,
     default_schema: Option<String>,
     tables: Option<Vec<String>>,
     functions: Option<Vec<String>>,
@@ -290,7 +291,6 @@ impl Default for SqlPolicy {
     fn default() -> Self {
         SqlPolicy {
             dialect: None,
-            grammar: None,
             default_schema: None,
             tables: None,
             functions: None,
@@ -376,7 +376,6 @@ impl SqlPolicy {
     /// Uses this dialect.
     pub fn with_dialect(mut self, dialect: SqlDialect) -> Self {
         self.dialect = Some(dialect);
-        self.grammar = Some(dialect.grammar());
         self
     }
 
@@ -535,15 +534,11 @@ impl SqlPolicy {
                     .iter()
                     .any(|f| catalogue::sized_by_literals(&f.name))
                 {
-                    let grammar = self.grammar.clone().unwrap_or_else(|| dialect.grammar());
-                    reading.functions = parsed::read(&*grammar, dialect, value)?.functions;
+                    reading.functions = parsed::read(dialect.grammar(), dialect, value)?.functions;
                 }
                 reading
             }
-            _ => {
-                let grammar = self.grammar.clone().unwrap_or_else(|| dialect.grammar());
-                parsed::read(&*grammar, dialect, value)?
-            }
+            _ => parsed::read(dialect.grammar(), dialect, value)?,
         };
         self.judge(dialect, &reading, value)?;
         Ok(self.checked(value, dialect, reading))
@@ -553,7 +548,7 @@ impl SqlPolicy {
     fn check_any(&self, value: &str) -> Result<CheckedSql, Violation> {
         let mut tokens: Option<Option<Vec<String>>> = None;
         for dialect in ANY_READINGS {
-            let reading = code_tokens(&*dialect.grammar(), value);
+            let reading = code_tokens(dialect.grammar(), value);
             match &tokens {
                 None => tokens = Some(reading),
                 Some(first) if *first != reading => {
@@ -567,7 +562,7 @@ impl SqlPolicy {
         }
         let mut accepted = None;
         for dialect in ANY_READINGS {
-            match parsed::read(&*dialect.grammar(), SqlDialect::Any, value) {
+            match parsed::read(dialect.grammar(), SqlDialect::Any, value) {
                 Ok(reading) => {
                     self.judge(SqlDialect::Any, &reading, value)?;
                     accepted.get_or_insert(reading);
@@ -635,7 +630,7 @@ impl SqlPolicy {
         }
         if reading.recursive_cte
             && !self.recursive
-            && !bound::recursion_is_bounded(&*dialect.grammar(), sql, self.max_generated)
+            && !bound::recursion_is_bounded(dialect.grammar(), sql, self.max_generated)
         {
             return Err(Violation::new(
                 "sql.recursive",
@@ -797,7 +792,7 @@ mod tests {
     /// The same policy, read by sqlparser's grammar for `dialect` (the path
     /// taken without the engine features).
     fn sqlparser_code(policy: &SqlPolicy, dialect: SqlDialect, sql: &str) -> &'static str {
-        let result = parsed::read(&*dialect.grammar(), dialect, sql)
+        let result = parsed::read(dialect.grammar(), dialect, sql)
             .and_then(|reading| policy.judge(dialect, &reading, sql));
         match result {
             Ok(()) => "ok",

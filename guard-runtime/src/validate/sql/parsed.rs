@@ -18,17 +18,23 @@ use super::{SqlDialect, Violation, unparseable};
 /// Nesting deeper than this is refused rather than risking the stack.
 const RECURSION_LIMIT: usize = 50;
 
+/// sqlparser's statements for `sql`, or `None` when the grammar refuses it
+/// or it nests too deep.
+pub(super) fn parse(grammar: &dyn Dialect, sql: &str) -> Option<Vec<Statement>> {
+    Parser::new(grammar)
+        .with_recursion_limit(RECURSION_LIMIT)
+        .try_with_sql(sql)
+        .and_then(|mut parser| parser.parse_statements())
+        .ok()
+}
+
 /// Parses `sql` as `grammar` and reports what it reads, calls and runs.
 pub(super) fn read(
     grammar: &dyn Dialect,
     flavor: SqlDialect,
     sql: &str,
 ) -> Result<Reading, Violation> {
-    let statements = Parser::new(grammar)
-        .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(sql)
-        .and_then(|mut parser| parser.parse_statements())
-        .map_err(|_| unparseable())?;
+    let statements = parse(grammar, sql).ok_or_else(unparseable)?;
     let mut walk = Walk {
         flavor,
         reading: Reading {
@@ -174,7 +180,8 @@ fn literal(arg: &FunctionArg) -> Option<i128> {
     integer(expr)
 }
 
-fn integer(expr: &Expr) -> Option<i128> {
+/// An integer literal, signed or in parentheses.
+pub(super) fn integer(expr: &Expr) -> Option<i128> {
     match expr {
         Expr::Value(value) => match &value.value {
             Value::Number(n, _) => n
