@@ -16,7 +16,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::finding::{Finding, dedup_overlaps};
-use super::literals::{LITERALS, Use};
+use super::literals::{DetectorSet, LITERALS, Use};
 use super::normalize::{decoded_chunks, normalize};
 use super::shape::base64_runs;
 
@@ -451,7 +451,7 @@ pub(super) struct Shared {
     /// literal pass over the normalised text tells: for plain ASCII text,
     /// where normalising only lower-cases and folds whitespace (which no
     /// keyword holds but as single spaces).
-    pub keywords: Option<u64>,
+    pub keywords: Option<DetectorSet>,
     /// The text's base64 runs.
     pub base64_runs: Vec<(usize, usize)>,
 }
@@ -508,7 +508,7 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
         longest_phrase: PHRASES.iter().map(|(p, _)| p.len()).max().unwrap_or(0),
         structure_regexes: STRUCTURES
             .iter()
-            .map(|(p, _, _)| Regex::new(p).expect("structure compiles"))
+            .map(|(p, _, _)| super::ascii_regex(p).expect("structure compiles"))
             .collect(),
     }
 });
@@ -582,7 +582,7 @@ impl InjectionScanner {
         let mut scan_one = |haystack: &str,
                             map: &dyn Fn(usize, usize) -> (usize, usize),
                             findings: &mut Vec<Finding>|
-         -> u64 {
+         -> DetectorSet {
             let hits = LITERALS.find(haystack.as_bytes());
             for (from, to) in
                 phrase_spans(&hits.anchor_ends, compiled.longest_phrase, haystack.len())

@@ -36,8 +36,54 @@ pub(crate) struct Hits {
     pub anchor_ends: Vec<usize>,
     /// Structures whose trigger occurs, as bits.
     pub triggers: u64,
-    /// Detectors whose keyword occurs, as bits.
-    pub secrets: u64,
+    /// Detectors whose keyword occurs.
+    pub secrets: DetectorSet,
+}
+
+/// A set of credential detectors, by index.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DetectorSet([u64; 4]);
+
+impl DetectorSet {
+    /// How many detectors a set can hold.
+    pub const CAPACITY: usize = 256;
+
+    pub fn insert(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    pub fn remove(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
+
+    pub fn contains(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    pub fn union(&mut self, other: &DetectorSet) {
+        for (word, o) in self.0.iter_mut().zip(other.0) {
+            *word |= o;
+        }
+    }
+
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|&w| w == 0)
+    }
+
+    /// The members, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let i = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    w * 64 + i
+                })
+            })
+        })
+    }
 }
 
 impl Hits {
@@ -50,7 +96,7 @@ impl Hits {
                     }
                 }
                 Use::Trigger(i) => self.triggers |= 1 << i,
-                Use::Secret(i) => self.secrets |= 1 << i,
+                Use::Secret(i) => self.secrets.insert(i),
             }
         }
     }
@@ -242,7 +288,7 @@ mod tests {
                     assert_eq!(lanes, one_lane(&text), "{literal:?} at {at}");
                     assert!(
                         lanes.anchor_ends.contains(&(at + literal.len()))
-                            || lanes.secrets != 0
+                            || !lanes.secrets.is_empty()
                             || lanes.triggers != 0,
                         "{literal:?} at {at} was not seen"
                     );
@@ -258,17 +304,17 @@ mod tests {
         let hits = LITERALS.find(b"please ignore the list");
         assert_eq!(hits.anchor_ends, [17]);
         assert_eq!(hits.triggers, 1);
-        assert_eq!(hits.secrets, 0);
+        assert!(hits.secrets.is_empty());
     }
 
     #[test]
     fn any_case_finds_mixed_case_keywords() {
         let lower = LITERALS.find(b"db_password = 1");
-        assert_ne!(lower.secrets, 0);
+        assert!(!lower.secrets.is_empty());
         assert_eq!(
             LITERALS.find_any_case(b"DB_PaSsWoRd = 1").secrets,
             lower.secrets
         );
-        assert_eq!(LITERALS.find(b"DB_PaSsWoRd = 1").secrets, 0);
+        assert!(LITERALS.find(b"DB_PaSsWoRd = 1").secrets.is_empty());
     }
 }

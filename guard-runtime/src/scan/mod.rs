@@ -20,3 +20,72 @@ pub use pii::PiiScanner;
 pub use redact::redact;
 pub use secrets::SecretScanner;
 pub use set::{ScanSet, Scans};
+
+/// Whether variation selector `c` after `before` can only be carrying a
+/// hidden byte: it follows another selector, or it is one of the
+/// supplement's (U+E0100 to U+E01EF), which only CJK ideographs take.
+pub(crate) fn smuggling_selector(before: char, c: char) -> bool {
+    normalize::is_variation_selector(before)
+        || (('\u{E0100}'..='\u{E01EF}').contains(&c)
+            && !matches!(before, '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}'))
+}
+
+/// Compiles a scanner pattern with ASCII classes: `\b`, `\w`, `\d` and
+/// `\s` (and their negations) mean what they mean in ASCII text. On
+/// non-ASCII text a Unicode `\b` sends the regex engine from its DFA to a
+/// slow one, and a Unicode `\w` makes the DFA large; credentials, chat
+/// tokens and the structures the scanners look for are ASCII.
+pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    let mut out = String::with_capacity(pattern.len() + 32);
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(next) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let replacement = match (next, in_class > 0) {
+                    ('b', false) => r"(?-u:\b)",
+                    ('B', false) => r"(?-u:\B)",
+                    ('w', false) => "[[:word:]]",
+                    ('W', false) => "[^[:word:]]",
+                    ('d', false) => "[0-9]",
+                    ('D', false) => "[^0-9]",
+                    ('s', false) => "[[:space:]]",
+                    ('S', false) => "[^[:space:]]",
+                    ('w', true) => "[:word:]",
+                    ('W', true) => "[:^word:]",
+                    ('d', true) => "0-9",
+                    ('D', true) => "[:^digit:]",
+                    ('s', true) => "[:space:]",
+                    ('S', true) => "[:^space:]",
+                    _ => {
+                        out.push('\\');
+                        out.push(next);
+                        continue;
+                    }
+                };
+                out.push_str(replacement);
+            }
+            '[' => {
+                in_class += 1;
+                out.push(c);
+                // `[]...]` and `[^]...]` open a class whose first member is `]`.
+                if chars.peek() == Some(&'^') {
+                    out.push(chars.next().expect("peeked"));
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(chars.next().expect("peeked"));
+                }
+            }
+            ']' if in_class > 0 => {
+                in_class -= 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    regex::Regex::new(&out)
+}

@@ -127,6 +127,32 @@ pub(crate) fn is_hidden(c: char) -> bool {
         | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{E0000}'..='\u{E007F}')
 }
 
+/// Characters of large scripts that NFKC leaves alone and that have no
+/// case: CJK ideographs, kana, Hangul syllables and emoji. Text in these scripts
+/// skips the per-character normalisation tables.
+pub(crate) fn is_caseless_stable(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{3041}'..='\u{3096}'
+        | '\u{30A1}'..='\u{30FA}' | '\u{AC00}'..='\u{D7A3}' | '\u{1F300}'..='\u{1FAFF}')
+}
+
+/// Letters that NFKC leaves alone: the above, Latin-1 and Latin
+/// Extended-A letters, Greek and Cyrillic letters.
+pub(crate) fn is_nfkc_stable(c: char) -> bool {
+    is_caseless_stable(c)
+        || matches!(c,
+            '\u{00C0}'..='\u{00D6}' | '\u{00D8}'..='\u{00F6}' | '\u{00F8}'..='\u{0131}'
+            | '\u{0134}'..='\u{013E}' | '\u{0141}'..='\u{0148}' | '\u{014A}'..='\u{017E}'
+            | '\u{0391}'..='\u{03A1}' | '\u{03A3}'..='\u{03C9}' | '\u{0400}'..='\u{04FF}')
+}
+
+/// Variation selectors: one after an emoji or an ideograph picks its form;
+/// runs of them carry nothing a reader sees, so they can smuggle bytes
+/// (one byte per selector).
+pub(crate) fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
 /// NFKC, lowercase, hidden characters removed, escapes (`\n`, `\"`, `\u0041`)
 /// and runs of whitespace folded to one space.
 pub(crate) fn normalize(input: &str) -> Normalized {
@@ -159,9 +185,15 @@ pub(crate) fn normalize(input: &str) -> Normalized {
         }
     };
     let mut chars = input.char_indices().peekable();
+    let mut previous = '\0';
     while let Some((at, c)) = chars.next() {
+        let before = std::mem::replace(&mut previous, c);
         if is_hidden(c) {
             out.hidden_characters = true;
+            continue;
+        }
+        if is_variation_selector(c) {
+            out.hidden_characters |= super::smuggling_selector(before, c);
             continue;
         }
         if c == '\\' {
@@ -199,13 +231,53 @@ pub(crate) fn normalize(input: &str) -> Normalized {
         }
         if c.is_ascii() {
             push(&mut out, c, at, &mut last_space);
+        } else if is_caseless_stable(c) {
+            last_space = false;
+            out.text.push(c);
+            let len = c.len_utf8();
+            out.map().extend(std::iter::repeat_n(at as u32, len));
+        } else if is_nfkc_stable(c) {
+            push(&mut out, c, at, &mut last_space);
         } else {
-            for n in c.to_string().nfkc() {
+            for n in std::iter::once(c).nfkc() {
                 push(&mut out, n, at, &mut last_space);
             }
         }
     }
     out
+}
+
+/// Text hidden in invisible characters, decoded: tag characters spell
+/// ASCII (U+E0041 is `A`), and runs of variation selectors carry a byte
+/// each (U+FE00 to U+FE0F are 0 to 15, U+E0100 to U+E01EF 16 to 255).
+fn smuggled(text: &str) -> Vec<(usize, usize, String)> {
+    let mut found = Vec::new();
+    let mut run: Option<(usize, usize, Vec<u8>)> = None;
+    let mut flush = |run: &mut Option<(usize, usize, Vec<u8>)>| {
+        if let Some((start, end, bytes)) = run.take()
+            && bytes.len() >= 4
+        {
+            found.push((start, end, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    };
+    for (at, c) in text.char_indices() {
+        let byte = match c {
+            '\u{E0020}'..='\u{E007E}' => Some(c as u32 - 0xE0000),
+            '\u{FE00}'..='\u{FE0F}' => Some(c as u32 - 0xFE00),
+            '\u{E0100}'..='\u{E01EF}' => Some(c as u32 - 0xE0100 + 16),
+            _ => None,
+        };
+        match (byte, &mut run) {
+            (Some(b), Some((_, end, bytes))) => {
+                bytes.push(b as u8);
+                *end = at + c.len_utf8();
+            }
+            (Some(b), None) => run = Some((at, at + c.len_utf8(), vec![b as u8])),
+            (None, _) => flush(&mut run),
+        }
+    }
+    flush(&mut run);
+    found
 }
 
 /// Embedded base64 and percent-encoded chunks, decoded when they decode to
@@ -228,6 +300,9 @@ pub(crate) fn decoded_chunks(text: &str, runs: &[(usize, usize)]) -> Vec<(usize,
         {
             chunks.push((start, end, s));
         }
+    }
+    if !text.is_ascii() {
+        chunks.extend(smuggled(text));
     }
     let has_escape = memchr::memchr_iter(b'%', bytes).any(|at| {
         bytes.get(at + 1).is_some_and(u8::is_ascii_hexdigit)

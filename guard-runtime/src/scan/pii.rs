@@ -44,13 +44,13 @@ impl std::fmt::Debug for PiiScanner {
 
 static GLOBAL: LazyLock<PiiScanner> = LazyLock::new(|| {
     PiiScanner {
-    email: Regex::new(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})\b").expect("email"),
-    card: Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").expect("card"),
-    iban: Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b").expect("iban"),
-    ssn: Regex::new(r"\b(\d{3})-(\d{2})-(\d{4})\b").expect("ssn"),
-    phone: Regex::new(r"\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}\b|(?:\(\d{3}\)|\b\d{3})[ .-]\d{3}[ .-]\d{4}\b").expect("phone"),
-    ipv4: Regex::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").expect("ipv4"),
-    ipv6: Regex::new(r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?:[0-9a-f:]*)\b").expect("ipv6"),
+    email: super::ascii_regex(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})\b").expect("email"),
+    card: super::ascii_regex(r"\b(?:\d[ -]?){12,18}\d\b").expect("card"),
+    iban: super::ascii_regex(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b").expect("iban"),
+    ssn: super::ascii_regex(r"\b(\d{3})-(\d{2})-(\d{4})\b").expect("ssn"),
+    phone: super::ascii_regex(r"\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}\b|(?:\(\d{3}\)|\b\d{3})[ .-]\d{3}[ .-]\d{4}\b").expect("phone"),
+    ipv4: super::ascii_regex(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").expect("ipv4"),
+    ipv6: super::ascii_regex(r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?:[0-9a-f:]*)\b").expect("ipv6"),
 }
 });
 

@@ -14,6 +14,22 @@ use super::Violation;
 /// assert!(policy.check("line one\nline two\ttabbed").is_ok());
 /// assert_eq!(policy.check("safe\u{202E}txt.exe").unwrap_err().code, "string.bidi_control");
 /// assert_eq!(policy.check("hi\u{E0041}\u{E0042}").unwrap_err().code, "string.tag_char");
+/// // One selector picks an emoji's form; a run of them carries hidden bytes.
+/// assert!(policy.check("I \u{2764}\u{FE0F} it").is_ok());
+/// assert_eq!(
+///     policy.check("\u{1F600}\u{E0148}\u{E0155}\u{E015C}").unwrap_err().code,
+///     "string.variation_selectors"
+/// );
+/// ```
+/// Variation selectors pass one at a time after a visible character (that
+/// is how emoji and ideographic variants are written); two in a row, or
+/// one of the supplement (U+E0100 to U+E01EF) after anything but a CJK
+/// ideograph, are refused: each such selector can carry one byte of text
+/// no reader sees.
+/// ```
+/// # use guard_runtime::validate::TextPolicy;
+/// # let policy = TextPolicy::new();
+/// assert!(policy.check("\u{845B}\u{E0100}").is_ok());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextPolicy {
@@ -65,15 +81,17 @@ impl TextPolicy {
     ///
     /// # Errors
     /// `string.too_long`, `string.nul`, `string.control_char`,
-    /// `string.bidi_control` or `string.tag_char`.
+    /// `string.bidi_control`, `string.tag_char` or `string.variation_selectors`.
     pub fn check(&self, value: &str) -> Result<(), Violation> {
         // Cheap first: most strings are short and plain ASCII printable.
         if value.len() <= self.max_chars && value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             return Ok(());
         }
         let mut count = 0usize;
+        let mut previous = '\0';
         for c in value.chars() {
             count += 1;
+            let before = std::mem::replace(&mut previous, c);
             if count > self.max_chars {
                 return Err(Violation::new(
                     "string.too_long",
@@ -102,6 +120,14 @@ impl TextPolicy {
                         "the text contains invisible tag characters",
                     ));
                 }
+                '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}'
+                    if crate::scan::smuggling_selector(before, c) =>
+                {
+                    return Err(Violation::new(
+                        "string.variation_selectors",
+                        "the text hides characters in variation selectors",
+                    ));
+                }
                 _ => {}
             }
         }
@@ -126,6 +152,15 @@ mod tests {
             "string.bidi_control"
         );
         assert_eq!(p.check("a\u{E0020}").unwrap_err().code, "string.tag_char");
+        assert_eq!(
+            p.check("\u{1F600}\u{FE01}\u{FE02}").unwrap_err().code,
+            "string.variation_selectors"
+        );
+        assert_eq!(
+            p.check("a\u{E0100}").unwrap_err().code,
+            "string.variation_selectors"
+        );
+        assert!(p.check("\u{2764}\u{FE0F}").is_ok());
         assert_eq!(
             p.allow_newlines(false).check("a\nb").unwrap_err().code,
             "string.control_char"

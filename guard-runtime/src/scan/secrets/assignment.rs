@@ -1,0 +1,211 @@
+//! The generic `name = value` rule and the model of values that are not
+//! secrets: references to a secret kept elsewhere, placeholders, template
+//! variables, identifiers and prose.
+
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+
+use super::catalogue::SECRET_NAMES;
+
+/// The words every secret name holds: `pass` (password, passwd), `pwd`,
+/// `secret`, `key` (api_key, access_key, private_key), `token`, `credential`.
+static NAME_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(["pass", "pwd", "secret", "key", "token", "credential"])
+        .expect("name words")
+});
+
+/// How far before its word a secret's name can start (`private_` of
+/// `private_key`, `client_` of `client_secret`).
+const NAME_LEAD: usize = 16;
+
+/// The longest line part read after a name word.
+const MAX_LINE: usize = 4096;
+
+/// The parts of `text` the assignment pattern can match in: from a little
+/// before each name word to the end of its line, overlapping parts merged.
+pub(super) fn windows(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    for m in NAME_WORDS.find_iter(bytes) {
+        if windows.last().is_some_and(|&(_, end)| m.end() <= end) {
+            continue;
+        }
+        let mut start = m.start().saturating_sub(NAME_LEAD);
+        while !text.is_char_boundary(start) {
+            start += 1;
+        }
+        let limit = (m.end() + MAX_LINE).min(bytes.len());
+        let mut end = memchr::memchr(b'\n', &bytes[m.end()..limit]).map_or(limit, |n| m.end() + n);
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        match windows.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => windows.push((start, end)),
+        }
+    }
+    windows
+}
+
+/// The generic assignment pattern: a secret-like name, an assignment
+/// operator, then a quoted or bare value of eight characters or more.
+pub(super) fn pattern() -> String {
+    format!(
+        r#"(?i){SECRET_NAMES}[A-Za-z0-9_]*['"]?\s*(?::=|=>|[=:])\s*@?(?:"([^"\n]{{8,}})"|'([^'\n]{{8,}})'|`([^`\n]{{8,}})`|([^\s'"`,;]{{8,}}))"#
+    )
+}
+
+/// A whole value that names a secret kept elsewhere: `${DB_PASSWORD}`,
+/// `$TOKEN`, `{{ secrets.KEY }}`, `%API_KEY%`, `<your-key>`, `os.environ[...]`.
+static ENV_REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_.:-]*\}?|\{\{[^}]*\}\}|%[A-Za-z_][A-Za-z0-9_]*%|<[^>]*>|(?:os\.)?(?:environ|getenv|env)\b.*|process\.env\..*)$")
+        .expect("env reference pattern")
+});
+
+/// Values that stand in for a secret rather than being one.
+pub(super) fn is_placeholder(secret: &str) -> bool {
+    const STAND_INS: [&str; 12] = [
+        "password",
+        "passwd",
+        "pass",
+        "secret",
+        "changeme",
+        "admin",
+        "root",
+        "test",
+        "mypassword",
+        "yourpassword",
+        "123456",
+        "12345678",
+    ];
+    STAND_INS.iter().any(|s| secret.eq_ignore_ascii_case(s))
+        || STAND_IN_PARTS.is_match(secret)
+        // A digest stands for a value; guard's audit writes secrets this way.
+        || secret.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("sha256:"))
+        // Words with spaces are prose ("My Admin API Key"), not a credential.
+        || (secret.matches(' ').count() >= 2 && secret.chars().all(|c| c.is_alphabetic() || c == ' '))
+        || secret.bytes().all(|b| b == secret.as_bytes()[0])
+        || ENV_REFERENCE.is_match(secret)
+}
+
+/// Parts of a value that make it a stand-in, in any case.
+static STAND_IN_PARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([
+            "example",
+            "xxxx",
+            "****",
+            "....",
+            "your_",
+            "your-",
+            "placeholder",
+            "changeme",
+            "replace",
+            "dummy",
+            "redacted",
+        ])
+        .expect("stand-in parts")
+});
+
+/// Where the value lies in a match of [`pattern`]: after the name, an
+/// optional quote, the operator and an optional `@`; inside its quotes
+/// when it is quoted.
+pub(super) fn value_span(m: &str) -> Option<(usize, usize)> {
+    let b = m.as_bytes();
+    let skip = |mut i: usize, test: fn(&u8) -> bool| {
+        while b.get(i).is_some_and(test) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip(0, |c| c.is_ascii_alphanumeric() || *c == b'_');
+    if matches!(b.get(i), Some(b'\'' | b'"')) {
+        i += 1;
+    }
+    i = skip(i, u8::is_ascii_whitespace);
+    i += match (b.get(i), b.get(i + 1)) {
+        (Some(b':'), Some(b'=')) | (Some(b'='), Some(b'>')) => 2,
+        (Some(b'=' | b':'), _) => 1,
+        _ => return None,
+    };
+    i = skip(i, u8::is_ascii_whitespace);
+    if b.get(i) == Some(&b'@') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(q @ (b'"' | b'\'' | b'`')) if b.len() > i + 1 && b.last() == Some(q) => {
+            Some((i + 1, b.len() - 1))
+        }
+        Some(_) => Some((i, b.len())),
+        None => None,
+    }
+}
+
+/// Template syntax around a whole value: `{SumoAccessKey}`, `[[token]]`,
+/// `%(password)s`, `$(cat key)`, `@Value("${...}")`.
+static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}|\[\[\s*[A-Za-z_][A-Za-z0-9_. ]*\]\]|%\([A-Za-z_][A-Za-z0-9_]*\)s|\$\([A-Za-z_][^)]*\))$",
+    )
+    .expect("template pattern")
+});
+
+/// Values of a generic assignment that are names or ids rather than
+/// secrets: lower-case words joined by `-`, `_`, `.` or `/` with at most
+/// short digit runs (`cmp2-qat-1208358310`, `my_app.db_user`), snake or
+/// kebab case identifiers, version strings, paths and host names.
+pub(super) fn is_identifier_like(value: &str) -> bool {
+    if TEMPLATE.is_match(value) {
+        return true;
+    }
+    let segments: Vec<&str> = value
+        .split(['-', '_', '.', '/', ':'])
+        .filter(|s| !s.is_empty())
+        .collect();
+    if segments.len() < 2 {
+        return false;
+    }
+    // Every segment reads as a word, a word with a short number on its end,
+    // or a number: nothing of the mixed-case, mixed-digit texture of a key.
+    segments.iter().all(|segment| {
+        let letters = segment.trim_end_matches(|c: char| c.is_ascii_digit());
+        let digits = segment.len() - letters.len();
+        (letters.is_empty() && digits <= 12)
+            || (letters.bytes().all(|b| b.is_ascii_lowercase()) && digits <= 4)
+            || (letters.bytes().all(|b| b.is_ascii_uppercase()) && digits == 0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_templates_are_not_secrets_but_keys_are() {
+        for value in [
+            "cmp2-qat-1208358310",
+            "{SumoAccessKey}",
+            "[[ vault_token ]]",
+            "%(password)s",
+            "$(cat /run/secrets/db)",
+            "my_app.db_user",
+            "prod-eu-west-1",
+            "DB_PASSWORD_FILE",
+        ] {
+            assert!(is_identifier_like(value), "{value}");
+        }
+        for value in [
+            "hX9#kL2$mQ7@pR4z",
+            "xBqp7pgysA5kd1Us",
+            "Zk3-p9Qx-77aB-w2Lm",
+            "s3cr3t_Pa55-w0rd",
+        ] {
+            assert!(!is_identifier_like(value), "{value}");
+        }
+    }
+}
