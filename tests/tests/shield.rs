@@ -217,7 +217,7 @@ async fn the_agent_loop_answers_every_call_and_frames_injected_tool_output() {
         tool_messages[0]["content"]
             .as_str()
             .unwrap()
-            .starts_with("<untrusted-tool-output>")
+            .starts_with("<untrusted-tool-output-")
     );
     assert_eq!(tool_messages[1]["content"], "18 degrees in Rome");
     assert_eq!(run.messages.len(), 5);
