@@ -15,6 +15,7 @@ use crate::confirm::{Confirmer, PendingStore};
 use crate::context::CallContext;
 use crate::error::BuildError;
 use crate::limits::{Clock, RateScope};
+use crate::outbound::OutboundPolicy;
 use crate::output::OutputPolicy;
 use crate::policy::{Policy, PolicyError, PolicyPlan};
 use crate::registry::{self, Registry, ToolInfo, ToolRegistration};
@@ -80,6 +81,8 @@ pub(crate) struct Inner {
     /// The compiled policy; swapped whole by `set_policy`.
     pub(crate) policy: arc_swap::ArcSwap<PolicyPlan>,
     pub(crate) state: Arc<dyn StateBackend>,
+    /// What calls to sink tools may carry out, unless the policy file says.
+    pub(crate) outbound: OutboundPolicy,
     pub(crate) confirm_timeout: Duration,
     /// Parked calls awaiting `resume`: every confirmation when approvals
     /// are deferred, else only those of deferring integrations (MCP elicitation).
@@ -249,6 +252,7 @@ pub struct GuardBuilder {
     confirm_timeout: Option<Duration>,
     deferred: Option<Duration>,
     state: Option<Arc<dyn StateBackend>>,
+    outbound: OutboundPolicy,
 }
 
 impl GuardBuilder {
@@ -344,6 +348,15 @@ impl GuardBuilder {
     /// secrets redacted, injection framed as untrusted data, 64 KiB cap).
     pub fn output_policy(mut self, policy: OutputPolicy) -> Self {
         self.output = policy;
+        self
+    }
+
+    /// What calls to `sink` tools may carry out (default: credentials and
+    /// content a `source` tool returned in the session are refused,
+    /// personal data is logged); a policy file's `[outbound]` section
+    /// replaces it. See [`outbound`](crate::outbound).
+    pub fn outbound(mut self, policy: OutboundPolicy) -> Self {
+        self.outbound = policy;
         self
     }
 
@@ -473,6 +486,8 @@ impl GuardBuilder {
         } else {
             self.sinks
         };
+        crate::outbound::check_names(&self.outbound, &registry, &self.policy)
+            .map_err(|message| crate::policy::PolicyError::new(Some("outbound".into()), message))?;
         let plan = PolicyPlan::compile(self.policy, &registry, self.rate_scope, &self.clock)?;
         Ok(Guard {
             inner: Arc::new(Inner {
@@ -489,6 +504,7 @@ impl GuardBuilder {
                         .unwrap_or(DEFAULT_CONFIRM_TIMEOUT),
                 ),
                 deferred: self.deferred.is_some(),
+                outbound: self.outbound,
                 rate_scope: self.rate_scope,
                 clock: self.clock,
                 registry,

@@ -50,6 +50,7 @@ mod guard;
 pub mod http;
 pub mod integrations;
 pub mod limits;
+pub mod outbound;
 mod outcome;
 pub mod output;
 pub mod policy;

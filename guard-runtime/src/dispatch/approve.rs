@@ -57,12 +57,16 @@ impl Guard {
         };
         let digest = ApprovalDigest::of(tool, &args);
         let flow_reason;
-        let reason = match &ready.flow_confirm {
-            Some(rule) => {
+        let reason = match (&ready.flow_confirm, ready.outbound_confirm) {
+            (Some(rule), _) => {
                 flow_reason = format!("data-flow rule `{rule}` asks for confirmation");
                 flow_reason.as_str()
             }
-            None => ready.tool.confirm_reason,
+            (None, Some(kind)) => {
+                flow_reason = format!("the arguments carry {kind} out of the agent");
+                flow_reason.as_str()
+            }
+            (None, None) => ready.tool.confirm_reason,
         };
 
         let standing = standings
@@ -169,7 +173,7 @@ impl Guard {
                     .check(ctx, &edited, ready.entry, ready.tool, plan)
                     .await
                 {
-                    Checked::Ready(_, invocation, _) => {
+                    Checked::Ready(_, invocation, _, _) => {
                         ready.invocation = invocation;
                         ApprovalVerdict::Run
                     }
@@ -277,6 +281,7 @@ impl Guard {
                 flow_confirm: None,
                 flow_logged: None,
                 backend_note: None,
+                outbound_confirm: None,
             };
             match self
                 .apply_decision(ctx, &parked.call, &plan, None, &mut ready, decision)
@@ -311,6 +316,7 @@ impl Guard {
             }
         }
         let turn = super::batch::TurnLimits::new(&plan);
+        let plan_ref: &PolicyPlan = &plan;
         let finished = join_all(runs.into_iter().map(|(call, ready, started)| {
             let timeout = ready.tool.timeout.unwrap_or(self.inner.default_timeout);
             let sequential = ready.tool.risk >= plan.sequential_risk;
@@ -318,6 +324,7 @@ impl Guard {
             async move {
                 let _permits = turn.enter(sequential).await;
                 let answer = execute(ready.entry, ready.invocation, timeout, &self.inner).await;
+                let answer = self.taint_from(ctx, plan_ref, ready.tool, answer).await;
                 (call, ready.entry, answer, started)
             }
         }))

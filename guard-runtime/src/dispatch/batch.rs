@@ -172,7 +172,9 @@ impl Guard {
 
         let mut declined = false;
         for (r, verdict) in ready.iter_mut().zip(verdicts.iter_mut()) {
-            if verdict.is_some() || !(r.tool.confirm || r.flow_confirm.is_some()) {
+            if verdict.is_some()
+                || !(r.tool.confirm || r.flow_confirm.is_some() || r.outbound_confirm.is_some())
+            {
                 continue;
             }
             match self
@@ -439,7 +441,9 @@ fn confirmable_tools(plan: &PolicyPlan, ready: &[Ready<'_, '_>]) -> Vec<&'static
             .iter()
             .any(|f| f.action == FlowAction::Confirm && r.tool.sinks.contains(&f.to));
         let name = r.entry.registration.name;
-        if (r.tool.confirm || flow_confirm) && !tools.contains(&name) {
+        if (r.tool.confirm || flow_confirm || r.outbound_confirm.is_some())
+            && !tools.contains(&name)
+        {
             tools.push(name);
         }
     }

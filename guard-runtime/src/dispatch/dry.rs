@@ -64,7 +64,7 @@ impl Guard {
                 Some((index, entry)) => {
                     let tool = &agent.tools[index];
                     match self.check(ctx, call, entry, tool, &plan).await {
-                        Checked::Ready(entry, invocation, args) => {
+                        Checked::Ready(entry, invocation, args, outbound_confirm) => {
                             ready.push(Ready {
                                 call: i,
                                 entry,
@@ -74,6 +74,7 @@ impl Guard {
                                 flow_confirm: None,
                                 flow_logged: None,
                                 backend_note: None,
+                                outbound_confirm,
                             });
                             Ok(())
                         }

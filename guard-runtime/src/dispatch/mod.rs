@@ -25,8 +25,9 @@ use crate::call::{ToolCall, ToolReply};
 use crate::context::CallContext;
 use crate::exec::{self, ToolFailure};
 use crate::guard::{Guard, Inner};
+use crate::outbound::{self, LeakAction};
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
-use crate::policy::{PolicyPlan, ToolPlan};
+use crate::policy::{OnBackendError, PolicyPlan, ToolPlan};
 use crate::registry::{Invocation, ToolEntry};
 use crate::scan::{SecretScanner, redact};
 use crate::state::AdmitCall;
@@ -65,11 +66,20 @@ pub(super) struct Ready<'g, 'p> {
     pub(super) flow_logged: Option<String>,
     /// Set when the state backend failed and the policy let the call go on.
     pub(super) backend_note: Option<String>,
+    /// Set when the outbound check asks for confirmation: what the
+    /// arguments carry (`secret`, `personal data`, `source content`).
+    pub(super) outbound_confirm: Option<&'static str>,
 }
 
 /// A call after its own checks: ready, or already answered.
 enum Checked<'g> {
-    Ready(&'g ToolEntry, Invocation, Option<Value>),
+    /// Ready to run; with what the outbound check wants confirmed, if anything.
+    Ready(
+        &'g ToolEntry,
+        Invocation,
+        Option<Value>,
+        Option<&'static str>,
+    ),
     Refused(Option<&'g ToolEntry>, Outcome),
 }
 
@@ -151,7 +161,7 @@ impl Guard {
                 None => agent.allowed.clone(),
             };
             let (entry, answer) = match checked {
-                Checked::Ready(entry, invocation, args) => {
+                Checked::Ready(entry, invocation, args, outbound_confirm) => {
                     ready.push(Ready {
                         call: i,
                         entry,
@@ -161,6 +171,7 @@ impl Guard {
                         flow_confirm: None,
                         flow_logged: None,
                         backend_note: None,
+                        outbound_confirm,
                     });
                     (Some(entry), None)
                 }
@@ -198,9 +209,11 @@ impl Guard {
             // Alone in its turn: no turn limits to wait for.
             let r = ready.pop().expect("one call");
             let timeout = r.tool.timeout.unwrap_or(self.inner.default_timeout);
-            slots[r.call].answer = Some(execute(r.entry, r.invocation, timeout, &self.inner).await);
+            let answer = execute(r.entry, r.invocation, timeout, &self.inner).await;
+            slots[r.call].answer = Some(self.taint_from(ctx, &plan, r.tool, answer).await);
         } else if !ready.is_empty() {
             let turn = batch::TurnLimits::new(&plan);
+            let plan_ref: &PolicyPlan = &plan;
             let (indices, runs): (Vec<usize>, Vec<_>) = ready
                 .into_iter()
                 .map(|r| {
@@ -209,7 +222,8 @@ impl Guard {
                     let turn = &turn;
                     (r.call, async move {
                         let _permits = turn.enter(sequential).await;
-                        execute(r.entry, r.invocation, timeout, &self.inner).await
+                        let answer = execute(r.entry, r.invocation, timeout, &self.inner).await;
+                        self.taint_from(ctx, plan_ref, r.tool, answer).await
                     })
                 })
                 .unzip();
@@ -285,12 +299,18 @@ impl Guard {
             }
         };
 
-        if entry.typed_fast_path() && validators.raw_text_is_enough(&call.arguments) {
+        // Arguments that go out are read whole: no fast path for them.
+        let outbound = plan.outbound.as_ref().unwrap_or(&self.inner.outbound);
+        let outbound_rules = outbound.rules_for(entry.registration.name, &tool.sinks);
+        if outbound_rules.is_none()
+            && entry.typed_fast_path()
+            && validators.raw_text_is_enough(&call.arguments)
+        {
             let prepare_str = entry.registration.prepare_str;
             match std::panic::catch_unwind(AssertUnwindSafe(|| {
                 prepare_str(&call.arguments, ctx.clone())
             })) {
-                Ok(Ok(invocation)) => return Checked::Ready(entry, invocation, None),
+                Ok(Ok(invocation)) => return Checked::Ready(entry, invocation, None, None),
                 // The full path below explains the problem in the schema's terms.
                 Ok(Err(_)) => {}
                 Err(_) => {
@@ -347,6 +367,17 @@ impl Guard {
             }
         };
 
+        let mut outbound_confirm = None;
+        if let Some(rules) = outbound_rules {
+            match self
+                .check_outbound(ctx, entry, rules, outbound.key(), plan, &mut args)
+                .await
+            {
+                Ok(confirm) => outbound_confirm = confirm,
+                Err(outcome) => return refuse(outcome),
+            }
+        }
+
         let prepare = entry.registration.prepare;
         let invocation = match std::panic::catch_unwind(AssertUnwindSafe(|| {
             prepare(&args, ctx.clone(), &mut checked)
@@ -365,7 +396,113 @@ impl Guard {
             }
         };
 
-        Checked::Ready(entry, invocation, Some(args))
+        Checked::Ready(entry, invocation, Some(args), outbound_confirm)
+    }
+
+    /// Remembers what a `source` tool returned (its fingerprints, in the
+    /// session's state) so that a later sink call carrying it is caught.
+    /// When it cannot be remembered, the output is withheld: the model
+    /// cannot send out what it never saw.
+    pub(super) async fn taint_from(
+        &self,
+        ctx: &CallContext,
+        plan: &PolicyPlan,
+        tool: &ToolPlan,
+        answer: Answer,
+    ) -> Answer {
+        let outbound = plan.outbound.as_ref().unwrap_or(&self.inner.outbound);
+        if tool.sources.is_empty() || !answer.outcome.is_success() || !outbound.tracks_sources() {
+            return answer;
+        }
+        let mut fingerprints = Vec::new();
+        outbound::fingerprint::fingerprints(outbound.key(), &answer.content, &mut fingerprints);
+        if fingerprints.is_empty() {
+            return answer;
+        }
+        match self
+            .inner
+            .state
+            .remember_content(ctx.state_session(), &fingerprints)
+            .await
+        {
+            Ok(()) => answer,
+            Err(err) if plan.on_backend_error == OnBackendError::Allow => {
+                tracing::warn!(target: "guard", error = err.message(),
+                    "source content could not be remembered; passed on by policy");
+                answer
+            }
+            Err(err) => {
+                tracing::error!(target: "guard", error = err.message(),
+                    "source content could not be remembered; output withheld");
+                Answer::refusal(Outcome::Denied {
+                    reason: DenyReason::BackendUnavailable,
+                })
+            }
+        }
+    }
+
+    /// The outbound check of a call to a sink tool: credentials and personal
+    /// data in its arguments, and content a source tool returned in this
+    /// session. Redactions happen in `args`; a refusal is the `Err`; `Ok`
+    /// carries what needs confirming, if anything.
+    async fn check_outbound(
+        &self,
+        ctx: &CallContext,
+        entry: &ToolEntry,
+        rules: outbound::Rules,
+        key: u64,
+        plan: &PolicyPlan,
+        args: &mut Value,
+    ) -> Result<Option<&'static str>, Outcome> {
+        let mut probes = Vec::new();
+        let inspection = outbound::inspect(rules, key, args, &mut probes);
+        let mut verdict = inspection.verdict;
+        if rules.taint != LeakAction::Off && !probes.is_empty() {
+            match self
+                .inner
+                .state
+                .content_seen(ctx.state_session(), &probes)
+                .await
+            {
+                // Source content cannot be cut out of reworded text: redact blocks.
+                Ok(true) => {
+                    let action = if rules.taint == LeakAction::Redact {
+                        LeakAction::Block
+                    } else {
+                        rules.taint
+                    };
+                    if verdict.is_none_or(|(a, _)| action > a) {
+                        verdict = Some((action, "source content"));
+                    }
+                }
+                Ok(false) => {}
+                Err(err) if plan.on_backend_error == OnBackendError::Allow => {
+                    tracing::warn!(target: "guard", tool = entry.registration.name,
+                        error = err.message(), "taint could not be checked; allowed by policy");
+                }
+                Err(err) => {
+                    tracing::error!(target: "guard", tool = entry.registration.name,
+                        error = err.message(), "taint could not be checked; refusing the call");
+                    return Err(Outcome::Denied {
+                        reason: DenyReason::BackendUnavailable,
+                    });
+                }
+            }
+        }
+        match verdict {
+            Some((LeakAction::Block, kind)) => Err(Outcome::Denied {
+                reason: DenyReason::Leak {
+                    kind: kind.to_owned(),
+                },
+            }),
+            Some((LeakAction::Confirm, kind)) => Ok(Some(kind)),
+            Some((_, kind)) => {
+                tracing::warn!(target: "guard::outbound", tool = entry.registration.name,
+                    kinds = ?inspection.kinds, "outgoing arguments carry {kind}");
+                Ok(None)
+            }
+            None => Ok(None),
+        }
     }
 
     fn audit(
@@ -490,7 +627,7 @@ fn has_rates(entry: &ToolEntry, tool: &ToolPlan, plan: &PolicyPlan) -> bool {
 }
 
 /// A call's reply and when it was ready.
-struct Answer {
+pub(super) struct Answer {
     outcome: Outcome,
     content: String,
     finished: Instant,

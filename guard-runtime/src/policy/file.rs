@@ -90,6 +90,9 @@ pub struct Policy {
     /// `deny` (default) or `allow`.
     #[serde(default)]
     pub(crate) on_backend_error: OnBackendError,
+    /// What calls to sink tools may carry out (replaces the builder's).
+    #[serde(default)]
+    pub(crate) outbound: Option<crate::outbound::OutboundPolicy>,
 }
 
 impl Default for Policy {
@@ -107,6 +110,7 @@ impl Default for Policy {
             tools: BTreeMap::new(),
             flows: Vec::new(),
             on_backend_error: OnBackendError::Deny,
+            outbound: None,
         }
     }
 }

@@ -36,6 +36,8 @@ pub(crate) struct PolicyPlan {
     pub(crate) flows: Vec<FlowPlan>,
     pub(crate) user_rate: Option<RateLimit>,
     pub(crate) on_backend_error: OnBackendError,
+    /// The policy file's `[outbound]` section, when it has one.
+    pub(crate) outbound: Option<crate::outbound::OutboundPolicy>,
     default: AgentPlan,
     agents: HashMap<String, AgentPlan>,
 }
@@ -103,6 +105,10 @@ impl PolicyPlan {
                 ));
             }
         }
+        if let Some(outbound) = &policy.outbound {
+            crate::outbound::check_names(outbound, registry, &policy)
+                .map_err(|message| PolicyError::new(Some("outbound".into()), message))?;
+        }
         let everything = AgentRules {
             allow: vec![],
             deny: vec![],
@@ -159,6 +165,7 @@ impl PolicyPlan {
                 .user_calls_per_minute
                 .map(|n| RateLimit::new("user", n, RateScope::User, clock.clone())),
             on_backend_error: policy.on_backend_error,
+            outbound: policy.outbound.clone(),
             default,
             agents,
             source: Arc::new(policy),

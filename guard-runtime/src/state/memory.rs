@@ -2,7 +2,7 @@
 //! sessions (call counts, data-flow sources, "always" decisions), shared by
 //! every dispatch of one guard and kept across policy reloads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use super::{Admission, Admitted, CallVerdict, Settlement, Standing, StateBackend, StateFuture};
 use crate::limits::Clock;
+
+/// Content fingerprints kept per session; the oldest go first.
+pub(crate) const MAX_FINGERPRINTS: usize = 16 * 1024;
 
 /// Sessions idle this long are forgotten (checked every few hundred calls).
 const IDLE: Duration = Duration::from_secs(6 * 3600);
@@ -23,6 +26,9 @@ struct Session {
     sources: Vec<(Box<str>, Duration)>,
     /// "Always" decisions by tool.
     standing: HashMap<Box<str>, Standing>,
+    /// Fingerprints of source content, and their order for forgetting.
+    content: HashSet<u64>,
+    content_order: VecDeque<u64>,
     last_seen: Duration,
 }
 
@@ -230,5 +236,38 @@ impl StateBackend for MemoryBackend {
             .standing
             .insert(tool.into(), standing.clone());
         StateFuture::ready(Ok(()))
+    }
+
+    fn remember_content<'a>(
+        &'a self,
+        session: &'a str,
+        fingerprints: &'a [u64],
+    ) -> StateFuture<'a, ()> {
+        let now = self.book.clock.elapsed();
+        let mut sessions = self.book.lock();
+        let session = SessionBook::session(&mut sessions, session, now);
+        for &fingerprint in fingerprints {
+            if session.content.insert(fingerprint) {
+                session.content_order.push_back(fingerprint);
+            }
+        }
+        while session.content_order.len() > MAX_FINGERPRINTS {
+            if let Some(old) = session.content_order.pop_front() {
+                session.content.remove(&old);
+            }
+        }
+        StateFuture::ready(Ok(()))
+    }
+
+    fn content_seen<'a>(
+        &'a self,
+        session: &'a str,
+        fingerprints: &'a [u64],
+    ) -> StateFuture<'a, bool> {
+        let sessions = self.book.lock();
+        let seen = sessions
+            .get(session)
+            .is_some_and(|s| fingerprints.iter().any(|f| s.content.contains(f)));
+        StateFuture::ready(Ok(seen))
     }
 }

@@ -59,6 +59,36 @@ pub trait StateBackend: Send + Sync + fmt::Debug {
         tool: &'a str,
         standing: &'a Standing,
     ) -> StateFuture<'a, ()>;
+
+    /// Remembers fingerprints of content a `source` tool returned in
+    /// `session` (value-level taint, see [`outbound`](crate::outbound)).
+    /// A backend keeps a bounded number per session, forgetting the oldest.
+    ///
+    /// The default refuses: a backend that keeps no fingerprints makes
+    /// the dispatcher withhold source outputs and refuse sink calls (fail
+    /// closed) unless the outbound policy turns taint off.
+    fn remember_content<'a>(
+        &'a self,
+        session: &'a str,
+        fingerprints: &'a [u64],
+    ) -> StateFuture<'a, ()> {
+        let _ = (session, fingerprints);
+        StateFuture::ready(Err(BackendError::new(
+            "this backend keeps no content fingerprints",
+        )))
+    }
+
+    /// Whether any of `fingerprints` was remembered for `session`.
+    fn content_seen<'a>(
+        &'a self,
+        session: &'a str,
+        fingerprints: &'a [u64],
+    ) -> StateFuture<'a, bool> {
+        let _ = (session, fingerprints);
+        StateFuture::ready(Err(BackendError::new(
+            "this backend keeps no content fingerprints",
+        )))
+    }
 }
 
 /// A shared backend: one `Arc` handed to several guards (or kept by the
@@ -79,6 +109,22 @@ impl<B: StateBackend + ?Sized> StateBackend for std::sync::Arc<B> {
         standing: &'a Standing,
     ) -> StateFuture<'a, ()> {
         (**self).remember(session, tool, standing)
+    }
+
+    fn remember_content<'a>(
+        &'a self,
+        session: &'a str,
+        fingerprints: &'a [u64],
+    ) -> StateFuture<'a, ()> {
+        (**self).remember_content(session, fingerprints)
+    }
+
+    fn content_seen<'a>(
+        &'a self,
+        session: &'a str,
+        fingerprints: &'a [u64],
+    ) -> StateFuture<'a, bool> {
+        (**self).content_seen(session, fingerprints)
     }
 }
 

@@ -79,6 +79,12 @@ impl RedisBackend {
         format!("{}:session:{session}", self.prefix)
     }
 
+    /// The session's content fingerprints: a sorted set scored by when
+    /// each was added, so the oldest can be trimmed.
+    fn content_key(&self, session: &str) -> String {
+        format!("{}:content:{session}", self.prefix)
+    }
+
     /// The bucket's key; the id's length keeps ids and buckets apart
     /// whatever characters they hold.
     fn rate_key(&self, rate: &RateLimit, bucket: Option<&str>) -> String {
@@ -178,6 +184,49 @@ impl RedisBackend {
             .ignore();
         let mut connection = self.connection.clone();
         self.timed(pipe.query_async::<()>(&mut connection)).await
+    }
+}
+
+impl RedisBackend {
+    async fn remember_content_in_redis(
+        &self,
+        session: &str,
+        fingerprints: &[u64],
+    ) -> Result<(), BackendError> {
+        let key = self.content_key(session);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let members: Vec<(u64, String)> = fingerprints
+            .iter()
+            .map(|f| (now, format!("{f:016x}")))
+            .collect();
+        let mut pipe = ::redis::pipe();
+        pipe.atomic()
+            .zadd_multiple(&key, &members)
+            .ignore()
+            // Keep the newest; the rank counts from the lowest score.
+            .zremrangebyrank(&key, 0, -(super::memory::MAX_FINGERPRINTS as isize) - 1)
+            .ignore()
+            .pexpire(&key, self.session_ttl_ms as i64)
+            .ignore();
+        let mut connection = self.connection.clone();
+        self.timed(pipe.query_async::<()>(&mut connection)).await
+    }
+
+    async fn content_seen_in_redis(
+        &self,
+        session: &str,
+        fingerprints: &[u64],
+    ) -> Result<bool, BackendError> {
+        let mut command = ::redis::cmd("ZMSCORE");
+        command.arg(self.content_key(session));
+        for f in fingerprints {
+            command.arg(format!("{f:016x}"));
+        }
+        let mut connection = self.connection.clone();
+        let scores: Vec<Option<f64>> = self.timed(command.query_async(&mut connection)).await?;
+        Ok(scores.iter().any(Option::is_some))
     }
 }
 
@@ -326,5 +375,21 @@ impl StateBackend for RedisBackend {
         standing: &'a Standing,
     ) -> StateFuture<'a, ()> {
         StateFuture::boxed(self.remember_in_redis(session, tool, standing))
+    }
+
+    fn remember_content<'a>(
+        &'a self,
+        session: &'a str,
+        fingerprints: &'a [u64],
+    ) -> StateFuture<'a, ()> {
+        StateFuture::boxed(self.remember_content_in_redis(session, fingerprints))
+    }
+
+    fn content_seen<'a>(
+        &'a self,
+        session: &'a str,
+        fingerprints: &'a [u64],
+    ) -> StateFuture<'a, bool> {
+        StateFuture::boxed(self.content_seen_in_redis(session, fingerprints))
     }
 }
