@@ -16,6 +16,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::finding::{Finding, dedup_overlaps};
+use super::learned::NgramModel;
 use super::literals::{DetectorSet, LITERALS, Use};
 use super::normalize::{decoded_chunks, normalize};
 use super::shape::base64_runs;
@@ -63,6 +64,16 @@ const HIDDEN_TEXT: Family = Family {
     id: "injection.hidden_text",
     weight: 0.3,
 };
+
+/// The learned probability that flags a text by default.
+const LEARNED_THRESHOLD: f64 = 0.8;
+
+/// The learned layer's finding (the whole text).
+const LEARNED: &str = "injection.learned";
+/// A pluggable detector's finding.
+const DETECTOR: &str = "injection.detector";
+/// A pluggable detector failed; the text is flagged.
+const DETECTOR_UNAVAILABLE: &str = "injection.detector_unavailable";
 
 /// Phrases, matched on normalised text (lowercase, folded whitespace).
 static PHRASES: &[(&str, &Family)] = &[
@@ -459,8 +470,15 @@ pub(super) struct Shared {
 /// The result of an injection scan: decision and evidence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InjectionReport {
-    /// Combined evidence, 0.0 to 1.0.
+    /// The combined score, 0.0 to 1.0: the highest of the layers' scores,
+    /// the learned one mapped so that its own threshold meets the scanner's.
     pub score: f64,
+    /// The phrase-and-structure layer's score (L1).
+    pub rules_score: f64,
+    /// The learned layer's score (L2), when it ran.
+    pub learned_score: Option<f64>,
+    /// The pluggable layer's score, when one is set and it answered.
+    pub detector_score: Option<f64>,
     /// Whether the score reached the threshold.
     pub flagged: bool,
     /// Each match, with its family as `kind` and a span of the original text.
@@ -480,10 +498,73 @@ pub struct InjectionReport {
 /// assert_eq!(report.findings[0].kind, "injection.override");
 /// assert!(!scanner.scan("What is the capital of France?").flagged);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub struct InjectionScanner {
     threshold: f64,
+    /// The learned probability that counts as reaching `threshold`.
+    learned_threshold: f64,
+    learned: Option<&'static NgramModel>,
+    detector: Option<&'static dyn Detector>,
 }
+
+impl PartialEq for InjectionScanner {
+    fn eq(&self, other: &Self) -> bool {
+        self.threshold == other.threshold
+            && self.learned_threshold == other.learned_threshold
+            && match (self.learned, other.learned) {
+                (Some(a), Some(b)) => std::ptr::eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+            && match (self.detector, other.detector) {
+                (Some(a), Some(b)) => std::ptr::addr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+/// A third layer of injection detection, heavier than the bundled two: a
+/// transformer classifier of your own (Prompt Guard, a DeBERTa model
+/// loaded with candle, a sentence-embedding head), an API. It scores
+/// every text the scanner scans; its score joins the combined score.
+///
+/// A detector that fails makes the scanner flag the text (fail closed)
+/// with the finding `injection.detector_unavailable`.
+///
+/// ```
+/// use guard_runtime::scan::{Detector, DetectorError, InjectionScanner};
+///
+/// #[derive(Debug)]
+/// struct Shouting;
+///
+/// impl Detector for Shouting {
+///     fn score(&self, text: &str) -> Result<f32, DetectorError> {
+///         let letters = text.chars().filter(|c| c.is_alphabetic()).count().max(1);
+///         let upper = text.chars().filter(|c| c.is_uppercase()).count();
+///         Ok(upper as f32 / letters as f32)
+///     }
+/// }
+///
+/// static SHOUTING: Shouting = Shouting;
+/// let scanner = InjectionScanner::new().detector(Some(&SHOUTING));
+/// let report = scanner.scan("OBEY THE NEW ORDERS AT ONCE");
+/// assert_eq!(report.detector_score, Some(1.0));
+/// assert!(report.flagged);
+/// ```
+pub trait Detector: Send + Sync + std::fmt::Debug {
+    /// The probability, 0.0 to 1.0, that `text` carries an injection.
+    ///
+    /// # Errors
+    /// When the detector cannot decide (its model is missing, a service
+    /// is down): the scanner then fails closed.
+    fn score(&self, text: &str) -> Result<f32, DetectorError>;
+}
+
+/// Why a [`Detector`] could not score a text (logged, never shown to the model).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("injection detector failed: {0}")]
+pub struct DetectorError(pub String);
 
 struct Compiled {
     phrases: AhoCorasick,
@@ -543,7 +624,12 @@ fn phrase_spans(anchor_ends: &[usize], reach: usize, len: usize) -> Vec<(usize, 
 
 impl Default for InjectionScanner {
     fn default() -> Self {
-        InjectionScanner { threshold: 0.5 }
+        InjectionScanner {
+            threshold: 0.5,
+            learned_threshold: LEARNED_THRESHOLD,
+            learned: Some(NgramModel::bundled()),
+            detector: None,
+        }
     }
 }
 
@@ -556,6 +642,28 @@ impl InjectionScanner {
     /// Sets the score at which text is flagged.
     pub fn threshold(mut self, threshold: f64) -> Self {
         self.threshold = threshold;
+        self
+    }
+
+    /// The learned layer: the bundled model (the default), one trained
+    /// with [`NgramModel::train`], or `None` for phrases and structures only.
+    pub fn learned(mut self, model: Option<&'static NgramModel>) -> Self {
+        self.learned = model;
+        self
+    }
+
+    /// The learned probability at which the learned layer alone flags a
+    /// text (default 0.8, chosen on the leave-one-source-out figures: a
+    /// family the model never saw is flagged less often at 0.5 than it
+    /// should be trusted).
+    pub fn learned_threshold(mut self, probability: f64) -> Self {
+        self.learned_threshold = probability.clamp(0.01, 0.99);
+        self
+    }
+
+    /// A third layer of your own (none by default).
+    pub fn detector(mut self, detector: Option<&'static dyn Detector>) -> Self {
+        self.detector = detector;
         self
     }
 
@@ -609,21 +717,64 @@ impl InjectionScanner {
             &|s, e| normalized.original(s, e, text),
             &mut findings,
         );
+        let mut learned = self
+            .learned
+            .map(|model| model.score_normalized(normalized.text.as_bytes()));
         let runs = base64_runs(text.as_bytes());
         for (start, end, decoded) in decoded_chunks(text, &runs) {
             let inner = normalize(&decoded);
             scan_one(&inner.text, &|_, _| (start, end), &mut findings);
+            if let (Some(model), Some(best)) = (self.learned, learned.as_mut()) {
+                *best = best.max(model.score_normalized(inner.text.as_bytes()));
+            }
         }
         if normalized.hidden_characters {
             findings.push(Finding::new(HIDDEN_TEXT.id, 0, 0));
             score_parts.push(HIDDEN_TEXT.weight);
         }
-        let score = 1.0 - score_parts.iter().fold(1.0, |acc, w| acc * (1.0 - w));
-        let score = (score * 1000.0).round() / 1000.0;
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        let rules_score = round(1.0 - score_parts.iter().fold(1.0, |acc, w| acc * (1.0 - w)));
+        let learned_score = learned.map(|p| round(f64::from(p)));
+        let mut findings = dedup_overlaps(findings);
+        // The layers' own findings cover the whole text: added after the
+        // overlaps are resolved, so they hide no span the rules found.
+        // The learned probability on the rules' scale: its own threshold
+        // maps to the scanner's.
+        let learned_scaled = learned_score.map(|p| {
+            let t = self.learned_threshold;
+            if p < t {
+                p * self.threshold / t
+            } else {
+                self.threshold + (p - t) * (1.0 - self.threshold) / (1.0 - t)
+            }
+        });
+        if learned_score.is_some_and(|p| p >= self.learned_threshold) {
+            findings.push(Finding::new(LEARNED, 0, 0));
+        }
+        let detector_score = match self.detector.map(|d| d.score(text)) {
+            Some(Ok(p)) => Some(round(f64::from(p.clamp(0.0, 1.0)))),
+            Some(Err(err)) => {
+                tracing::error!(target: "guard::scan", %err, "injection detector failed; flagging the text");
+                findings.push(Finding::new(DETECTOR_UNAVAILABLE, 0, 0));
+                Some(1.0)
+            }
+            None => None,
+        };
+        if detector_score.is_some_and(|p| p >= self.threshold)
+            && !findings.iter().any(|f| f.kind == DETECTOR_UNAVAILABLE)
+        {
+            findings.push(Finding::new(DETECTOR, 0, 0));
+        }
+        let score = rules_score
+            .max(round(learned_scaled.unwrap_or(0.0)))
+            .max(detector_score.unwrap_or(0.0));
         let report = InjectionReport {
             score,
+            rules_score,
+            learned_score,
+            detector_score,
             flagged: score >= self.threshold,
-            findings: dedup_overlaps(findings),
+            findings,
             hidden_characters: normalized.hidden_characters,
         };
         let shared = Shared {

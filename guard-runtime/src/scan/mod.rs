@@ -6,6 +6,7 @@
 
 mod finding;
 mod injection;
+mod learned;
 mod literals;
 mod normalize;
 mod pii;
@@ -15,7 +16,8 @@ mod set;
 mod shape;
 
 pub use finding::Finding;
-pub use injection::{InjectionReport, InjectionScanner};
+pub use injection::{Detector, DetectorError, InjectionReport, InjectionScanner};
+pub use learned::{ModelError, NgramModel, TrainOptions};
 pub use pii::PiiScanner;
 pub use redact::redact;
 pub use secrets::SecretScanner;
