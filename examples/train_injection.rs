@@ -79,7 +79,7 @@ fn main() {
         let model: &'static NgramModel = Box::leak(Box::new(NgramModel::train(&train, &options)));
         let scanner = InjectionScanner::new().learned(Some(model));
         let held: Vec<&Row> = rows.iter().filter(|r| r.family == *family).collect();
-        let l2 = |r: &&&Row| f64::from(model.score(&r.text)) >= 0.8;
+        let l2 = |r: &&&Row| f64::from(model.score(&r.text)) >= 0.9;
         let both = |r: &&&Row| scanner.scan(&r.text).flagged;
         let rate = |hits: usize, of: usize| {
             if of == 0 {

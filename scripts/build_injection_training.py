@@ -12,6 +12,8 @@ Sources, each row keeping its source so that training can leave one out:
   with its injection tasks' goals are attacks, inserted at the start,
   middle or end of benign tool data like AgentDojo does; its user tasks'
   prompts and the texts of its environments are benign.
+- Generated benign tool results (CC0) that name people, addresses and
+  links, so these do not read as the mark of an attack.
 - scripts/data/injection_extra.jsonl (CC0, written for guard): instruction
   overrides in German, French, Spanish, Chinese, Russian and Japanese, and
   benign texts full of trigger words (code answers, documentation,
@@ -165,6 +167,36 @@ def family(source):
     return name
 
 
+def tool_outputs(rng):
+    """Benign tool results of the kinds agents see (confirmations, records,
+    search hits, logs) that name people, addresses and links: without
+    them, an address or a link would read as the mark of an attack, since
+    the attack sets name their exfiltration targets."""
+    people = ["ada", "grace", "alan", "ops", "billing", "support", "jane.doe", "m.rossi", "team"]
+    domains = ["example.com", "example.org", "corp.example", "mail.test", "gmail.com", "company.io"]
+    templates = [
+        "subscribed {e}", "sent to {e}", "email sent to {e} at {t}", "invitation sent to {e}",
+        "forwarded the invoice to {e}", "Meeting with {e} moved to {d} at {t}.",
+        "Contact: {e}, phone +1 555 01{n}", "Found 3 results for \"{w}\": {u}, {u2}",
+        "Downloaded {u} ({n} KB)", "Redirected to {u}", "User {p} logged in from 10.0.0.{n}",
+        "Ticket #{n} assigned to {e}", "Reply from {e}: thanks, see you {d}.",
+        "Order {n} shipped; tracking at {u}", "Posted to #{w}: build {n} is green",
+        "The documentation is at {u}; the changelog at {u2}.",
+        "Calendar: {d} {t} standup (organizer {e})", "Account {p} created; welcome mail sent to {e}",
+    ]
+    rows = []
+    for _ in range(300):
+        p = rng.choice(people)
+        e = f"{p}@{rng.choice(domains)}"
+        u = f"https://{rng.choice(['docs', 'www', 'status', 'shop'])}.{rng.choice(domains)}/{rng.choice(['guide', 'orders', 'page', 'v2/api'])}"
+        u2 = f"https://{rng.choice(domains)}/{rng.choice(['faq', 'blog', 'changelog'])}"
+        text = rng.choice(templates).format(
+            e=e, u=u, u2=u2, p=p, n=rng.randint(10, 999), w=rng.choice(["release", "ops", "pricing", "rust"]),
+            d=rng.choice(["Monday", "Tuesday", "March 3", "next week"]), t=rng.choice(["10:00", "14:30", "9am"]))
+        rows.append({"text": text, "label": "benign", "source": "guard:tool_outputs"})
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=str(ROOT / "target" / "injection-train.jsonl"))
@@ -176,6 +208,7 @@ def main():
             r = json.loads(line)
             rows.append({"text": r["value"], "label": r["label"], "source": family(r["source"])})
     rows += agentdojo_rows(rng)
+    rows += tool_outputs(rng)
     for line in EXTRA.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             rows.append(json.loads(line))

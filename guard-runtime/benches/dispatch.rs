@@ -16,9 +16,10 @@ mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use guard_runtime::__private::{ToolRegistration, inventory};
+use guard_runtime::outbound::OutboundPolicy;
 use guard_runtime::{CallContext, Guard, ToolCall, ToolError, secure_tool};
 use serde::Deserialize;
-use support::{ARGS, RingSink, bench_dispatch, output_policy};
+use support::{ARGS, RingSink, bench_dispatch, bench_dispatch_expecting, output_policy};
 
 /// Look up a customer's order.
 // The highest rate: the limiter is checked on every call but never refuses one.
@@ -43,6 +44,13 @@ async fn lookup_checked(
     } else {
         order.to_string()
     })
+}
+
+/// Send a short message out: a data-flow sink, so its arguments are read
+/// by the outbound check.
+#[secure_tool(risk = "low", sink = "external", rate = 4294967295)]
+async fn notify(to: String, body: String) -> Result<String, ToolError> {
+    Ok(if body.is_empty() { body } else { to })
 }
 
 #[derive(Deserialize)]
@@ -97,6 +105,33 @@ fn dispatch(c: &mut Criterion) {
     }
 }
 
+/// What the outbound check adds to a call with two short string arguments.
+fn outbound(c: &mut Criterion) {
+    for (bench, policy) in [
+        ("dispatch_sink_outbound", OutboundPolicy::default()),
+        ("dispatch_sink_no_outbound", OutboundPolicy::off()),
+    ] {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let guard = Guard::builder()
+            .only(["notify"])
+            .audit(RingSink::default())
+            .output_policy(output_policy(false))
+            .outbound(policy)
+            .eager_schemas()
+            .build()
+            .unwrap();
+        let ctx = CallContext::new("agent-1").user("u-7").session("s-1");
+        let calls = [ToolCall::new(
+            "call_1",
+            "notify",
+            r#"{"to":"ops@example.com","body":"build 812 is green"}"#,
+        )];
+        bench_dispatch_expecting(c, bench, &rt, &guard, &ctx, &calls, "ops@example.com");
+    }
+}
+
 fn registry_build(c: &mut Criterion) {
     let template = inventory::iter::<ToolRegistration>
         .into_iter()
@@ -133,6 +168,6 @@ fn registry_build(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = floor, dispatch, registry_build
+    targets = floor, dispatch, outbound, registry_build
 }
 criterion_main!(benches);

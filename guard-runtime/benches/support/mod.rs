@@ -37,6 +37,19 @@ pub fn bench_dispatch(
     ctx: &CallContext,
     calls: &[ToolCall],
 ) {
+    bench_dispatch_expecting(c, name, rt, guard, ctx, calls, "c-1042");
+}
+
+/// [`bench_dispatch`] for a call whose reply is `expected`.
+pub fn bench_dispatch_expecting(
+    c: &mut Criterion,
+    name: &str,
+    rt: &tokio::runtime::Runtime,
+    guard: &Guard,
+    ctx: &CallContext,
+    calls: &[ToolCall],
+    expected: &str,
+) {
     c.bench_function(name, |b| {
         b.iter_custom(|iters| {
             rt.block_on(async {
@@ -46,7 +59,7 @@ pub fn bench_dispatch(
                     last = black_box(guard.dispatch(ctx, black_box(calls)).await);
                 }
                 let elapsed = start.elapsed();
-                assert_eq!(last[0].content, "c-1042", "{last:?}");
+                assert_eq!(last[0].content, expected, "{last:?}");
                 elapsed
             })
         })

@@ -66,7 +66,7 @@ const HIDDEN_TEXT: Family = Family {
 };
 
 /// The learned probability that flags a text by default.
-const LEARNED_THRESHOLD: f64 = 0.8;
+const LEARNED_THRESHOLD: f64 = 0.9;
 
 /// The learned layer's finding (the whole text).
 const LEARNED: &str = "injection.learned";
@@ -653,7 +653,7 @@ impl InjectionScanner {
     }
 
     /// The learned probability at which the learned layer alone flags a
-    /// text (default 0.8, chosen on the leave-one-source-out figures: a
+    /// text (default 0.9, chosen on the leave-one-source-out figures: a
     /// family the model never saw is flagged less often at 0.5 than it
     /// should be trusted).
     pub fn learned_threshold(mut self, probability: f64) -> Self {

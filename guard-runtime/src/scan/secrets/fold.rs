@@ -85,7 +85,8 @@ fn is_token(b: u8) -> bool {
 /// The windows of `text` that start at an occurrence of one of `prefixes`
 /// and run `reach` bytes on, overlapping ones merged, each with single
 /// breaks between token characters removed (a space, a tab, `\n`, `\r\n`,
-/// or `\n` written out), when there is any to remove.
+/// or `\n` written out): one reading each with the first one, two and
+/// three such breaks removed, where there are that many.
 pub(super) fn rejoined_windows(text: &str, prefixes: &[&str], reach: usize) -> Vec<Folded> {
     let bytes = text.as_bytes();
     let mut starts: Vec<usize> = Vec::new();
@@ -104,19 +105,23 @@ pub(super) fn rejoined_windows(text: &str, prefixes: &[&str], reach: usize) -> V
             _ => windows.push((start, end)),
         }
     }
+    // A key split once, twice or three times: each reading removes only
+    // the first breaks, so the words after the key stay apart from it.
     windows
         .into_iter()
-        .filter_map(|(start, end)| rejoin(bytes, start, end))
+        .flat_map(|(start, end)| {
+            (1..=3).filter_map(move |breaks| rejoin(bytes, start, end, breaks))
+        })
         .collect()
 }
 
-fn rejoin(bytes: &[u8], start: usize, end: usize) -> Option<Folded> {
+fn rejoin(bytes: &[u8], start: usize, end: usize, breaks: usize) -> Option<Folded> {
     let mut out = Folded {
         text: String::with_capacity(end - start),
         map: Vec::with_capacity(end - start),
         end,
     };
-    let mut removed = false;
+    let mut removed = 0;
     let mut i = start;
     while i < end {
         let b = bytes[i];
@@ -127,11 +132,12 @@ fn rejoin(bytes: &[u8], start: usize, end: usize) -> Option<Folded> {
             _ => 0,
         };
         if gap > 0
+            && removed < breaks
             && i > start
             && is_token(bytes[i - 1])
             && bytes.get(i + gap).copied().is_some_and(is_token)
         {
-            removed = true;
+            removed += 1;
             i += gap;
             continue;
         }
@@ -144,7 +150,7 @@ fn rejoin(bytes: &[u8], start: usize, end: usize) -> Option<Folded> {
         i += 1;
     }
     out.end = i;
-    removed.then_some(out)
+    (removed == breaks).then_some(out)
 }
 
 #[cfg(test)]
@@ -167,8 +173,9 @@ mod tests {
     fn split_keys_rejoin_only_near_prefixes() {
         let text = "key AKIAQ3EGRT5H\nYX2ZK7PL and more words";
         let windows = rejoined_windows(text, &["AKIA"], 40);
-        assert_eq!(windows.len(), 1);
-        assert!(windows[0].text.starts_with("AKIAQ3EGRT5HYX2ZK7PLandmore"));
+        assert_eq!(windows.len(), 3);
+        assert!(windows[0].text.starts_with("AKIAQ3EGRT5HYX2ZK7PL and"));
+        assert!(windows[1].text.starts_with("AKIAQ3EGRT5HYX2ZK7PLand more"));
         assert!(rejoined_windows("no prefix here", &["AKIA"], 40).is_empty());
     }
 }

@@ -1160,6 +1160,46 @@ mod tests {
     }
 
     #[test]
+    fn hidden_keys_are_found_where_they_stand() {
+        // Base64-wrapped: the finding covers the run.
+        let wrapped = "payload: QVdTX0tFWT1BS0lBUTNFR1JUNUhZWDJaSzdQTA== end";
+        let found = SecretScanner::global().scan(wrapped);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, "aws_access_key");
+        assert_eq!(
+            &wrapped[found[0].start..found[0].end],
+            "QVdTX0tFWT1BS0lBUTNFR1JUNUhZWDJaSzdQTA=="
+        );
+        // Split by a line break: the span covers both parts.
+        let split = "key AKIAQ3EGRT5H\nYX2ZK7PL rest";
+        let found = SecretScanner::global().scan(split);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            &split[found[0].start..found[0].end],
+            "AKIAQ3EGRT5H\nYX2ZK7PL"
+        );
+        // Full-width, mapped back to the original characters.
+        let wide = "id ＡＫＩＡQ3EGRT5HYX2ZK7PL.";
+        let found = SecretScanner::global().scan(wide);
+        assert_eq!(
+            &wide[found[0].start..found[0].end],
+            "ＡＫＩＡQ3EGRT5HYX2ZK7PL"
+        );
+        // Prose split across lines near a prefix is not a key.
+        assert!(kinds("the AKIA prefix\nmarks keys of AWS").is_empty());
+    }
+
+    #[test]
+    fn hostile_repetition_costs_one_pass() {
+        // Each shape once was quadratic or left the regex engine's fast
+        // path; findings stay exact and the scan returns.
+        let headers = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow words\n".repeat(5_000);
+        assert_eq!(SecretScanner::global().scan(&headers).len(), 5_000);
+        let assignments = "token=abcdefgh12 ".repeat(5_000);
+        assert_eq!(SecretScanner::global().scan(&assignments).len(), 5_000);
+    }
+
+    #[test]
     fn the_catalogue_covers_at_least_150_formats() {
         assert!(DETECTORS.len() >= 150, "{}", DETECTORS.len());
     }
