@@ -5,10 +5,11 @@
 //! ([`Guard::openai_tools`], [`Guard::responses_tools`], [`Guard::functions`])
 //! and answers the model's calls with [`Guard::dispatch`]: every call is
 //! checked (known tool, size, JSON, schema, security validators for paths,
-//! URLs, SQL and commands, rate limit, confirmation), run under a timeout,
-//! its output scanned (secrets redacted, injection framed), audited, and
-//! answered with exactly one [`ToolReply`]. The validators ([`validate`]) and
-//! scanners ([`scan`]) are usable on their own.
+//! URLs, SQL and commands, what a sink call would send out ([`outbound`]),
+//! rate limit, confirmation), run under a timeout, its output scanned
+//! (secrets redacted, injection framed), audited, and answered with exactly
+//! one [`ToolReply`]. The validators ([`validate`]) and scanners ([`scan`])
+//! are usable on their own.
 //!
 //! ```standalone_crate
 //! use guard_runtime::{CallContext, Guard, Outcome, ToolCall, secure_tool};
