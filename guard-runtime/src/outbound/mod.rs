@@ -265,7 +265,7 @@ pub(crate) struct Inspection {
     pub redacted: bool,
 }
 
-/// Scans every string in `args` (keys included) for credentials and
+/// Scans every string value in `args` (at any depth) for credentials and
 /// personal data, redacting in place where the rules say `Redact`, and
 /// collects the taint probes of the strings.
 pub(crate) fn inspect(
