@@ -18,8 +18,6 @@
 
 use std::hash::{DefaultHasher, Hasher};
 
-use base64::Engine as _;
-
 /// The shortest token that is fingerprinted.
 const MIN_TOKEN: usize = 12;
 /// Words per shingle.
@@ -180,12 +178,7 @@ fn decode_run(run: &str) -> Option<String> {
             .map(|i| u8::from_str_radix(&run[i..i + 2], 16).ok())
             .collect::<Option<Vec<u8>>>()?
     } else {
-        let engine = if run.contains(['-', '_']) {
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-        } else {
-            &base64::engine::general_purpose::STANDARD_NO_PAD
-        };
-        engine.decode(run.trim_end_matches('=')).ok()?
+        crate::scan::decode_base64(run)?
     };
     let text = String::from_utf8(decoded).ok()?;
     text.chars()
@@ -196,6 +189,7 @@ fn decode_run(run: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     fn seen(source: &str, sink: &str) -> bool {
         let mut stored = Vec::new();

@@ -22,6 +22,7 @@ pub use pii::PiiScanner;
 pub use redact::redact;
 pub use secrets::SecretScanner;
 pub use set::{ScanSet, Scans};
+pub(crate) use shape::decode_base64;
 
 /// Whether variation selector `c` after `before` can only be carrying a
 /// hidden byte: it follows another selector, or it is one of the

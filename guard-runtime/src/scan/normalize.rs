@@ -3,7 +3,6 @@
 
 use std::sync::LazyLock;
 
-use base64::Engine as _;
 use unicode_normalization::UnicodeNormalization;
 
 /// Normalised text and the way back to original byte offsets.
@@ -287,13 +286,7 @@ pub(crate) fn decoded_chunks(text: &str, runs: &[(usize, usize)]) -> Vec<(usize,
     let mut chunks = Vec::new();
     let bytes = text.as_bytes();
     for &(start, end) in runs {
-        let chunk = &text[start..end];
-        let engine = if chunk.contains(['-', '_']) {
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-        } else {
-            &base64::engine::general_purpose::STANDARD_NO_PAD
-        };
-        if let Ok(decoded) = engine.decode(chunk.trim_end_matches('='))
+        if let Some(decoded) = super::shape::decode_base64(&text[start..end])
             && let Ok(s) = String::from_utf8(decoded)
             && s.chars().filter(|c| c.is_alphabetic() || *c == ' ').count() * 10
                 >= s.chars().count() * 8

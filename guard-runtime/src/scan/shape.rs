@@ -22,6 +22,18 @@ pub(crate) fn is_base64(b: u8) -> bool {
     BASE64[usize::from(b)]
 }
 
+/// The bytes a base64 run decodes to: URL-safe when it holds `-` or `_`,
+/// standard otherwise, padding optional.
+pub(crate) fn decode_base64(run: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let engine = if run.contains(['-', '_']) {
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+    } else {
+        &base64::engine::general_purpose::STANDARD_NO_PAD
+    };
+    engine.decode(run.trim_end_matches('=')).ok()
+}
+
 /// Each maximal run of at least [`MIN_RUN`] base64 bytes, as `(start, end)`.
 pub(crate) fn base64_runs(bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut runs = Vec::new();

@@ -23,7 +23,6 @@ mod pem;
 
 use std::sync::LazyLock;
 
-use base64::Engine as _;
 use regex::Regex;
 
 use self::catalogue::{DETECTORS, Detector, Rule, Value};
@@ -517,12 +516,7 @@ fn readable_base64(run: &str) -> Option<String> {
     if run.len() < 32 {
         return None;
     }
-    let engine = if run.contains(['-', '_']) {
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-    } else {
-        &base64::engine::general_purpose::STANDARD_NO_PAD
-    };
-    let decoded = engine.decode(run.trim_end_matches('=')).ok()?;
+    let decoded = super::shape::decode_base64(run)?;
     let printable = decoded
         .iter()
         .filter(|b| b.is_ascii_graphic() || **b == b' ' || **b == b'\n')
