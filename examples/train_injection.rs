@@ -39,12 +39,12 @@ fn main() {
                 text: v["text"].as_str().expect("a text").to_owned(),
                 attack: v["label"] == "attack",
                 // AgentDojo's attacks and its benign data leave together.
-                family: source.split(':').next().unwrap_or(source).to_owned()
-                    + if source.starts_with("guard:") {
-                        &source[5..]
-                    } else {
-                        ""
-                    },
+                family: if source.starts_with("agentdojo:") {
+                    "agentdojo"
+                } else {
+                    source
+                }
+                .to_owned(),
             }
         })
         .collect();
