@@ -53,6 +53,17 @@ pub(crate) struct Detector {
     pub rule: Rule,
     /// Minimum Shannon entropy (bits/char) of the secret; 0 for none.
     pub min_entropy: f64,
+    /// Literals of which one must also occur, exactly (a comparison needs
+    /// its operator); none for most detectors.
+    pub requires: &'static [&'static str],
+}
+
+impl Detector {
+    /// This detector, run only where one of `literals` occurs too.
+    const fn requiring(mut self, literals: &'static [&'static str]) -> Detector {
+        self.requires = literals;
+        self
+    }
 }
 
 const fn d(
@@ -66,6 +77,7 @@ const fn d(
         keywords,
         rule: Rule::Regex(pattern),
         min_entropy,
+        requires: &[],
     }
 }
 
@@ -75,6 +87,7 @@ const fn pem(id: &'static str, labels: &'static [&'static str]) -> Detector {
         keywords: labels,
         rule: Rule::Pem,
         min_entropy: 0.0,
+        requires: &[],
     }
 }
 
@@ -96,6 +109,7 @@ const fn p(
             max,
         },
         min_entropy: if max < 16 { 2.5 } else { 3.0 },
+        requires: &[],
     }
 }
 
@@ -106,6 +120,7 @@ const fn k(id: &'static str, names: &'static [&'static str], value: Value) -> De
         keywords: names,
         rule: Rule::Keyed(value),
         min_entropy: 3.0,
+        requires: &[],
     }
 }
 
@@ -427,7 +442,8 @@ pub(crate) static DETECTORS: &[Detector] = &[
         &["pass", "pwd", "secret", "key", "token"],
         r#"(?i)["'`]([^"'`\n]{8,})["'`]\s*(?:===?|!==?)\s*[A-Za-z0-9_.]*?(?:password|passwd|pass|pwd|secret|api_?key|private_?key|token)\b|\b[A-Za-z0-9_.]*?(?:password|passwd|pass|pwd|secret|api_?key|private_?key|token)\s*(?:===?|!==?)\s*["'`]([^"'`\n]{8,})["'`]"#,
         3.2,
-    ),
+    )
+    .requiring(&["==", "!="]),
     // Azure AD client secrets: three characters, a digit, `Q~`, then 31-34.
     d(
         "azure_client_secret",
@@ -1091,5 +1107,6 @@ pub(crate) static DETECTORS: &[Detector] = &[
         keywords: &["pass", "pwd", "secret", "key", "token", "credential"],
         rule: Rule::Assignment,
         min_entropy: 3.2,
+        requires: &[],
     },
 ];

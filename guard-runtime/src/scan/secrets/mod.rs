@@ -101,7 +101,8 @@ pub struct SecretScanner {
     rejoinable: Vec<(usize, usize)>,
     quoted_only: usize,
     dotted_only: usize,
-    comparison: usize,
+    /// Detectors that also need one of these literals, exactly.
+    requires: Vec<(usize, Vec<memchr::memmem::Finder<'static>>)>,
     assignment: usize,
 }
 
@@ -275,7 +276,18 @@ impl SecretScanner {
             rejoinable,
             quoted_only: position("aws_secret_key_shaped"),
             dotted_only: position("discord_bot_token"),
-            comparison: position("secret_comparison"),
+            requires: DETECTORS
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| !d.requires.is_empty())
+                .map(|(i, d)| {
+                    let finders = d
+                        .requires
+                        .iter()
+                        .map(|l| memchr::memmem::Finder::new(l).into_owned());
+                    (i, finders.collect())
+                })
+                .collect(),
             assignment: position("generic_secret_assignment"),
         }
     }
@@ -336,13 +348,12 @@ impl SecretScanner {
         if has_discord_shape(text.as_bytes(), runs) {
             enabled.insert(self.dotted_only);
         }
-        // A comparison needs its operator: most text names a key or a
-        // password somewhere, far less compares one.
-        if enabled.contains(self.comparison)
-            && memchr::memmem::find(text.as_bytes(), b"==").is_none()
-            && memchr::memmem::find(text.as_bytes(), b"!=").is_none()
-        {
-            enabled.remove(self.comparison);
+        // Most text names a key or a password somewhere; far less holds
+        // what some detectors need besides (a comparison, its operator).
+        for (i, literals) in &self.requires {
+            if enabled.contains(*i) && !literals.iter().any(|l| l.find(text.as_bytes()).is_some()) {
+                enabled.remove(*i);
+            }
         }
         for (finder, detectors) in &self.short_keywords {
             if finder.find(text.as_bytes()).is_some() {
