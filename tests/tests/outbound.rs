@@ -2,7 +2,9 @@
 //! runs. Credentials and personal data are blocked, confirmed, redacted or
 //! logged as the policy says; content a source tool returned in the
 //! session is refused however the model re-encoded it; unrelated text
-//! runs. Every refusal is asserted exactly, and that the tool never ran.
+//! runs. Every refusal is asserted exactly, and that the tool never ran;
+//! against a real webhook receiver on 127.0.0.1, the unguarded key arrives
+//! and the guarded one does not.
 
 use std::sync::Mutex;
 
@@ -35,6 +37,72 @@ fn post(to: String, body: String) -> String {
 fn post_internal(body: String) -> String {
     POSTED.lock().unwrap().push(body.clone());
     "posted".to_owned()
+}
+
+/// POSTs `body` to `url`: what a webhook tool does.
+async fn deliver(url: &str, body: &str) -> Result<(), String> {
+    reqwest::Client::new()
+        .post(url)
+        .body(body.to_owned())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Post to a webhook; a data-flow sink that really sends. (The address is
+/// `hook`, not `url`: a `url` parameter would be held to https and public
+/// hosts, and this receiver is plain http on 127.0.0.1.)
+#[secure_tool(risk = "low", sink = "external")]
+async fn post_webhook(hook: String, body: String) -> Result<String, guard_runtime::ToolError> {
+    deliver(&hook, &body)
+        .await
+        .map_err(guard_runtime::ToolError::new)?;
+    Ok("delivered".to_owned())
+}
+
+/// A webhook receiver on 127.0.0.1 that keeps every request it gets.
+async fn receiver() -> (String, std::sync::Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let keep = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut read = 0;
+            // The whole request: headers, then the body its length announces.
+            loop {
+                let n = socket.read(&mut buf[read..]).await.unwrap_or(0);
+                read += n;
+                let text = String::from_utf8_lossy(&buf[..read]).to_string();
+                if let Some(head) = text.find("\r\n\r\n") {
+                    let length = text[..head]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if read >= head + 4 + length || n == 0 {
+                        keep.lock().unwrap().push(text);
+                        break;
+                    }
+                } else if n == 0 {
+                    break;
+                }
+            }
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                .await;
+        }
+    });
+    (url, got)
 }
 
 fn guard(outbound: OutboundPolicy) -> Guard {
@@ -96,6 +164,34 @@ async fn credentials_in_a_sink_call_are_refused_and_the_tool_never_runs() {
     )
     .await;
     assert_eq!(ok, Outcome::Success);
+}
+
+#[tokio::test]
+async fn a_key_sent_to_a_real_webhook_arrives_unguarded_and_never_guarded() {
+    let (url, received) = receiver().await;
+    let key = "AKIAQ3EGRT5HYX2ZK7PL";
+    // Unguarded, the tool's own code delivers the key to the server.
+    deliver(&url, &format!("creds: {key}")).await.unwrap();
+    assert!(received.lock().unwrap().iter().any(|r| r.contains(key)));
+    received.lock().unwrap().clear();
+
+    // Guarded, the call is refused and nothing reaches the server.
+    let guard = Guard::builder().only(["post_webhook"]).build().unwrap();
+    let ctx = CallContext::new("agent").session("s-webhook");
+    let args = serde_json::json!({"hook": url, "body": format!("creds: {key}")});
+    assert_eq!(
+        one(&guard, &ctx, "post_webhook", args).await,
+        leak("secret")
+    );
+    // A benign post goes through, so the receiver was listening.
+    let args = serde_json::json!({"hook": url, "body": "deploy finished"});
+    assert_eq!(
+        one(&guard, &ctx, "post_webhook", args).await,
+        Outcome::Success
+    );
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].contains("deploy finished") && !got[0].contains(key));
 }
 
 #[tokio::test]
