@@ -9,10 +9,11 @@
 //! view drops spaces and punctuation and folds Cyrillic, Greek and
 //! small-capital look-alikes to Latin). Word n-grams carry the rest.
 //!
-//! Features are hashed into 2^18 buckets; the weights are stored as one
+//! Features are hashed into 2^16 buckets; the weights are stored as one
 //! byte each with a scale. A text's score is `sigmoid(bias + scale · Σ w /
-//! √n)` over its n distinct features; a long text is scored in windows of 4 KiB
-//! that overlap by half, and its score is the highest window's, so the
+//! √n)` over its n features, each counted once per 2 KiB block so that
+//! repetition does not inflate it; a long text is scored in windows of 4 KiB
+//! (two blocks) that overlap by half, and its score is the highest window's, so the
 //! cost is linear in the text and an injection cannot hide in a long
 //! document.
 
@@ -84,6 +85,15 @@ impl Default for TrainOptions {
     }
 }
 
+thread_local! {
+    /// The features met in the current block, as bits, and which words of
+    /// them were set: kept per thread so scoring a short output allocates
+    /// and clears almost nothing.
+    static SEEN: std::cell::RefCell<(Vec<u64>, Vec<usize>)> = const {
+        std::cell::RefCell::new((Vec::new(), Vec::new()))
+    };
+}
+
 static BUNDLED: LazyLock<NgramModel> = LazyLock::new(|| {
     NgramModel::from_bytes(include_bytes!("injection_l2.bin")).expect("the bundled model reads")
 });
@@ -140,28 +150,36 @@ impl NgramModel {
         let mut sums = vec![0i32; blocks];
         let mut counts = vec![0u32; blocks];
         // Each feature once per block: repetition does not inflate a score.
-        let mut seen = vec![0u64; BUCKETS / 64];
-        let mut featurizer = Featurizer::new();
-        let mut out = [0usize; 4];
-        let mut i = 0;
-        for (block, (sum, count)) in sums.iter_mut().zip(counts.iter_mut()).enumerate() {
-            let limit = ((block + 1) * STRIDE).min(text.len());
-            let (mut s, mut n) = (0i32, 0u32);
-            while i < limit {
-                let (found, end) = featurizer.next(text, i, &mut out);
-                for &bucket in &out[..found] {
-                    let (word, bit) = (bucket / 64, 1u64 << (bucket % 64));
-                    let new = seen[word] & bit == 0;
-                    seen[word] |= bit;
-                    s += i32::from(self.weights[bucket]) * i32::from(new);
-                    n += u32::from(new);
+        SEEN.with_borrow_mut(|(seen, touched)| {
+            seen.resize(BUCKETS / 64, 0);
+            let mut featurizer = Featurizer::new();
+            let mut out = [0usize; 4];
+            let mut i = 0;
+            for (block, (sum, count)) in sums.iter_mut().zip(counts.iter_mut()).enumerate() {
+                let limit = ((block + 1) * STRIDE).min(text.len());
+                let (mut s, mut n) = (0i32, 0u32);
+                while i < limit {
+                    let (found, end) = featurizer.next(text, i, &mut out);
+                    for &bucket in &out[..found] {
+                        let (word, bit) = (bucket / 64, 1u64 << (bucket % 64));
+                        if seen[word] == 0 {
+                            touched.push(word);
+                        }
+                        let new = seen[word] & bit == 0;
+                        seen[word] |= bit;
+                        s += i32::from(self.weights[bucket]) * i32::from(new);
+                        n += u32::from(new);
+                    }
+                    i = end;
                 }
-                i = end;
+                // Cleared word by word: a short text touches few of them.
+                for word in touched.drain(..) {
+                    seen[word] = 0;
+                }
+                *sum = s;
+                *count = n;
             }
-            seen.iter_mut().for_each(|w| *w = 0);
-            *sum = s;
-            *count = n;
-        }
+        });
         let windows = if text.len() <= WINDOW {
             1
         } else {
