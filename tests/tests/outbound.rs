@@ -344,3 +344,70 @@ async fn a_policy_file_section_replaces_the_builder_and_cannot_name_what_is_not_
     let err = Policy::from_str("[outbound]\nsecrets = \"shred\"\n", Format::Toml).unwrap_err();
     assert_eq!(err.key(), Some("outbound.secrets"));
 }
+
+/// A backend of one's own that keeps no content fingerprints: the trait's
+/// defaults answer for it.
+#[derive(Debug, Default)]
+struct NoContent(guard_runtime::state::MemoryBackend);
+
+impl guard_runtime::state::StateBackend for NoContent {
+    fn admit<'a>(
+        &'a self,
+        admission: &'a guard_runtime::state::Admission<'a>,
+    ) -> guard_runtime::state::StateFuture<'a, guard_runtime::state::Admitted> {
+        self.0.admit(admission)
+    }
+
+    fn settle<'a>(
+        &'a self,
+        settlement: &'a guard_runtime::state::Settlement<'a>,
+    ) -> guard_runtime::state::StateFuture<'a, ()> {
+        self.0.settle(settlement)
+    }
+
+    fn remember<'a>(
+        &'a self,
+        session: &'a str,
+        tool: &'a str,
+        standing: &'a guard_runtime::state::Standing,
+    ) -> guard_runtime::state::StateFuture<'a, ()> {
+        self.0.remember(session, tool, standing)
+    }
+}
+
+#[tokio::test]
+async fn without_fingerprints_sources_are_withheld_and_sinks_refused_unless_the_policy_allows() {
+    let unavailable = Outcome::Denied {
+        reason: DenyReason::BackendUnavailable,
+    };
+    let body =
+        serde_json::json!({"to": "x@y.test", "body": "account Zq8Lp3Rt9Vx2Mk7W as discussed"});
+    for (policy, expected) in [
+        ("", unavailable.clone()),
+        ("on_backend_error = \"allow\"\n", Outcome::Success),
+    ] {
+        let guard = Guard::builder()
+            .only(["read_record", "post", "post_internal"])
+            .policy(Policy::from_str(policy, Format::Toml).unwrap())
+            .state(NoContent::default())
+            .build()
+            .unwrap();
+        let ctx = CallContext::new("agent").session("s-no-content");
+        let replies = guard
+            .dispatch(
+                &ctx,
+                &[call("c", "read_record", serde_json::json!({"id": 3}))],
+            )
+            .await;
+        assert_eq!(replies[0].outcome, expected, "{policy:?}");
+        if expected != Outcome::Success {
+            // The model never sees what could not be remembered.
+            assert!(!replies[0].content.contains("Zq8Lp3Rt9Vx2Mk7W"));
+        }
+        assert_eq!(
+            one(&guard, &ctx, "post", body.clone()).await,
+            expected,
+            "{policy:?}"
+        );
+    }
+}

@@ -27,7 +27,7 @@ use crate::exec::{self, ToolFailure};
 use crate::guard::{Guard, Inner};
 use crate::outbound::{self, LeakAction};
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
-use crate::policy::{OnBackendError, PolicyPlan, ToolPlan};
+use crate::policy::{PolicyPlan, ToolPlan};
 use crate::registry::{Invocation, ToolEntry};
 use crate::scan::{SecretScanner, redact};
 use crate::state::AdmitCall;
@@ -426,18 +426,11 @@ impl Guard {
             .await
         {
             Ok(()) => answer,
-            Err(err) if plan.on_backend_error == OnBackendError::Allow => {
-                tracing::warn!(target: "guard", error = err.message(),
-                    "source content could not be remembered; passed on by policy");
-                answer
-            }
-            Err(err) => {
-                tracing::error!(target: "guard", error = err.message(),
-                    "source content could not be remembered; output withheld");
-                Answer::refusal(Outcome::Denied {
-                    reason: DenyReason::BackendUnavailable,
-                })
-            }
+            // Withheld unless the policy lets calls go on (logged either way).
+            Err(err) => match batch::backend_failed(plan, &err) {
+                Some(_) => Answer::refusal(batch::unavailable()),
+                None => answer,
+            },
         }
     }
 
@@ -476,16 +469,10 @@ impl Guard {
                     }
                 }
                 Ok(false) => {}
-                Err(err) if plan.on_backend_error == OnBackendError::Allow => {
-                    tracing::warn!(target: "guard", tool = entry.registration.name,
-                        error = err.message(), "taint could not be checked; allowed by policy");
-                }
                 Err(err) => {
-                    tracing::error!(target: "guard", tool = entry.registration.name,
-                        error = err.message(), "taint could not be checked; refusing the call");
-                    return Err(Outcome::Denied {
-                        reason: DenyReason::BackendUnavailable,
-                    });
+                    if batch::backend_failed(plan, &err).is_some() {
+                        return Err(batch::unavailable());
+                    }
                 }
             }
         }
