@@ -144,3 +144,37 @@ async fn concurrency_limits_hold_and_unknown_tools_fail_the_build() {
         }
     );
 }
+
+/// Returns at once, on a blocking thread.
+#[secure_tool]
+fn quick_plain() -> &'static str {
+    "quick"
+}
+
+#[tokio::test]
+async fn a_late_async_tool_times_out_in_every_mixed_batch() {
+    let guard = Guard::builder().build().unwrap();
+    let ctx = CallContext::new("a");
+    let quick = ToolCall::new("q", "quick_plain", "{}");
+    for round in 0..100 {
+        let batch = if round % 2 == 0 {
+            vec![call("slow_async", 700), quick.clone()]
+        } else {
+            vec![quick.clone(), call("slow_async", 700), quick.clone()]
+        };
+        let started = std::time::Instant::now();
+        let replies = guard.dispatch(&ctx, &batch).await;
+        let slow = replies
+            .iter()
+            .find(|r| r.tool_call_id == "slow_async-700")
+            .unwrap();
+        assert_eq!(
+            slow.outcome,
+            Outcome::Failed {
+                reason: FailReason::TimedOut
+            },
+            "round {round} after {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -653,18 +653,25 @@ async fn execute(
         };
         exec::run(invocation).await
     });
-    // Most tools finish on their first poll and need no timer; the others race
-    // a runtime-agnostic one (dispatch works on any executor).
+    // The deadline starts before the first poll. Most tools finish on that
+    // poll and need no timer; the others race a runtime-agnostic one (dispatch
+    // works on any executor), polled first so a late result never wins a tie.
+    let started = Instant::now();
     let first = std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
-    let finished = match first {
-        Poll::Ready(result) => Some(result),
-        Poll::Pending => match select(run, Delay::new(timeout)).await {
-            Either::Left((result, _)) => Some(result),
-            Either::Right(_) => None,
-        },
+    let (finished, abandoned) = match first {
+        Poll::Ready(result) => (Some(result), false),
+        Poll::Pending => {
+            let left = timeout.saturating_sub(started.elapsed());
+            match select(Delay::new(left), run).await {
+                Either::Left(_) => (None, true),
+                Either::Right((result, _)) => (Some(result), false),
+            }
+        }
     };
-    let Some(result) = finished else {
-        if blocking {
+    // A timer thread starved on a loaded machine can fire after the body has
+    // finished: whatever the timer did, a result that came late is a timeout.
+    let Some(result) = finished.filter(|_| started.elapsed() <= timeout) else {
+        if blocking && abandoned {
             inner.detached.fetch_add(1, Ordering::Relaxed);
         }
         tracing::warn!(target: "guard", tool = name, ?timeout, "tool timed out");
