@@ -1,7 +1,7 @@
 //! The grammar of `#[secure_tool(...)]`: a comma-separated list of
 //! `risk = "..."`, `confirm`, `rate = N`, `name = "..."`, `description = "..."`,
-//! `timeout = "..."`, and the lists `roles`, `source`, `sink` (a string or an
-//! array of strings).
+//! `timeout = "..."`, `sandbox` or `sandbox = "profile"`, and the lists
+//! `roles`, `source`, `sink` (a string or an array of strings).
 //! Every key may appear once; anything else is an error on its own span.
 
 use proc_macro2::{Span, TokenStream};
@@ -45,10 +45,11 @@ pub struct ToolAttr {
     /// Data-flow labels of what the tool reads and where it sends data.
     pub sources: Vec<String>,
     pub sinks: Vec<String>,
+    /// The sandbox profile the body runs under (`sandbox` alone: "default").
+    pub sandbox: Option<String>,
 }
 
-const KEYS: &str =
-    "`risk`, `confirm`, `rate`, `name`, `description`, `timeout`, `roles`, `source`, `sink`";
+const KEYS: &str = "`risk`, `confirm`, `rate`, `name`, `description`, `timeout`, `roles`, `source`, `sink`, `sandbox`";
 
 /// Parses the attribute arguments, collecting every error rather than stopping at the first.
 pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
@@ -133,6 +134,26 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
             "roles" => attr.roles = string_list(&meta, &key, errors),
             "source" => attr.sources = string_list(&meta, &key, errors),
             "sink" => attr.sinks = string_list(&meta, &key, errors),
+            "sandbox" => match &meta {
+                Meta::Path(_) => attr.sandbox = Some("default".to_owned()),
+                Meta::NameValue(_) => {
+                    if let Some(lit) = string_value(&meta, &key, errors) {
+                        let name = lit.value();
+                        if name.trim().is_empty() {
+                            errors.push(syn::Error::new(
+                                lit.span(),
+                                "`sandbox` names a profile: write `sandbox` for the default one or `sandbox = \"name\"`",
+                            ));
+                        } else {
+                            attr.sandbox = Some(name);
+                        }
+                    }
+                }
+                Meta::List(list) => errors.push(syn::Error::new(
+                    list.span(),
+                    "write `sandbox` or `sandbox = \"profile\"`; the profile's limits live in the policy or the builder",
+                )),
+            },
             _ => errors.push(syn::Error::new(
                 meta.path().span(),
                 format!("unknown key `{key}`; expected one of {KEYS}"),

@@ -153,7 +153,12 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
         roles,
         sources,
         sinks,
+        sandbox,
     } = checked;
+    let sandbox = match sandbox {
+        Some(profile) => quote!(::core::option::Option::Some(#profile)),
+        None => quote!(::core::option::Option::None),
+    };
     let risk = Ident::new(risk.variant(), Span::call_site());
     let timeout = match timeout_ms {
         Some(ms) => quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms))),
@@ -218,6 +223,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                     roles: &[#(#roles),*],
                     sources: &[#(#sources),*],
                     sinks: &[#(#sinks),*],
+                    sandbox: #sandbox,
                     args: &[#(#specs),*],
                     secret_args: &[#(#secrets),*],
                     schema: #private::args_schema::<__GuardArgs>,

@@ -19,6 +19,7 @@ pub struct Checked {
     pub roles: Vec<String>,
     pub sources: Vec<String>,
     pub sinks: Vec<String>,
+    pub sandbox: Option<String>,
 }
 
 pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
@@ -169,6 +170,7 @@ pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
         roles: attr.roles.clone(),
         sources: attr.sources.clone(),
         sinks: attr.sinks.clone(),
+        sandbox: attr.sandbox.clone(),
     }
 }
 

@@ -91,6 +91,11 @@ pub(crate) struct Inner {
     pub(crate) deferred: bool,
     rate_scope: RateScope,
     pub(crate) clock: Clock,
+    /// Worker pools of sandboxed tools.
+    #[cfg_attr(not(all(feature = "sandbox", target_os = "linux")), allow(dead_code))]
+    pub(crate) sandboxes: crate::sandbox::Sandboxes,
+    /// Profiles defined in code; a policy's own of the same name wins.
+    sandbox_profiles: std::collections::BTreeMap<String, crate::sandbox::SandboxProfile>,
 }
 
 impl Guard {
@@ -116,6 +121,22 @@ impl Guard {
     /// until they return; a growing number means tools that ignore time).
     pub fn detached_tasks(&self) -> u64 {
         self.inner.detached.load(Ordering::Relaxed)
+    }
+
+    /// Starts the worker pools of every sandboxed tool and waits until they
+    /// are ready, so the first calls pay no process start. Pools also fill
+    /// on their own from the first call on.
+    ///
+    /// # Errors
+    /// The reason a worker could not start.
+    #[cfg(all(feature = "sandbox", target_os = "linux"))]
+    pub async fn prestart_sandboxes(&self) -> Result<(), crate::FailReason> {
+        let plan = self.inner.policy.load_full();
+        let profiles = std::iter::once(&plan.default)
+            .chain(plan.agents.values())
+            .flat_map(|agent| agent.tools.iter())
+            .filter_map(|tool| tool.sandbox.as_ref().map(|s| &s.profile));
+        self.inner.sandboxes.warm(profiles).await
     }
 
     /// Scans an inbound user message (or history) for prompt injection,
@@ -189,7 +210,8 @@ impl Guard {
     /// # Errors
     /// A [`PolicyError`] when a tool section names a tool this guard does
     /// not have; the current policy then stays in force.
-    pub fn set_policy(&self, policy: Policy) -> Result<(), PolicyError> {
+    pub fn set_policy(&self, mut policy: Policy) -> Result<(), PolicyError> {
+        with_profiles(&mut policy, &self.inner.sandbox_profiles);
         let plan = PolicyPlan::compile(
             policy,
             &self.inner.registry,
@@ -253,6 +275,20 @@ pub struct GuardBuilder {
     deferred: Option<Duration>,
     state: Option<Arc<dyn StateBackend>>,
     outbound: OutboundPolicy,
+    sandbox_profiles: std::collections::BTreeMap<String, crate::sandbox::SandboxProfile>,
+}
+
+/// Adds the profiles defined in code to a policy's own.
+fn with_profiles(
+    policy: &mut Policy,
+    profiles: &std::collections::BTreeMap<String, crate::sandbox::SandboxProfile>,
+) {
+    for (name, profile) in profiles {
+        policy
+            .sandboxes
+            .entry(name.clone())
+            .or_insert_with(|| profile.clone());
+    }
 }
 
 impl GuardBuilder {
@@ -357,6 +393,28 @@ impl GuardBuilder {
     /// replaces it. See [`outbound`](crate::outbound).
     pub fn outbound(mut self, policy: OutboundPolicy) -> Self {
         self.outbound = policy;
+        self
+    }
+
+    /// Defines a sandbox profile that tools name with `sandbox = "NAME"`
+    /// (`default` is what a bare `sandbox` uses). A policy file's
+    /// `[sandboxes.NAME]` of the same name wins. See [`sandbox`](crate::sandbox).
+    ///
+    /// ```
+    /// use guard_runtime::{Guard, sandbox::SandboxProfile};
+    ///
+    /// let guard = Guard::builder()
+    ///     .sandbox_profile("default", SandboxProfile::default().memory_mb(128))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(guard);
+    /// ```
+    pub fn sandbox_profile(
+        mut self,
+        name: impl Into<String>,
+        profile: crate::sandbox::SandboxProfile,
+    ) -> Self {
+        self.sandbox_profiles.insert(name.into(), profile);
         self
     }
 
@@ -488,7 +546,9 @@ impl GuardBuilder {
         };
         crate::outbound::check_names(&self.outbound, &registry, &self.policy)
             .map_err(|message| crate::policy::PolicyError::new(Some("outbound".into()), message))?;
-        let plan = PolicyPlan::compile(self.policy, &registry, self.rate_scope, &self.clock)?;
+        let mut policy = self.policy;
+        with_profiles(&mut policy, &self.sandbox_profiles);
+        let plan = PolicyPlan::compile(policy, &registry, self.rate_scope, &self.clock)?;
         Ok(Guard {
             inner: Arc::new(Inner {
                 policy: arc_swap::ArcSwap::from_pointee(plan),
@@ -522,6 +582,8 @@ impl GuardBuilder {
                 global_limit: self.max_concurrent.map(Semaphore::new),
                 tool_limits,
                 detached: AtomicU64::new(0),
+                sandboxes: Default::default(),
+                sandbox_profiles: self.sandbox_profiles,
             }),
         })
     }

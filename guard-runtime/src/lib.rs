@@ -56,6 +56,7 @@ mod outcome;
 pub mod output;
 pub mod policy;
 pub mod registry;
+pub mod sandbox;
 pub mod scan;
 pub mod state;
 pub mod validate;
@@ -107,6 +108,7 @@ pub use registry::ToolInfo;
 /// | `name` | the name the model calls, `^[a-zA-Z0-9_-]{1,64}$` | the function's name |
 /// | `description` | text for the model | the doc comment |
 /// | `timeout` | `"500ms"`, `"5s"`, `"2m"`: a late tool fails with `TimedOut` | the guard's default (30 s) |
+/// | `sandbox` | no value (profile `"default"`) or `sandbox = "profile"`: the body runs in a locked-down worker process ([`sandbox`]; needs the `sandbox` feature) | in process |
 ///
 /// A tool needs a doc comment or a `description`. Unknown keys, repeated
 /// keys and values of the wrong type are compile errors, all reported at once.

@@ -177,6 +177,27 @@ pub enum FailReason {
     ValidatorUnavailable,
     /// The tool did not finish within its timeout.
     TimedOut,
+    /// A sandboxed tool went past its profile's memory limit.
+    MemoryLimit,
+    /// A sandboxed tool went past its profile's CPU-time limit.
+    CpuLimit,
+    /// A sandboxed tool wrote a file past its profile's size limit.
+    FileSizeLimit,
+    /// A sandboxed tool's reply was larger than its profile allows.
+    OutputLimit,
+    /// A sandboxed tool's worker died of a signal (a segfault is 11).
+    Crashed {
+        /// The signal number.
+        signal: i32,
+    },
+    /// A sandboxed tool's worker could not be started or stopped answering.
+    WorkerFailed,
+    /// A layer the tool's sandbox profile needs is missing on this kernel
+    /// (or this build has no `sandbox` feature); the call was not run.
+    SandboxUnavailable {
+        /// The missing layers.
+        missing: crate::sandbox::SandboxLayers,
+    },
 }
 
 fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -305,6 +326,21 @@ impl Outcome {
             Outcome::Failed {
                 reason: FailReason::TimedOut,
             } => "the tool did not finish in time".to_owned(),
+            Outcome::Failed {
+                reason: FailReason::MemoryLimit,
+            } => "the tool was stopped: it used more memory than it may".to_owned(),
+            Outcome::Failed {
+                reason: FailReason::CpuLimit,
+            } => "the tool was stopped: it used more CPU time than it may".to_owned(),
+            Outcome::Failed {
+                reason: FailReason::FileSizeLimit,
+            } => "the tool was stopped: it wrote a larger file than it may".to_owned(),
+            Outcome::Failed {
+                reason: FailReason::OutputLimit,
+            } => "the tool's output was larger than allowed and was dropped".to_owned(),
+            Outcome::Failed {
+                reason: FailReason::SandboxUnavailable { .. },
+            } => "the tool's sandbox is not available here; the call was not run".to_owned(),
             Outcome::Failed { .. } => "the tool failed; the error was recorded".to_owned(),
         };
         Some(message)

@@ -79,6 +79,19 @@ pub struct AuditEvent {
     /// Time from the start of the call's checks to its reply.
     #[serde(serialize_with = "micros", rename = "latency_us")]
     pub latency: Duration,
+    /// For a tool that runs in a sandbox: its profile and the layers its
+    /// worker enforced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxRecord>,
+}
+
+/// The sandbox a call ran in, as audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SandboxRecord {
+    /// The profile's name.
+    pub profile: std::sync::Arc<str>,
+    /// The layers the worker reported enforced.
+    pub layers: crate::sandbox::SandboxLayers,
 }
 
 fn unix_millis<S: Serializer>(time: &SystemTime, s: S) -> Result<S::Ok, S::Error> {

@@ -4,6 +4,6 @@ mod event;
 mod jsonl;
 mod sinks;
 
-pub use event::{ArgumentsDigest, AuditEvent};
+pub use event::{ArgumentsDigest, AuditEvent, SandboxRecord};
 pub use jsonl::{ChainError, Durability, JsonlAuditSink, verify};
 pub use sinks::{AuditSink, MemorySink, TracingSink};

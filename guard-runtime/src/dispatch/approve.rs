@@ -323,7 +323,9 @@ impl Guard {
             let turn = &turn;
             async move {
                 let _permits = turn.enter(sequential).await;
-                let answer = execute(ready.entry, ready.invocation, timeout, &self.inner).await;
+                let answer = execute(ready.entry, ready.invocation, timeout, &self.inner)
+                    .await
+                    .sandboxed(&self.inner, ready.tool);
                 let answer = self.taint_from(ctx, plan_ref, ready.tool, answer).await;
                 (call, ready.entry, answer, started)
             }

@@ -20,7 +20,7 @@ use futures_util::future::{Either, join_all, select};
 use serde_json::{Map, Value};
 use std::sync::atomic::Ordering;
 
-use crate::audit::{ArgumentsDigest, AuditEvent};
+use crate::audit::{ArgumentsDigest, AuditEvent, SandboxRecord};
 use crate::call::{ToolCall, ToolReply};
 use crate::context::CallContext;
 use crate::exec::{self, ToolFailure};
@@ -209,7 +209,9 @@ impl Guard {
             // Alone in its turn: no turn limits to wait for.
             let r = ready.pop().expect("one call");
             let timeout = r.tool.timeout.unwrap_or(self.inner.default_timeout);
-            let answer = execute(r.entry, r.invocation, timeout, &self.inner).await;
+            let answer = execute(r.entry, r.invocation, timeout, &self.inner)
+                .await
+                .sandboxed(&self.inner, r.tool);
             slots[r.call].answer = Some(self.taint_from(ctx, &plan, r.tool, answer).await);
         } else if !ready.is_empty() {
             let turn = batch::TurnLimits::new(&plan);
@@ -222,7 +224,9 @@ impl Guard {
                     let turn = &turn;
                     (r.call, async move {
                         let _permits = turn.enter(sequential).await;
-                        let answer = execute(r.entry, r.invocation, timeout, &self.inner).await;
+                        let answer = execute(r.entry, r.invocation, timeout, &self.inner)
+                            .await
+                            .sandboxed(&self.inner, r.tool);
                         self.taint_from(ctx, plan_ref, r.tool, answer).await
                     })
                 })
@@ -303,6 +307,7 @@ impl Guard {
         let outbound = plan.outbound.as_ref().unwrap_or(&self.inner.outbound);
         let outbound_rules = outbound.rules_for(entry.registration.name, &tool.sinks);
         if outbound_rules.is_none()
+            && tool.sandbox.is_none()
             && entry.typed_fast_path()
             && validators.raw_text_is_enough(&call.arguments)
         {
@@ -378,10 +383,20 @@ impl Guard {
             }
         }
 
+        // A sandboxed body gets what was checked, in a worker; binding the
+        // arguments here too finds a mismatch before a worker is used.
+        #[cfg(all(feature = "sandbox", target_os = "linux"))]
+        let remote = tool.sandbox.as_ref().map(|sandbox| {
+            self.inner
+                .sandboxes
+                .invocation(sandbox, entry.registration.name, &args, &checked, ctx)
+        });
         let prepare = entry.registration.prepare;
         let invocation = match std::panic::catch_unwind(AssertUnwindSafe(|| {
             prepare(&args, ctx.clone(), &mut checked)
         })) {
+            #[cfg(all(feature = "sandbox", target_os = "linux"))]
+            Ok(Ok(_)) if remote.is_some() => remote.expect("checked above"),
             Ok(Ok(invocation)) => invocation,
             Ok(Err(err)) => {
                 return refuse(Outcome::InvalidArguments {
@@ -523,6 +538,7 @@ impl Guard {
             outcome: outcome.clone(),
             policy,
             latency,
+            sandbox: answer.sandbox.clone(),
         };
         for sink in &self.inner.sinks {
             sink.record(&event);
@@ -618,6 +634,7 @@ pub(super) struct Answer {
     outcome: Outcome,
     content: String,
     finished: Instant,
+    sandbox: Option<SandboxRecord>,
 }
 
 impl Answer {
@@ -627,7 +644,24 @@ impl Answer {
             outcome,
             content,
             finished: Instant::now(),
+            sandbox: None,
         }
+    }
+
+    /// Notes the sandbox the body ran in, for the audit record.
+    #[cfg_attr(
+        not(all(feature = "sandbox", target_os = "linux")),
+        allow(unused_variables, unused_mut)
+    )]
+    pub(super) fn sandboxed(mut self, inner: &Inner, tool: &ToolPlan) -> Self {
+        #[cfg(all(feature = "sandbox", target_os = "linux"))]
+        if let Some(sandbox) = &tool.sandbox {
+            self.sandbox = Some(SandboxRecord {
+                profile: sandbox.name.clone(),
+                layers: inner.sandboxes.enforced(&sandbox.profile),
+            });
+        }
+        self
     }
 }
 
@@ -704,12 +738,18 @@ async fn execute(
                 outcome,
                 content: handled.content,
                 finished: Instant::now(),
+                sandbox: None,
             }
         }
         // A tool's own error text can carry a credential too.
         Ok(Err(ToolFailure::Error(message))) => Answer::refusal(Outcome::ToolError {
             message: without_secrets(&message, MAX_TOOL_ERROR_CHARS),
         }),
+        Ok(Err(ToolFailure::Failed(reason))) => {
+            tracing::warn!(target: "guard", tool = entry.registration.name, ?reason,
+                "sandboxed tool failed");
+            Answer::refusal(Outcome::Failed { reason })
+        }
         Ok(Err(ToolFailure::Unserializable)) => {
             tracing::error!(target: "guard", tool = entry.registration.name,
                 "tool output could not be serialized to JSON");

@@ -14,6 +14,9 @@ pub enum ToolFailure {
     Error(String),
     /// The tool's value could not be serialized to JSON (internal; not shown).
     Unserializable,
+    /// The body did not finish the way a body can: its sandboxed worker hit
+    /// a limit, crashed or could not run it.
+    Failed(crate::FailReason),
 }
 
 /// A small error type for tool authors: its message is what the model sees.

@@ -93,6 +93,9 @@ pub struct Policy {
     /// What calls to sink tools may carry out (replaces the builder's).
     #[serde(default)]
     pub(crate) outbound: Option<crate::outbound::OutboundPolicy>,
+    /// Sandbox profiles by name (`default` is built in and may be redefined).
+    #[serde(default)]
+    pub(crate) sandboxes: BTreeMap<String, crate::sandbox::SandboxProfile>,
 }
 
 impl Default for Policy {
@@ -111,6 +114,7 @@ impl Default for Policy {
             flows: Vec::new(),
             on_backend_error: OnBackendError::Deny,
             outbound: None,
+            sandboxes: BTreeMap::new(),
         }
     }
 }
@@ -211,6 +215,8 @@ pub(crate) struct ToolRules {
     pub(crate) sql: Option<SqlRules>,
     #[serde(default)]
     pub(crate) command: Option<CommandRules>,
+    /// The sandbox profile the tool runs under (replaces the attribute's).
+    pub(crate) sandbox: Option<String>,
 }
 
 impl ToolRules {

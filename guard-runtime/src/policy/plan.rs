@@ -38,8 +38,8 @@ pub(crate) struct PolicyPlan {
     pub(crate) on_backend_error: OnBackendError,
     /// The policy file's `[outbound]` section, when it has one.
     pub(crate) outbound: Option<crate::outbound::OutboundPolicy>,
-    default: AgentPlan,
-    agents: HashMap<String, AgentPlan>,
+    pub(crate) default: AgentPlan,
+    pub(crate) agents: HashMap<String, AgentPlan>,
 }
 
 /// One agent section's view of every tool, in registry order.
@@ -68,6 +68,8 @@ pub(crate) struct ToolPlan {
     pub(crate) sinks: Vec<String>,
     /// Validators built for the policy's validator options, if it sets any.
     pub(crate) validators: Option<ToolValidators>,
+    /// Where the body runs, when not in process.
+    pub(crate) sandbox: Option<crate::sandbox::ToolSandbox>,
 }
 
 pub(crate) struct FlowPlan {
@@ -218,6 +220,7 @@ fn tool_plan(
             .collect(),
         sinks: registration.sinks.iter().map(|s| (*s).to_owned()).collect(),
         validators: None,
+        sandbox: None,
     };
     let mut policy_rate: Option<NonZeroU32> = None;
     for section in [policy.tools.get(name), rules.tools.get(name)]
@@ -256,11 +259,57 @@ fn tool_plan(
         })?;
         plan.validators = Some(validators);
     }
+    plan.sandbox = sandbox_plan(entry, policy, &plan, &sections)?;
     if !plan.confirm && plan.risk >= policy.confirm_risk {
         plan.confirm = true;
         plan.confirm_reason = RISK_ASKS;
     }
     Ok(plan)
+}
+
+/// The tool's sandbox profile: the last section naming one, else the
+/// attribute's; resolved against the policy's profiles.
+fn sandbox_plan(
+    entry: &ToolEntry,
+    policy: &Policy,
+    plan: &ToolPlan,
+    sections: &[(String, Option<&ToolRules>)],
+) -> Result<Option<crate::sandbox::ToolSandbox>, PolicyError> {
+    let from_policy = sections.iter().rev().find_map(|(key, s)| {
+        s.and_then(|s| s.sandbox.as_deref())
+            .map(|n| (Some(format!("{key}.sandbox")), n))
+    });
+    let Some((key, name)) = from_policy.or_else(|| entry.registration.sandbox.map(|n| (None, n)))
+    else {
+        return Ok(None);
+    };
+    let tool = entry.registration.name;
+    if !crate::sandbox::AVAILABLE {
+        return Err(PolicyError::new(
+            key,
+            format!(
+                "tool `{tool}` runs in a sandbox, but guard-runtime was built without the `sandbox` feature (Linux only)"
+            ),
+        ));
+    }
+    let base = match policy.sandboxes.get(name) {
+        Some(profile) => profile.clone(),
+        None if name == crate::sandbox::DEFAULT_PROFILE => Default::default(),
+        None => {
+            return Err(PolicyError::new(
+                key,
+                format!("tool `{tool}` names sandbox profile `{name}`, which is not defined"),
+            ));
+        }
+    };
+    let root = match &plan.validators {
+        Some(validators) => validators.path_root(),
+        None => entry.validators().ok().and_then(|v| v.path_root()),
+    };
+    Ok(Some(crate::sandbox::ToolSandbox {
+        name: name.into(),
+        profile: base.for_tool(root),
+    }))
 }
 
 const TOOL_ASKS: &str = "the tool asks for confirmation";

@@ -43,6 +43,8 @@ pub struct ToolRegistration {
     pub sources: &'static [&'static str],
     /// `sink = ..`: data-flow labels of where the tool sends data.
     pub sinks: &'static [&'static str],
+    /// `sandbox = ..`: the sandbox profile the body runs under.
+    pub sandbox: Option<&'static str>,
     /// The security validators of its arguments.
     pub args: &'static [ArgSpec],
     /// Arguments marked `#[arg(secret)]`: audited as a digest only.

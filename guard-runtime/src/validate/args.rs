@@ -339,6 +339,14 @@ enum Compiled {
 }
 
 impl ToolValidators {
+    /// The root of the tool's first path argument, if it has one.
+    pub(crate) fn path_root(&self) -> Option<&std::path::Path> {
+        self.args.iter().find_map(|(_, compiled)| match compiled {
+            Compiled::Path(policy) => policy.root_dir_path(),
+            _ => None,
+        })
+    }
+
     pub(crate) fn build(
         specs: &'static [ArgSpec],
         config: &ValidatorConfig,

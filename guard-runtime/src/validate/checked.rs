@@ -52,7 +52,7 @@ pub enum Artifact {
 
 /// The artifacts of one argument, in the order its strings appear.
 #[derive(Debug, Default)]
-pub struct Artifacts(VecDeque<Artifact>);
+pub struct Artifacts(pub(crate) VecDeque<Artifact>);
 
 impl Artifacts {
     pub(crate) fn push(&mut self, artifact: Artifact) {
@@ -68,7 +68,7 @@ impl Artifacts {
 
 /// The artifacts of every validated argument of one call, by property name.
 #[derive(Debug, Default)]
-pub struct CheckedArgs(Vec<(&'static str, Artifacts)>);
+pub struct CheckedArgs(pub(crate) Vec<(&'static str, Artifacts)>);
 
 impl CheckedArgs {
     pub(crate) fn insert(&mut self, name: &'static str, artifacts: Artifacts) {

@@ -52,6 +52,12 @@ struct Root {
     handle: Option<std::os::fd::OwnedFd>,
 }
 
+impl PathPolicy {
+    pub(crate) fn root_dir_path(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+}
+
 impl Default for PathPolicy {
     fn default() -> Self {
         PathPolicy {
@@ -75,9 +81,9 @@ impl Default for PathPolicy {
 /// symlink swapped in after the check cannot lead outside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedPath {
-    relative: PathBuf,
-    resolved: Option<PathBuf>,
-    root: Option<PathBuf>,
+    pub(crate) relative: PathBuf,
+    pub(crate) resolved: Option<PathBuf>,
+    pub(crate) root: Option<PathBuf>,
 }
 
 impl CheckedPath {

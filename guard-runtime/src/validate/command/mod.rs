@@ -58,8 +58,8 @@ pub struct CommandPolicy {
 /// `std::process::Command` (never a shell string).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Argv {
-    words: Vec<String>,
-    dir: Option<PathBuf>,
+    pub(crate) words: Vec<String>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 impl Argv {

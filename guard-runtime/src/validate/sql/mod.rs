@@ -48,7 +48,7 @@ use self::reading::{Kind, Reading, Table};
 use super::Violation;
 
 /// The database a query is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum SqlDialect {
     /// PostgreSQL: PostgreSQL's own parser with the `postgres` feature.
@@ -308,10 +308,10 @@ impl Default for SqlPolicy {
 /// reading found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedSql {
-    sql: String,
-    dialect: SqlDialect,
-    tables: Vec<String>,
-    functions: Vec<String>,
+    pub(crate) sql: String,
+    pub(crate) dialect: SqlDialect,
+    pub(crate) tables: Vec<String>,
+    pub(crate) functions: Vec<String>,
 }
 
 impl CheckedSql {

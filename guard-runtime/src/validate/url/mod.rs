@@ -63,8 +63,8 @@ impl Default for UrlPolicy {
 /// A URL that passed [`UrlPolicy::check`], with the address it may be fetched from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedUrl {
-    url: Url,
-    addresses: Vec<IpAddr>,
+    pub(crate) url: Url,
+    pub(crate) addresses: Vec<IpAddr>,
 }
 
 impl CheckedUrl {
