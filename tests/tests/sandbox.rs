@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use guard_runtime::policy::{Format, Policy};
 use guard_runtime::sandbox::{SandboxLayers, SandboxProfile};
-use guard_runtime::validate::{CheckedPath, PathPolicy, ValidatorConfig};
+use guard_runtime::validate::{
+    Argv, CheckedPath, CheckedSql, CheckedUrl, PathPolicy, ValidatorConfig,
+};
 use guard_runtime::{
     CallContext, FailReason, Guard, MemorySink, Outcome, ToolCall, ToolError, secure_tool,
 };
@@ -169,6 +171,22 @@ async fn where_am_i(session: guard_runtime::CallContext) -> String {
     )
 }
 
+/// Shows what its validated arguments hold, from inside the default sandbox.
+#[secure_tool(sandbox)]
+fn validated(
+    #[arg(url(hosts = ["api.example.com"], ports = [443]))] url: CheckedUrl,
+    #[arg(command(programs = ["echo"]))] cmd: Argv,
+    #[arg(sql(dialect = "postgres", tables = ["orders"]))] sql: CheckedSql,
+) -> String {
+    format!(
+        "{} | {} | {} | {}",
+        url.url(),
+        cmd.args().join(" "),
+        sql.as_str(),
+        std::process::id()
+    )
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("guard-sandbox-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -245,6 +263,58 @@ async fn a_tool_in_a_sandbox_runs_in_another_process_with_its_context() {
             record.layers
         );
     }
+}
+
+#[tokio::test]
+async fn validated_arguments_cross_into_the_worker_as_checked() {
+    let guard = Guard::builder().only(["validated"]).build().unwrap();
+    let args = serde_json::json!({
+        "url": "https://API.example.com:443/a/../b",
+        "cmd": "echo hi",
+        "sql": "SELECT id FROM orders",
+    });
+    let reply = call(&guard, "validated", args.clone()).await;
+    let parts: Vec<&str> = reply.content.split(" | ").collect();
+    assert_eq!(
+        parts[..3],
+        [
+            "https://api.example.com/b",
+            "echo hi",
+            "SELECT id FROM orders"
+        ],
+        "{reply:?}"
+    );
+    assert_ne!(parts[3], std::process::id().to_string());
+
+    let mut bad = args;
+    bad["cmd"] = "rm -rf /".into();
+    let reply = call(&guard, "validated", bad).await;
+    assert_eq!(
+        reply.outcome.kind(),
+        "unsafe_argument",
+        "refused before any worker runs"
+    );
+}
+
+#[tokio::test]
+async fn profiles_come_from_the_policy_file_too() {
+    let policy = r#"
+[sandboxes.tight]
+memory_mb = 384
+pool = 1
+
+[tools.allocate]
+sandbox = "tight"
+"#;
+    let guard = Guard::builder()
+        .policy(Policy::from_str(policy, Format::Toml).unwrap())
+        .build()
+        .unwrap();
+    let reply = call(&guard, "allocate", serde_json::json!({"mib": 512})).await;
+    assert_eq!(reply.outcome, failed(FailReason::MemoryLimit), "{reply:?}");
+
+    let err = Policy::from_str("[sandboxes.x]\nmemory = 1\n", Format::Toml).unwrap_err();
+    assert_eq!(err.key(), Some("sandboxes.x.memory"), "{err}");
 }
 
 #[tokio::test]
@@ -421,10 +491,13 @@ async fn no_child_processes_unless_the_profile_allows_them() {
         reply.content
     );
 
-    // Allowed, and bounded: the fork bomb stops at the limit.
+    // Allowed (best effort: runs even where no pids cgroup can bound them).
     let guard = sandboxed(
         &["spawn_many"],
-        SandboxProfile::default().exec("/").processes(4),
+        SandboxProfile::default()
+            .exec("/")
+            .processes(4)
+            .best_effort(true),
     );
     let reply = call(&guard, "spawn_many", serde_json::json!({"count": 3})).await;
     assert_eq!(reply.content, "3", "{reply:?}");
@@ -436,7 +509,17 @@ async fn no_child_processes_unless_the_profile_allows_them() {
         SandboxProfile::default().exec("/").processes(4),
     );
     let reply = call(&guard, "fork_bomb", serde_json::json!({"count": 60})).await;
-    assert_eq!(reply.content, "4", "the pids cgroup stops the fifth");
+    if guard_runtime::sandbox::support().pids_cgroup {
+        assert_eq!(reply.content, "4", "the pids cgroup stops the fifth");
+    } else {
+        // Nothing can bound the count here: the call is refused, not run.
+        assert_eq!(
+            reply.outcome,
+            failed(FailReason::SandboxUnavailable {
+                missing: SandboxLayers::PROCESSES
+            })
+        );
+    }
 }
 
 #[tokio::test]
@@ -542,7 +625,8 @@ async fn nothing_a_tool_started_outlives_its_timeout() {
         SandboxProfile::default()
             .exec("/")
             .write(dir.join("work"))
-            .processes(4),
+            .processes(4)
+            .best_effort(true),
     );
     let reply = call(&guard, "leave_grandchild", args).await;
     assert_eq!(reply.outcome, failed(FailReason::TimedOut));

@@ -53,6 +53,18 @@ impl PidsCgroup {
     }
 }
 
+/// Whether the agent can create pids cgroups (tried, then removed).
+pub(crate) fn writable() -> bool {
+    let Some(base) = own_pids_cgroup() else {
+        return false;
+    };
+    let probe = base.join(format!("guard-probe-{}", std::process::id()));
+    let made =
+        std::fs::create_dir(&probe).is_ok() && std::fs::write(probe.join("pids.max"), "1").is_ok();
+    let _ = std::fs::remove_dir(&probe);
+    made
+}
+
 /// Removes the empty cgroups of agents that are gone (an agent that exits
 /// leaves its idle workers' cgroups behind: the workers end on their own
 /// when their pipe closes, but nothing is left to remove the directory).

@@ -75,6 +75,9 @@ pub struct SandboxSupport {
     pub landlock_scopes: bool,
     /// seccomp filters.
     pub seccomp: bool,
+    /// A pids cgroup the agent may create children in (needed by profiles
+    /// that allow processes).
+    pub pids_cgroup: bool,
     /// The layers a default profile gets here.
     pub layers: SandboxLayers,
 }
@@ -117,6 +120,7 @@ pub fn support() -> SandboxSupport {
             landlock_tcp: landlock.tcp,
             landlock_scopes: landlock.scopes,
             seccomp,
+            pids_cgroup: cgroup::writable(),
             layers,
         }
     }
@@ -126,6 +130,7 @@ pub fn support() -> SandboxSupport {
         landlock_tcp: false,
         landlock_scopes: false,
         seccomp: false,
+        pids_cgroup: false,
         layers: SandboxLayers::NONE,
     }
 }

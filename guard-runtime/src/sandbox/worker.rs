@@ -156,9 +156,7 @@ fn lock_down(profile: &SandboxProfile) -> (SandboxLayers, SandboxLayers) {
 
     let network = !profile.connect.is_empty();
     let filters = seccomp::filters(network, profile.processes > 0);
-    let installed = filters
-        .as_ref()
-        .is_ok_and(|f| seccomp::install(f).is_ok());
+    let installed = filters.as_ref().is_ok_and(|f| seccomp::install(f).is_ok());
     layer(SandboxLayers::SECCOMP, installed);
     layer(
         SandboxLayers::NO_NEW_PRIVS,
