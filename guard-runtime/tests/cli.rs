@@ -253,3 +253,32 @@ fn policy_check_names_file_line_and_key() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sandbox_check_reports_this_kernel() {
+    let output = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["sandbox", "check"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let support = guard_runtime::sandbox::support();
+    let line = |name: &str, on: bool| format!("{name:<22} {}", if on { "yes" } else { "no" });
+    assert!(
+        stdout.contains(&line("sandbox feature", guard_runtime::sandbox::AVAILABLE)),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&line("landlock filesystem", support.landlock_filesystem)),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&line("seccomp", support.seccomp)),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("layers: {}", support.layers)),
+        "{stdout}"
+    );
+    let complete = support.landlock_filesystem && support.landlock_scopes && support.seccomp;
+    assert_eq!(output.status.success(), complete, "{stdout}");
+}

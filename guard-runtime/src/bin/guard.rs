@@ -45,6 +45,16 @@ enum Command {
     /// Work with policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Sandboxed execution.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Subcommand)]
+enum SandboxCommand {
+    /// Print which sandbox layers this kernel and build offer; exit 1 if a
+    /// layer of the default profile is missing.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -350,12 +360,46 @@ fn audit(command: &AuditCommand) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn sandbox_check() -> ExitCode {
+    use guard_runtime::sandbox::{self, SandboxLayers};
+    let support = sandbox::support();
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    println!("{:<22} {}", "sandbox feature", yes(sandbox::AVAILABLE));
+    println!(
+        "{:<22} {}",
+        "landlock filesystem",
+        yes(support.landlock_filesystem)
+    );
+    println!("{:<22} {}", "landlock tcp ports", yes(support.landlock_tcp));
+    println!("{:<22} {}", "landlock scopes", yes(support.landlock_scopes));
+    println!("{:<22} {}", "seccomp", yes(support.seccomp));
+    println!("{:<22} {}", "pids cgroup", yes(support.pids_cgroup));
+    println!("layers: {}", support.layers);
+    // What a default profile (no processes, no ports) needs.
+    let needed = SandboxLayers::MEMORY
+        | SandboxLayers::CPU
+        | SandboxLayers::FILESYSTEM
+        | SandboxLayers::NETWORK
+        | SandboxLayers::IPC_SCOPE
+        | SandboxLayers::SECCOMP
+        | SandboxLayers::PROCESSES;
+    let missing = needed.without(support.layers);
+    if missing.is_empty() {
+        println!("ok: the default profile is fully enforced here");
+        ExitCode::SUCCESS
+    } else {
+        println!("missing for the default profile: {missing}");
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Check(args) => check(args).map(|()| ExitCode::SUCCESS),
         Command::Scan(args) => scan(args).map(|()| ExitCode::SUCCESS),
         Command::Audit(command) => audit(command),
+        Command::Sandbox(SandboxCommand::Check) => Ok(sandbox_check()),
         Command::Policy(PolicyCommand::Check { file }) => {
             match guard_runtime::policy::Policy::from_path(file) {
                 Ok(policy) => {

@@ -47,24 +47,31 @@ impl std::fmt::Debug for Pool {
 
 struct Worker {
     child: Child,
+    /// Also its process group's id (kept: `Child` forgets it once reaped).
+    pid: Option<rustix::process::Pid>,
     cgroup: Option<PidsCgroup>,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// Ends when the worker's stderr closes.
+    stderr_reader: Option<tokio::task::JoinHandle<()>>,
     ready: Ready,
     calls_left: u32,
 }
 
-impl Drop for Worker {
-    fn drop(&mut self) {
-        // The whole group: a grandchild the tool started dies with it.
-        if let Some(pid) = self
-            .child
-            .id()
-            .and_then(|id| rustix::process::Pid::from_raw(id as i32))
-        {
+impl Worker {
+    /// Kills the worker's process group: a grandchild the tool started
+    /// dies with it.
+    fn kill_group(&self) {
+        if let Some(pid) = self.pid {
             let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
         }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill_group();
         if let Some(cgroup) = self.cgroup.take().and_then(PidsCgroup::try_remove)
             && let Ok(handle) = tokio::runtime::Handle::try_current()
         {
@@ -220,7 +227,7 @@ impl Pool {
             (_, None) => None,
         };
         let tail = Arc::new(Mutex::new(Vec::new()));
-        tokio::spawn(keep_tail(stderr, Arc::clone(&tail)));
+        let stderr_reader = tokio::spawn(keep_tail(stderr, Arc::clone(&tail)));
         let mut stdout = BufReader::new(stdout);
 
         let handshake = async {
@@ -244,11 +251,15 @@ impl Pool {
         self.enforced
             .store(ready.enforced.bits(), Ordering::Relaxed);
         Ok(Worker {
+            pid: child
+                .id()
+                .and_then(|id| rustix::process::Pid::from_raw(i32::try_from(id).ok()?)),
             child,
             cgroup,
             stdin,
             stdout,
             stderr: tail,
+            stderr_reader: Some(stderr_reader),
             ready,
             calls_left: self.profile.max_calls,
         })
@@ -262,8 +273,12 @@ impl Worker {
             Ok(Ok(status)) => status,
             _ => return FailReason::WorkerFailed,
         };
-        // Let the stderr reader catch up with the last words.
-        tokio::task::yield_now().await;
+        // The last words on stderr say why; whatever the tool started is
+        // killed so the pipe closes, and the reader gets to its end.
+        self.kill_group();
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = tokio::time::timeout(Duration::from_millis(500), reader).await;
+        }
         let tail = self.stderr.lock().map(|t| t.clone()).unwrap_or_default();
         let said_oom = memchr::memmem::find(&tail, b"memory allocation of").is_some();
         // For the operator's logs only; the model never sees it.
