@@ -305,6 +305,9 @@ pool = 1
 
 [tools.allocate]
 sandbox = "tight"
+
+[tools.environment.sandbox]
+env = ["PATH"]
 "#;
     let guard = Guard::builder()
         .policy(Policy::from_str(policy, Format::Toml).unwrap())
@@ -313,8 +316,16 @@ sandbox = "tight"
     let reply = call(&guard, "allocate", serde_json::json!({"mib": 512})).await;
     assert_eq!(reply.outcome, failed(FailReason::MemoryLimit), "{reply:?}");
 
+    let reply = call(&guard, "environment", serde_json::json!({})).await;
+    assert_eq!(reply.content, r#"["PATH"]"#, "an inline profile: {reply:?}");
+    let event_free = call(&in_process(), "environment", serde_json::json!({})).await;
+    assert_ne!(event_free.content, reply.content);
+
     let err = Policy::from_str("[sandboxes.x]\nmemory = 1\n", Format::Toml).unwrap_err();
     assert_eq!(err.key(), Some("sandboxes.x.memory"), "{err}");
+    let err =
+        Policy::from_str("[tools.environment.sandbox]\nmemroy = 1\n", Format::Toml).unwrap_err();
+    assert_eq!(err.key(), Some("tools.environment.sandbox.memroy"), "{err}");
 }
 
 #[tokio::test]

@@ -215,8 +215,41 @@ pub(crate) struct ToolRules {
     pub(crate) sql: Option<SqlRules>,
     #[serde(default)]
     pub(crate) command: Option<CommandRules>,
-    /// The sandbox profile the tool runs under (replaces the attribute's).
-    pub(crate) sandbox: Option<String>,
+    /// The sandbox the tool runs in (replaces the attribute's): a profile's
+    /// name, or a profile written in place (`[tools.NAME.sandbox]`).
+    pub(crate) sandbox: Option<SandboxChoice>,
+}
+
+/// `sandbox = "name"` or a `[tools.NAME.sandbox]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SandboxChoice {
+    Named(String),
+    Inline(Box<crate::sandbox::SandboxProfile>),
+}
+
+impl<'de> Deserialize<'de> for SandboxChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Choice;
+        impl<'de> serde::de::Visitor<'de> for Choice {
+            type Value = SandboxChoice;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sandbox profile's name or a profile table")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SandboxChoice, E> {
+                Ok(SandboxChoice::Named(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<SandboxChoice, A::Error> {
+                let profile = crate::sandbox::SandboxProfile::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(SandboxChoice::Inline(Box::new(profile)))
+            }
+        }
+        d.deserialize_any(Choice)
+    }
 }
 
 impl ToolRules {

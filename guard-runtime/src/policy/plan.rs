@@ -275,12 +275,16 @@ fn sandbox_plan(
     plan: &ToolPlan,
     sections: &[(String, Option<&ToolRules>)],
 ) -> Result<Option<crate::sandbox::ToolSandbox>, PolicyError> {
+    use super::file::SandboxChoice;
     let from_policy = sections.iter().rev().find_map(|(key, s)| {
-        s.and_then(|s| s.sandbox.as_deref())
-            .map(|n| (Some(format!("{key}.sandbox")), n))
+        s.and_then(|s| s.sandbox.as_ref())
+            .map(|choice| (Some(format!("{key}.sandbox")), choice))
     });
-    let Some((key, name)) = from_policy.or_else(|| entry.registration.sandbox.map(|n| (None, n)))
-    else {
+    let attribute = entry
+        .registration
+        .sandbox
+        .map(|n| SandboxChoice::Named(n.to_owned()));
+    let Some((key, choice)) = from_policy.or(attribute.as_ref().map(|c| (None, c))) else {
         return Ok(None);
     };
     let tool = entry.registration.name;
@@ -292,15 +296,18 @@ fn sandbox_plan(
             ),
         ));
     }
-    let base = match policy.sandboxes.get(name) {
-        Some(profile) => profile.clone(),
-        None if name == crate::sandbox::DEFAULT_PROFILE => Default::default(),
-        None => {
-            return Err(PolicyError::new(
-                key,
-                format!("tool `{tool}` names sandbox profile `{name}`, which is not defined"),
-            ));
-        }
+    let (name, base) = match choice {
+        SandboxChoice::Inline(profile) => (tool, (**profile).clone()),
+        SandboxChoice::Named(name) => match policy.sandboxes.get(name) {
+            Some(profile) => (name.as_str(), profile.clone()),
+            None if name == crate::sandbox::DEFAULT_PROFILE => (name.as_str(), Default::default()),
+            None => {
+                return Err(PolicyError::new(
+                    key,
+                    format!("tool `{tool}` names sandbox profile `{name}`, which is not defined"),
+                ));
+            }
+        },
     };
     let root = match &plan.validators {
         Some(validators) => validators.path_root(),
