@@ -2,7 +2,9 @@
 //! `none`, or one validator with its options —
 //! `path(exists, ext = [..], deny = [..])`, `url(schemes = [..], hosts = [..],
 //! ports = [..], resolve)`, `sql(dialect = "..", tables = [..], functions = [..], write = [..])`,
-//! `command(programs = [..], options(prog = [..]))`, `shell_arg`.
+//! `command(programs = [..], options(prog = [..]))`, `shell_arg`; or
+//! `resource = "Type"`: the argument names the Cedar resource of the call
+//! (its validator, if its name implies one, still applies).
 
 use proc_macro2::Span;
 use syn::parse::Parser;
@@ -80,9 +82,12 @@ pub enum ArgAttr {
     /// `#[arg(secret)]`: never recorded; audit events carry its digest.
     Secret,
     Validator(Box<Validator>),
+    /// `#[arg(resource = "Order")]`: the Cedar entity type the value names.
+    Resource(String),
 }
 
-const VALIDATORS: &str = "`path`, `url`, `sql`, `command`, `shell_arg`, `secret` or `none`";
+const VALIDATORS: &str =
+    "`path`, `url`, `sql`, `command`, `shell_arg`, `secret`, `none` or `resource = \"Type\"`";
 const DIALECTS: [&str; 23] = [
     "any",
     "mariadb",
@@ -158,6 +163,49 @@ pub fn parse(attr: &Attribute, errors: &mut Errors) -> Option<ArgAttr> {
         ));
     }
     let name = key_of(&meta);
+    if name == "resource" {
+        let Meta::NameValue(nv) = &meta else {
+            errors.push(syn::Error::new(
+                meta.span(),
+                "write `resource = \"Type\"`, the Cedar entity type the argument names",
+            ));
+            return None;
+        };
+        let Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) = &nv.value
+        else {
+            errors.push(syn::Error::new(
+                nv.value.span(),
+                "`resource` takes a string literal: the entity type, e.g. \"Order\"",
+            ));
+            return None;
+        };
+        let ty = lit.value();
+        let valid = !ty.is_empty()
+            && ty.split("::").all(|part| {
+                let mut chars = part.chars();
+                chars
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        if !valid {
+            errors.push(syn::Error::new(
+                lit.span(),
+                "a Cedar entity type is an identifier such as \"Order\" or \"Shop::Order\"",
+            ));
+            return None;
+        }
+        if matches!(ty.as_str(), "Caller" | "Tool" | "Action") {
+            errors.push(syn::Error::new(
+                lit.span(),
+                format!("`{ty}` is guard's own entity type; name the application's type"),
+            ));
+            return None;
+        }
+        return Some(ArgAttr::Resource(ty));
+    }
     let kind = match name.as_str() {
         "none" | "secret" => {
             if !matches!(meta, Meta::Path(_)) {

@@ -70,6 +70,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
     let mut call_args = Vec::new();
     let mut specs = Vec::new();
     let mut secrets: Vec<String> = Vec::new();
+    let mut resource = quote!(::core::option::Option::None);
     for (index, param) in tool.params.iter().enumerate() {
         match &param.kind {
             ParamKind::Argument {
@@ -86,7 +87,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                 let unraw = unraw.strip_prefix("r#").unwrap_or(&unraw);
                 // `#[arg(...)]` as written, else the validator the name implies.
                 let implied = match arg {
-                    None => arg::by_name(unraw).map(arg::default_for),
+                    None | Some(ArgAttr::Resource(_)) => arg::by_name(unraw).map(arg::default_for),
                     Some(_) => None,
                 };
                 let (validator, explicit) = match arg {
@@ -95,6 +96,10 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                     Some(ArgAttr::Secret) => {
                         secrets.push(json_name.clone());
                         (None, false)
+                    }
+                    Some(ArgAttr::Resource(ty)) => {
+                        resource = quote!(::core::option::Option::Some((#json_name, #ty)));
+                        (implied.as_ref(), false)
                     }
                     None => (implied.as_ref(), false),
                 };
@@ -224,6 +229,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                     sources: &[#(#sources),*],
                     sinks: &[#(#sinks),*],
                     sandbox: #sandbox,
+                    resource: #resource,
                     args: &[#(#specs),*],
                     secret_args: &[#(#secrets),*],
                     schema: #private::args_schema::<__GuardArgs>,

@@ -69,7 +69,21 @@ pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
     }
 
     let mut context_seen = false;
+    let mut resource_seen = false;
     for param in &tool.params {
+        if let ParamKind::Argument {
+            arg: Some(ArgAttr::Resource(_)),
+            ..
+        } = &param.kind
+        {
+            if resource_seen {
+                errors.push(syn::Error::new(
+                    param.ident.span(),
+                    "a call has one Cedar resource: only one argument may be `#[arg(resource = ...)]`",
+                ));
+            }
+            resource_seen = true;
+        }
         match &param.kind {
             ParamKind::Context(_) => {
                 if context_seen {
@@ -88,6 +102,7 @@ pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
                 let checked = match arg {
                     Some(ArgAttr::Validator(_) | ArgAttr::Secret) => true,
                     Some(ArgAttr::None) => false,
+                    Some(ArgAttr::Resource(_)) => arg::by_name(unraw).is_some(),
                     None => arg::by_name(unraw).is_some(),
                 };
                 if checked {

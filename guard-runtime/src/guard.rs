@@ -91,6 +91,9 @@ pub(crate) struct Inner {
     pub(crate) deferred: bool,
     rate_scope: RateScope,
     pub(crate) clock: Clock,
+    /// Supplies the entity data Cedar policies read.
+    #[cfg_attr(not(feature = "cedar"), allow(dead_code))]
+    pub(crate) entity_loader: Option<Arc<dyn crate::policy::EntityLoader>>,
     /// Worker pools of sandboxed tools.
     #[cfg_attr(not(all(feature = "sandbox", target_os = "linux")), allow(dead_code))]
     pub(crate) sandboxes: crate::sandbox::Sandboxes,
@@ -222,6 +225,15 @@ impl Guard {
         Ok(())
     }
 
+    /// The Cedar schema generated from this guard's tools (Cedar schema
+    /// syntax), when the policy has Cedar policies: what `guard policy
+    /// schema` prints.
+    #[cfg(feature = "cedar")]
+    pub fn cedar_schema(&self) -> Option<String> {
+        let plan = self.inner.policy.load();
+        plan.cedar.as_ref().map(|c| c.schema_text().to_owned())
+    }
+
     /// The policy in force.
     pub fn policy(&self) -> Arc<Policy> {
         self.inner.policy.load().source.clone()
@@ -276,6 +288,7 @@ pub struct GuardBuilder {
     state: Option<Arc<dyn StateBackend>>,
     outbound: OutboundPolicy,
     sandbox_profiles: std::collections::BTreeMap<String, crate::sandbox::SandboxProfile>,
+    entity_loader: Option<Arc<dyn crate::policy::EntityLoader>>,
 }
 
 /// Adds the profiles defined in code to a policy's own.
@@ -393,6 +406,13 @@ impl GuardBuilder {
     /// replaces it. See [`outbound`](crate::outbound).
     pub fn outbound(mut self, policy: OutboundPolicy) -> Self {
         self.outbound = policy;
+        self
+    }
+
+    /// Supplies the entity data the policy's Cedar policies read (who owns
+    /// an order, a user's tenant); see [`EntityLoader`](crate::policy::EntityLoader).
+    pub fn entity_loader(mut self, loader: impl crate::policy::EntityLoader) -> Self {
+        self.entity_loader = Some(Arc::new(loader));
         self
     }
 
@@ -584,6 +604,7 @@ impl GuardBuilder {
                 detached: AtomicU64::new(0),
                 sandboxes: Default::default(),
                 sandbox_profiles: self.sandbox_profiles,
+                entity_loader: self.entity_loader,
             }),
         })
     }

@@ -160,6 +160,16 @@ pub enum DenyReason {
         /// What the arguments carry.
         kind: String,
     },
+    /// A Cedar policy refused the call: the `forbid` that matched, the one
+    /// that failed to evaluate, or `default` when no `permit` matched. The
+    /// entity data it read is never named.
+    Policy {
+        /// The policy's `@id`, else Cedar's own id.
+        id: String,
+    },
+    /// The entity data Cedar policies read could not be loaded (or did not
+    /// fit the schema); the call was not run.
+    EntitiesUnavailable,
 }
 
 /// Why a call failed.
@@ -318,6 +328,12 @@ impl Outcome {
                 }
                 DenyReason::BackendUnavailable => {
                     "limits could not be checked right now; the call was not run".to_owned()
+                }
+                DenyReason::Policy { id } => {
+                    format!("not allowed by policy `{}`", safe_text(id, 64))
+                }
+                DenyReason::EntitiesUnavailable => {
+                    "the data the policy needs could not be loaded; the call was not run".to_owned()
                 }
                 DenyReason::Leak { kind } => format!(
                     "not run: the arguments would send {kind} out of the agent; leave it out"

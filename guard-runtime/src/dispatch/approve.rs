@@ -170,7 +170,14 @@ impl Guard {
                 let edited =
                     ToolCall::new(call.id.clone(), call.name.clone(), arguments.to_string());
                 match self
-                    .check(ctx, &edited, ready.entry, ready.tool, plan)
+                    .check(
+                        ctx,
+                        &edited,
+                        ready.entry,
+                        ready.tool,
+                        plan,
+                        &Default::default(),
+                    )
                     .await
                 {
                     Checked::Ready(_, invocation, _, _) => {

@@ -44,6 +44,7 @@ impl Guard {
         calls: &[ToolCall],
     ) -> Vec<Result<(), Outcome>> {
         let plan = self.inner.policy.load_full();
+        let entities = crate::policy::cedar::EntityCache::default();
         let agent = plan.agent(ctx);
         let mut verdicts: Vec<Result<(), Outcome>> = Vec::with_capacity(calls.len());
         let mut ready: Vec<Ready<'_, '_>> = Vec::new();
@@ -63,7 +64,7 @@ impl Guard {
                 }),
                 Some((index, entry)) => {
                     let tool = &agent.tools[index];
-                    match self.check(ctx, call, entry, tool, &plan).await {
+                    match self.check(ctx, call, entry, tool, &plan, &entities).await {
                         Checked::Ready(entry, invocation, args, outbound_confirm) => {
                             ready.push(Ready {
                                 call: i,

@@ -27,6 +27,7 @@ use crate::exec::{self, ToolFailure};
 use crate::guard::{Guard, Inner};
 use crate::outbound::{self, LeakAction};
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
+use crate::policy::cedar::EntityCache;
 use crate::policy::{PolicyPlan, ToolPlan};
 use crate::registry::{Invocation, ToolEntry};
 use crate::scan::{SecretScanner, redact};
@@ -122,6 +123,8 @@ impl Guard {
         // One policy for the whole batch, even if `set_policy` runs meanwhile.
         let plan = self.inner.policy.load_full();
         let agent = plan.agent(ctx);
+        // What Cedar policies read, loaded once per batch.
+        let entities = EntityCache::default();
         let mut slots: Vec<Slot<'_>> = Vec::with_capacity(calls.len());
         let mut ready: Vec<Ready<'_, '_>> = Vec::new();
         let mut seen_ids = SeenIds::new(calls.len());
@@ -148,7 +151,9 @@ impl Guard {
                 _ if seen_ids.repeated(calls, i) => {
                     Checked::Refused(found.map(|(_, entry)| entry), Outcome::DuplicateCallId)
                 }
-                (Some((_, entry)), Some(tool)) => self.check(ctx, call, entry, tool, &plan).await,
+                (Some((_, entry)), Some(tool)) => {
+                    self.check(ctx, call, entry, tool, &plan, &entities).await
+                }
                 _ => Checked::Refused(
                     None,
                     Outcome::UnknownTool {
@@ -261,6 +266,7 @@ impl Guard {
         entry: &'g ToolEntry,
         tool: &ToolPlan,
         plan: &PolicyPlan,
+        #[cfg_attr(not(feature = "cedar"), allow(unused_variables))] entities: &EntityCache,
     ) -> Checked<'g> {
         let refuse = |outcome| Checked::Refused(Some(entry), outcome);
 
@@ -306,8 +312,13 @@ impl Guard {
         // Arguments that go out are read whole: no fast path for them.
         let outbound = plan.outbound.as_ref().unwrap_or(&self.inner.outbound);
         let outbound_rules = outbound.rules_for(entry.registration.name, &tool.sinks);
+        #[cfg(feature = "cedar")]
+        let cedar_on = plan.cedar.is_some();
+        #[cfg(not(feature = "cedar"))]
+        let cedar_on = false;
         if outbound_rules.is_none()
             && tool.sandbox.is_none()
+            && !cedar_on
             && entry.typed_fast_path()
             && validators.raw_text_is_enough(&call.arguments)
         {
@@ -380,6 +391,37 @@ impl Guard {
             {
                 Ok(confirm) => outbound_confirm = confirm,
                 Err(outcome) => return refuse(outcome),
+            }
+        }
+
+        // Cedar decides last, over the arguments every other check passed.
+        #[cfg(feature = "cedar")]
+        if let Some(cedar) = &plan.cedar {
+            use crate::policy::cedar::Refusal;
+            let decided = cedar
+                .authorize(
+                    ctx,
+                    entry.registration.name,
+                    &args,
+                    tool.risk.as_str(),
+                    &tool.sources,
+                    &tool.sinks,
+                    self.inner.entity_loader.as_deref(),
+                    entities,
+                )
+                .await;
+            match decided {
+                Ok(()) => {}
+                Err(Refusal::Policy(id)) => {
+                    return refuse(Outcome::Denied {
+                        reason: DenyReason::Policy { id },
+                    });
+                }
+                Err(Refusal::Entities) => {
+                    return refuse(Outcome::Denied {
+                        reason: DenyReason::EntitiesUnavailable,
+                    });
+                }
             }
         }
 

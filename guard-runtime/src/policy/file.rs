@@ -96,6 +96,9 @@ pub struct Policy {
     /// Sandbox profiles by name (`default` is built in and may be redefined).
     #[serde(default)]
     pub(crate) sandboxes: BTreeMap<String, crate::sandbox::SandboxProfile>,
+    /// Cedar policies over the caller, the tool and its arguments (feature `cedar`).
+    #[serde(default)]
+    pub(crate) cedar: Option<super::cedar::CedarSection>,
 }
 
 impl Default for Policy {
@@ -115,6 +118,7 @@ impl Default for Policy {
             on_backend_error: OnBackendError::Deny,
             outbound: None,
             sandboxes: BTreeMap::new(),
+            cedar: None,
         }
     }
 }
@@ -452,6 +456,23 @@ impl PolicyError {
         }
     }
 
+    /// An error at a place in another file (a Cedar policy or schema file).
+    #[cfg_attr(not(feature = "cedar"), allow(dead_code))]
+    pub(crate) fn at(
+        file: Option<PathBuf>,
+        position: Option<(usize, usize)>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        PolicyError {
+            file,
+            line: position.map(|p| p.0),
+            column: position.map(|p| p.1),
+            key: Some(key.to_owned()),
+            message: message.into(),
+        }
+    }
+
     /// The file, when the policy was read from one.
     pub fn file(&self) -> Option<&Path> {
         self.file.as_deref()
@@ -537,7 +558,12 @@ impl Policy {
         })?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| in_file(PolicyError::new(None, format!("cannot read the file: {e}"))))?;
-        Policy::from_str(&text, format).map_err(in_file)
+        let mut policy = Policy::from_str(&text, format).map_err(in_file)?;
+        // A Cedar file named in the policy is found next to it.
+        if let (Some(cedar), Some(dir)) = (&mut policy.cedar, path.parent()) {
+            cedar.rebase(dir);
+        }
+        Ok(policy)
     }
 
     /// The agents with a section of their own (`default` included).

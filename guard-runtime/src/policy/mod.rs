@@ -2,10 +2,12 @@
 //! the operator's policy file (per-agent permissions, roles, quotas, batch
 //! and data-flow rules).
 
+pub(crate) mod cedar;
 mod file;
 mod plan;
 mod risk;
 
+pub use cedar::{EntityLoadError, EntityLoader, EntityRef};
 pub use file::{BatchMode, Format, OnBackendError, Policy, PolicyError};
 pub(crate) use file::{FlowAction, FlowWindow};
 pub(crate) use plan::{PolicyPlan, ToolPlan};

@@ -39,6 +39,9 @@ pub(crate) struct PolicyPlan {
     /// The policy file's `[outbound]` section, when it has one.
     pub(crate) outbound: Option<crate::outbound::OutboundPolicy>,
     pub(crate) default: AgentPlan,
+    /// The Cedar policies, compiled against the tools.
+    #[cfg(feature = "cedar")]
+    pub(crate) cedar: Option<super::cedar::CedarPlan>,
     pub(crate) agents: HashMap<String, AgentPlan>,
 }
 
@@ -155,7 +158,32 @@ impl PolicyPlan {
                 window: rule.window,
             })
             .collect();
+        #[cfg(feature = "cedar")]
+        let cedar = match &policy.cedar {
+            Some(section) => Some(super::cedar::CedarPlan::compile(
+                section,
+                registry,
+                |tool| {
+                    let plan = &default.tools[registry.get_indexed(tool).map_or(0, |(i, _)| i)];
+                    (
+                        plan.risk.to_string(),
+                        plan.sources.clone(),
+                        plan.sinks.clone(),
+                    )
+                },
+            )?),
+            None => None,
+        };
+        #[cfg(not(feature = "cedar"))]
+        if policy.cedar.is_some() {
+            return Err(PolicyError::new(
+                Some("cedar".into()),
+                "this policy has Cedar policies, but guard-runtime was built without the `cedar` feature",
+            ));
+        }
         Ok(PolicyPlan {
+            #[cfg(feature = "cedar")]
+            cedar,
             batch: policy.batch,
             max_parallel: policy.max_parallel.map(|n| n.get()),
             max_calls_per_batch: policy.max_calls_per_batch.map(|n| n.get()),

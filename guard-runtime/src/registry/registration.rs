@@ -45,6 +45,9 @@ pub struct ToolRegistration {
     pub sinks: &'static [&'static str],
     /// `sandbox = ..`: the sandbox profile the body runs under.
     pub sandbox: Option<&'static str>,
+    /// `#[arg(resource = "Type")]`: the argument naming the Cedar resource,
+    /// and its entity type.
+    pub resource: Option<(&'static str, &'static str)>,
     /// The security validators of its arguments.
     pub args: &'static [ArgSpec],
     /// Arguments marked `#[arg(secret)]`: audited as a digest only.
