@@ -69,13 +69,40 @@ pub trait EntityLoader: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Vec<Value>, EntityLoadError>>;
 }
 
-/// What the loader said in one batch, by entity.
-#[derive(Debug, Default)]
+/// What the loader said in one batch, by entity, and the Cedar entity sets
+/// built from it, by resource (the caller is the same for the whole batch).
+#[derive(Default)]
 #[cfg_attr(not(feature = "cedar"), allow(dead_code))]
-pub(crate) struct EntityCache(Mutex<HashMap<EntityRef, Option<Value>>>);
+pub(crate) struct EntityCache(
+    Mutex<HashMap<EntityRef, Option<Value>>>,
+    #[cfg(feature = "cedar")] Mutex<HashMap<Option<EntityRef>, Option<cedar_policy::Entities>>>,
+);
+
+impl fmt::Debug for EntityCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EntityCache").finish_non_exhaustive()
+    }
+}
 
 #[cfg_attr(not(feature = "cedar"), allow(dead_code))]
 impl EntityCache {
+    /// Runs `use_it` on the entity set for `resource`, built by `build` the
+    /// first time in this batch; `None` when it cannot be built.
+    #[cfg(feature = "cedar")]
+    pub(crate) fn with_built<T>(
+        &self,
+        resource: Option<EntityRef>,
+        build: impl FnOnce() -> Option<cedar_policy::Entities>,
+        use_it: impl FnOnce(&cedar_policy::Entities) -> T,
+    ) -> Option<T> {
+        let mut built = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        built
+            .entry(resource)
+            .or_insert_with(build)
+            .as_ref()
+            .map(use_it)
+    }
+
     /// The entities asked for, from the cache or the loader (once per batch
     /// for each entity). A loader error fails the whole lookup.
     pub(crate) async fn get(

@@ -1,13 +1,15 @@
 //! Compiling the Cedar section against the registered tools, and deciding
 //! calls with it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Mutex;
 
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
-    PolicySet, Request, Schema, SchemaFragment, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName,
+    EntityUid, PolicyId, PolicySet, Request, RestrictedExpression, Schema, SchemaFragment,
+    ValidationMode, Validator,
 };
 use miette::Diagnostic;
 use serde_json::{Value, json};
@@ -24,11 +26,13 @@ struct ToolCedar {
     tool: EntityUid,
     input: Value,
     resource: Option<(&'static str, EntityTypeName)>,
+    /// The policies whose action scope can match this tool's action (the
+    /// others cannot apply, so leaving them out changes no decision).
+    policies: PolicySet,
 }
 
 /// The compiled Cedar part of a policy.
 pub(crate) struct CedarPlan {
-    policies: PolicySet,
     schema: Schema,
     /// The action entities (with their groups), built once.
     actions: Entities,
@@ -38,7 +42,13 @@ pub(crate) struct CedarPlan {
     authorizer: Authorizer,
     /// The generated schema, in Cedar schema syntax.
     generated: String,
+    caller_type: EntityTypeName,
+    /// Entity sets by caller, for guards without an entity loader.
+    by_caller: Mutex<HashMap<CallContext, Option<Entities>>>,
 }
+
+/// Callers whose entity sets are kept (the set is cleared when full).
+const MAX_KNOWN_CALLERS: usize = 1024;
 
 impl std::fmt::Debug for CedarPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -212,6 +222,8 @@ impl CedarPlan {
             })
             .collect();
         let generated_json = schema::fragment(&decls, &caller_attributes, &undeclared);
+        let groups_of: Vec<Vec<String>> = decls.iter().map(|d| d.groups.clone()).collect();
+        drop(decls);
         let generated = SchemaFragment::from_json_value(generated_json)
             .map_err(|e| cedar_error("cedar", format!("the generated schema: {e}")))?;
         let generated_text = generated
@@ -242,11 +254,21 @@ impl CedarPlan {
             })
             .collect();
 
+        // The actions (with their groups) and a `Tool` entity per tool.
+        let tool_entities = registry.iter().map(|entry| {
+            Entity::new_no_attrs(
+                EntityUid::from_type_name_and_id(
+                    EntityTypeName::from_str(schema::TOOL).expect("a valid type name"),
+                    EntityId::new(entry.registration.name),
+                ),
+                HashSet::new(),
+            )
+        });
         let actions = Entities::empty()
-            .add_entities([], Some(&schema))
+            .add_entities(tool_entities, Some(&schema))
             .map_err(|e| cedar_error("cedar", format!("the action entities: {e}")))?;
         let mut tools = HashMap::new();
-        for (registration, input) in inputs {
+        for (decl_index, (registration, input)) in inputs.into_iter().enumerate() {
             let uid = |ty: &str, id: &str| {
                 EntityUid::from_type_name_and_id(
                     EntityTypeName::from_str(ty).expect("a valid type name"),
@@ -265,23 +287,44 @@ impl CedarPlan {
                 )),
                 None => None,
             };
+            let action = uid("Action", registration.name);
+            let groups: Vec<EntityUid> = groups_of[decl_index]
+                .iter()
+                .map(|g| uid("Action", g))
+                .collect();
+            let mut own = PolicySet::new();
+            for policy in policies.policies() {
+                let applies = match policy.action_constraint() {
+                    ActionConstraint::Any => true,
+                    ActionConstraint::Eq(a) => a == action,
+                    ActionConstraint::In(list) => {
+                        list.iter().any(|a| *a == action || groups.contains(a))
+                    }
+                };
+                if applies {
+                    own.add(policy.clone())
+                        .map_err(|e| cedar_error("cedar", e.to_string()))?;
+                }
+            }
             tools.insert(
                 registration.name,
                 ToolCedar {
-                    action: uid("Action", registration.name),
+                    action,
                     tool: uid(schema::TOOL, registration.name),
                     input,
                     resource,
+                    policies: own,
                 },
             );
         }
         Ok(CedarPlan {
-            policies,
             schema,
             actions,
             tools,
             names,
             authorizer: Authorizer::new(),
+            caller_type: EntityTypeName::from_str(schema::CALLER).expect("a valid type name"),
+            by_caller: Mutex::new(HashMap::new()),
             generated: generated_text,
         })
     }
@@ -320,87 +363,81 @@ impl CedarPlan {
             };
             Some((ty, id))
         });
-        let mut wanted = vec![principal.clone()];
-        if let Some((ty, id)) = &resource {
-            wanted.push(EntityRef {
-                entity_type: ty.to_string(),
-                id: id.clone(),
-            });
-        }
+        let resource_ref = resource.as_ref().map(|(ty, id)| EntityRef {
+            entity_type: ty.to_string(),
+            id: id.clone(),
+        });
+        let mut wanted = vec![principal];
+        wanted.extend(resource_ref.clone());
         let loaded = cache
             .get(loader, &wanted)
             .await
             .map_err(|_| Refusal::Entities)?;
 
-        // The principal: what the loader knows, under guard's own attributes.
-        let mut caller = loaded[0]
-            .clone()
-            .unwrap_or_else(|| json!({"attrs": {}, "parents": []}));
-        caller["uid"] = json!({"type": schema::CALLER, "id": principal_id});
-        let attrs = caller["attrs"].as_object_mut().ok_or(Refusal::Entities)?;
-        attrs.insert("agent".into(), json!(ctx.agent_id()));
-        attrs.insert(
-            "roles".into(),
-            Value::Array(ctx.role_names().map(|r| json!(r)).collect()),
-        );
-        match ctx.user_id() {
-            Some(user) => attrs.insert("user".into(), json!(user)),
-            None => attrs.remove("user"),
-        };
-        match ctx.session_id() {
-            Some(session) => attrs.insert("session".into(), json!(session)),
-            None => attrs.remove("session"),
-        };
-        let mut entity_json = vec![
-            caller,
-            json!({"uid": {"type": schema::TOOL, "id": tool}, "attrs": {}, "parents": []}),
-        ];
-        if let Some(Some(entity)) = loaded.get(1) {
-            entity_json.push(entity.clone());
-        }
-        let entities = self
-            .actions
-            .clone()
-            .add_entities_from_json_value(Value::Array(entity_json), Some(&self.schema))
-            .map_err(|e| {
-                tracing::warn!(target: "guard::cedar", error = %e, "entity data does not fit the schema");
-                Refusal::Entities
-            })?;
-
-        let resource_uid = match resource {
-            Some((ty, id)) => EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(id)),
+        let principal_uid =
+            EntityUid::from_type_name_and_id(self.caller_type.clone(), EntityId::new(principal_id));
+        let resource_uid = match &resource {
+            Some((ty, id)) => {
+                EntityUid::from_type_name_and_id((*ty).clone(), EntityId::new(id.clone()))
+            }
             None => cedar.tool.clone(),
         };
         let input = schema::convert(args, &cedar.input).unwrap_or_else(|| json!({}));
-        let context = json!({
-            "input": input,
-            "risk": risk,
-            "sources": sources,
-            "sinks": sinks,
-        });
-        let context = Context::from_json_value(context, Some((&self.schema, &cedar.action)))
-            .map_err(|e| {
-                tracing::warn!(target: "guard::cedar", error = %e, "context does not fit the schema");
-                Refusal::Policy("context".into())
-            })?;
-        let principal_uid = EntityUid::from_type_name_and_id(
-            EntityTypeName::from_str(schema::CALLER).expect("a valid type name"),
-            EntityId::new(principal_id),
-        );
+        let strings = |items: &[String]| {
+            RestrictedExpression::new_set(
+                items
+                    .iter()
+                    .map(|s| RestrictedExpression::new_string(s.clone())),
+            )
+        };
+        // Built from the arguments as the generated schema types them, so
+        // the request is not checked against the schema again.
+        let context = Context::from_pairs([
+            ("input".to_owned(), restricted(&input)),
+            (
+                "risk".to_owned(),
+                RestrictedExpression::new_string(risk.to_owned()),
+            ),
+            ("sources".to_owned(), strings(sources)),
+            ("sinks".to_owned(), strings(sinks)),
+        ])
+        .map_err(|_| Refusal::Policy("context".into()))?;
         let request = Request::new(
-            principal_uid,
+            principal_uid.clone(),
             cedar.action.clone(),
             resource_uid,
             context,
-            Some(&self.schema),
+            None,
         )
-        .map_err(|e| {
-            tracing::warn!(target: "guard::cedar", error = %e, "request does not fit the schema");
-            Refusal::Policy("request".into())
-        })?;
-        let response = self
-            .authorizer
-            .is_authorized(&request, &self.policies, &entities);
+        .map_err(|_| Refusal::Policy("request".into()))?;
+
+        // The entities depend only on the caller (one per batch) and the
+        // resource: built and checked against the schema once per batch.
+        // Without a loader they depend on the caller alone, and are kept
+        // across batches.
+        let decide = |entities: &Entities| {
+            self.authorizer
+                .is_authorized(&request, &cedar.policies, entities)
+        };
+        let response = if loader.is_none() {
+            let mut known = self.by_caller.lock().unwrap_or_else(|e| e.into_inner());
+            if !known.contains_key(ctx) {
+                if known.len() >= MAX_KNOWN_CALLERS {
+                    known.clear();
+                }
+                let built = self.entities(ctx, principal_uid, &loaded);
+                known.insert(ctx.clone(), built);
+            }
+            known.get(ctx).and_then(Option::as_ref).map(decide)
+        } else {
+            cache.with_built(
+                resource_ref,
+                || self.entities(ctx, principal_uid, &loaded),
+                decide,
+            )
+        }
+        .ok_or(Refusal::Entities)?;
+
         let name = |id: &PolicyId| {
             self.names
                 .get(id)
@@ -410,8 +447,8 @@ impl CedarPlan {
         // A policy that fails to evaluate is skipped by Cedar; a skipped
         // `forbid` would let the call through, so any error refuses it.
         if let Some(error) = response.diagnostics().errors().next() {
-            tracing::warn!(target: "guard::cedar", %error, "a Cedar policy failed to evaluate");
             let cedar_policy::AuthorizationError::PolicyEvaluationError(error) = error;
+            tracing::warn!(target: "guard::cedar", %error, "a Cedar policy failed to evaluate");
             return Err(Refusal::Policy(name(error.policy_id())));
         }
         match response.decision() {
@@ -424,5 +461,80 @@ impl CedarPlan {
                     .map_or_else(|| "default".to_owned(), name),
             )),
         }
+    }
+
+    /// The actions, the tools, the caller (guard's attributes over the
+    /// loader's) and the loaded resource, checked against the schema.
+    fn entities(
+        &self,
+        ctx: &CallContext,
+        principal_uid: EntityUid,
+        loaded: &[Option<Value>],
+    ) -> Option<Entities> {
+        let own = [
+            (
+                "agent",
+                Some(RestrictedExpression::new_string(ctx.agent_id().to_owned())),
+            ),
+            (
+                "roles",
+                Some(RestrictedExpression::new_set(
+                    ctx.role_names()
+                        .map(|r| RestrictedExpression::new_string(r.to_owned())),
+                )),
+            ),
+            (
+                "user",
+                ctx.user_id()
+                    .map(|u| RestrictedExpression::new_string(u.to_owned())),
+            ),
+            (
+                "session",
+                ctx.session_id()
+                    .map(|s| RestrictedExpression::new_string(s.to_owned())),
+            ),
+        ];
+        let (mut attrs, parents) = match loaded.first() {
+            Some(Some(json)) => {
+                let (_, attrs, parents) = Entity::from_json_value(json.clone(), None)
+                    .ok()?
+                    .into_inner();
+                (attrs, parents)
+            }
+            _ => (HashMap::new(), HashSet::new()),
+        };
+        for (name, value) in own {
+            match value {
+                Some(value) => attrs.insert(name.to_owned(), value),
+                None => attrs.remove(name),
+            };
+        }
+        let mut list = vec![Entity::new(principal_uid, attrs, parents).ok()?];
+        if let Some(Some(json)) = loaded.get(1) {
+            list.push(Entity::from_json_value(json.clone(), None).ok()?);
+        }
+        match self.actions.clone().add_entities(list, Some(&self.schema)) {
+            Ok(entities) => Some(entities),
+            Err(e) => {
+                tracing::warn!(target: "guard::cedar", error = %e, "entity data does not fit the schema");
+                None
+            }
+        }
+    }
+}
+
+/// A converted argument value (strings, integers, booleans, arrays and
+/// objects only) as a Cedar value.
+fn restricted(value: &Value) -> RestrictedExpression {
+    match value {
+        Value::String(s) => RestrictedExpression::new_string(s.clone()),
+        Value::Number(n) => RestrictedExpression::new_long(n.as_i64().unwrap_or_default()),
+        Value::Bool(b) => RestrictedExpression::new_bool(*b),
+        Value::Array(items) => RestrictedExpression::new_set(items.iter().map(restricted)),
+        Value::Object(fields) => {
+            RestrictedExpression::new_record(fields.iter().map(|(k, v)| (k.clone(), restricted(v))))
+                .unwrap_or_else(|_| RestrictedExpression::new_bool(false))
+        }
+        Value::Null => RestrictedExpression::new_bool(false),
     }
 }
