@@ -161,9 +161,13 @@ impl Guard {
                     },
                 ),
             };
-            let decision = match tool.and_then(|t| t.refused_by.as_deref()) {
-                Some(rule) => format!("{}: {rule}", agent.section).into(),
-                None => agent.allowed.clone(),
+            // The audit note names what decided, refusals included.
+            let decision = match (tool.and_then(|t| t.refused_by.as_deref()), &checked) {
+                (Some(rule), _) => format!("{}: {rule}", agent.section).into(),
+                (None, Checked::Refused(_, outcome)) => {
+                    format!("{}: {}", agent.section, refusal_note(outcome)).into()
+                }
+                (None, Checked::Ready(..)) => agent.allowed.clone(),
             };
             let (entry, answer) = match checked {
                 Checked::Ready(entry, invocation, args, outbound_confirm) => {
@@ -805,6 +809,23 @@ async fn execute(
                 reason: FailReason::Panicked,
             })
         }
+    }
+}
+
+/// What refused a call, for its audit note.
+fn refusal_note(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Denied {
+            reason: DenyReason::MissingRole { any_of },
+        } => format!("refused: missing role (one of {})", any_of.join(", ")),
+        Outcome::Denied {
+            reason: DenyReason::Policy { id },
+        } => format!("refused by cedar policy `{id}`"),
+        Outcome::Denied {
+            reason: DenyReason::Leak { kind },
+        } => format!("refused: outbound {kind}"),
+        Outcome::UnsafeArgument { code, .. } => format!("refused: unsafe argument ({code})"),
+        other => format!("refused: {}", other.kind()),
     }
 }
 

@@ -86,6 +86,9 @@ pub struct Policy {
     pub(crate) tools: BTreeMap<String, ToolRules>,
     #[serde(default)]
     pub(crate) flows: Vec<FlowRule>,
+    /// Data-flow labels that flow rules may name before any tool has them.
+    #[serde(default)]
+    pub(crate) labels: Vec<String>,
     /// What calls that need the state backend get when it cannot answer:
     /// `deny` (default) or `allow`.
     #[serde(default)]
@@ -115,6 +118,7 @@ impl Default for Policy {
             agents: BTreeMap::new(),
             tools: BTreeMap::new(),
             flows: Vec::new(),
+            labels: Vec::new(),
             on_backend_error: OnBackendError::Deny,
             outbound: None,
             sandboxes: BTreeMap::new(),

@@ -141,12 +141,36 @@ impl PolicyPlan {
                 })
             };
         let default = plan_for(DEFAULT_AGENT, policy.agents.get(DEFAULT_AGENT))?;
-        let agents = policy
+        let agents: HashMap<String, AgentPlan> = policy
             .agents
             .iter()
             .filter(|(name, _)| *name != DEFAULT_AGENT)
             .map(|(name, rules)| Ok((name.clone(), plan_for(name, Some(rules))?)))
             .collect::<Result<_, PolicyError>>()?;
+        // A flow over a label no tool has guards nothing: one typo would
+        // switch an exfiltration rule off.
+        let plans = std::iter::once(&default).chain(agents.values());
+        let has_label = |label: &str, sink: bool| {
+            policy.labels.iter().any(|l| l == label)
+                || plans.clone().flat_map(|a| a.tools.iter()).any(|t| {
+                    let labels = if sink { &t.sinks } else { &t.sources };
+                    labels.iter().any(|l| l == label)
+                })
+        };
+        for (i, rule) in policy.flows.iter().enumerate() {
+            for (field, label, sink) in [("from", &rule.from, false), ("to", &rule.to, true)] {
+                if !has_label(label, sink) {
+                    let kind = if sink { "sink" } else { "source" };
+                    return Err(PolicyError::new(
+                        Some(format!("flows[{i}].{field}")),
+                        format!(
+                            "no tool has the {kind} label `{label}`, so this rule would never apply; \
+                             fix the label or declare it in `labels`"
+                        ),
+                    ));
+                }
+            }
+        }
         let flows = policy
             .flows
             .iter()

@@ -210,16 +210,32 @@ pub(crate) struct Narrowing<'a> {
 }
 
 /// The allow-list after a policy section: the section's own list if it
-/// replaces or nothing was listed before, else the names on both lists.
-fn narrow<T: PartialEq + Clone>(current: Option<&[T]>, section: &[T], replace: bool) -> Vec<T> {
-    match current {
+/// replaces or nothing was listed before, else the names on both lists. A
+/// list that allows nothing would refuse every call without a word, so it
+/// is an error.
+fn narrow<T: PartialEq + Clone + std::fmt::Debug>(
+    key: &str,
+    current: Option<&[T]>,
+    section: &[T],
+    replace: bool,
+) -> Result<Vec<T>, String> {
+    let list: Vec<T> = match current {
         Some(current) if !replace => current
             .iter()
             .filter(|item| section.contains(item))
             .cloned()
             .collect(),
         _ => section.to_vec(),
+    };
+    if list.is_empty() {
+        return Err(match current {
+            Some(current) if !replace && !section.is_empty() => format!(
+                "{key}: nothing is left allowed: the tool allows {current:?} and this section {section:?} (write `override = true` to replace)"
+            ),
+            _ => format!("{key}: an empty list allows nothing, so every call would be refused"),
+        });
     }
+    Ok(list)
 }
 
 impl Narrowing<'_> {
@@ -237,27 +253,33 @@ impl Narrowing<'_> {
         }
         if let Some(ext) = &rules.ext {
             let lowered: Vec<String> = ext.iter().map(|e| e.to_lowercase()).collect();
-            let list = narrow(policy.extension_list(), &lowered, self.replace);
+            let list = narrow("path.ext", policy.extension_list(), &lowered, self.replace)?;
             policy = policy.extensions(list);
         }
         Ok(policy)
     }
 
-    fn url(&self, mut policy: UrlPolicy) -> UrlPolicy {
+    fn url(&self, mut policy: UrlPolicy) -> Result<UrlPolicy, String> {
         let Some(rules) = self.url else {
-            return policy;
+            return Ok(policy);
         };
         let (schemes, hosts, ports) = policy.lists();
         let lower = |list: &[String]| list.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
         let schemes = rules
             .schemes
             .as_ref()
-            .map(|s| narrow(Some(schemes), &lower(s), self.replace));
+            .map(|s| narrow("url.schemes", Some(schemes), &lower(s), self.replace))
+            .transpose()?;
         let hosts = rules
             .hosts
             .as_ref()
-            .map(|h| narrow(hosts, &lower(h), self.replace));
-        let ports = rules.ports.as_ref().map(|p| narrow(ports, p, self.replace));
+            .map(|h| narrow("url.hosts", hosts, &lower(h), self.replace))
+            .transpose()?;
+        let ports = rules
+            .ports
+            .as_ref()
+            .map(|p| narrow("url.ports", ports, p, self.replace))
+            .transpose()?;
         if let Some(schemes) = schemes {
             policy = policy.schemes(schemes);
         }
@@ -267,7 +289,7 @@ impl Narrowing<'_> {
         if let Some(ports) = ports {
             policy = policy.ports(ports);
         }
-        policy
+        Ok(policy)
     }
 
     fn sql(&self, mut policy: SqlPolicy) -> Result<SqlPolicy, String> {
@@ -281,12 +303,17 @@ impl Narrowing<'_> {
         }
         if let Some(tables) = &rules.tables {
             let lowered: Vec<String> = tables.iter().map(|t| t.to_lowercase()).collect();
-            let list = narrow(policy.table_list(), &lowered, self.replace);
+            let list = narrow("sql.tables", policy.table_list(), &lowered, self.replace)?;
             policy = policy.tables(list);
         }
         if let Some(functions) = &rules.functions {
             let lowered: Vec<String> = functions.iter().map(|t| t.to_lowercase()).collect();
-            let list = narrow(policy.function_list(), &lowered, self.replace);
+            let list = narrow(
+                "sql.functions",
+                policy.function_list(),
+                &lowered,
+                self.replace,
+            )?;
             policy = policy.functions(list);
         }
         if let Some(recursive) = rules.recursive {
@@ -301,12 +328,17 @@ impl Narrowing<'_> {
         Ok(policy)
     }
 
-    fn command(&self, mut policy: CommandPolicy) -> CommandPolicy {
+    fn command(&self, mut policy: CommandPolicy) -> Result<CommandPolicy, String> {
         let Some(rules) = self.command else {
-            return policy;
+            return Ok(policy);
         };
         if let Some(programs) = &rules.programs {
-            let list = narrow(policy.program_list(), programs, self.replace);
+            let list = narrow(
+                "command.programs",
+                policy.program_list(),
+                programs,
+                self.replace,
+            )?;
             policy = policy.programs(list);
         }
         for (program, options) in &rules.options {
@@ -315,10 +347,11 @@ impl Narrowing<'_> {
                 .iter()
                 .find(|(p, _)| p == program)
                 .map(|(_, o)| o.clone());
-            let list = narrow(current.as_deref(), options, self.replace);
+            let key = format!("command.options.{program}");
+            let list = narrow(&key, current.as_deref(), options, self.replace)?;
             policy = policy.options(program.clone(), list);
         }
-        policy
+        Ok(policy)
     }
 }
 
@@ -390,7 +423,7 @@ impl ToolValidators {
                         policy = policy.ports(ports.iter().copied());
                     }
                     for section in policy_sections {
-                        policy = section.url(policy);
+                        policy = section.url(policy)?;
                     }
                     Compiled::Url(policy, *resolve || config.url_resolve)
                 }
@@ -439,7 +472,7 @@ impl ToolValidators {
                         policy = policy.options(*program, allowed.iter().copied());
                     }
                     for section in policy_sections {
-                        policy = section.command(policy);
+                        policy = section.command(policy)?;
                     }
                     // With a workspace root for the tool, path operands of
                     // the command are checked beneath it too.
@@ -457,6 +490,29 @@ impl ToolValidators {
                 ValidatorSpec::ShellArg => Compiled::ShellArg,
             };
             args.push((spec, compiled));
+        }
+        // A section for a validator the tool does not have checks nothing:
+        // an error, not a silent no-op.
+        let has = |f: fn(&Compiled) -> bool| args.iter().any(|(_, c)| f(c));
+        for section in policy_sections {
+            let missing = if section.url.is_some() && !has(|c| matches!(c, Compiled::Url(..))) {
+                Some(("url", "URL"))
+            } else if section.sql.is_some() && !has(|c| matches!(c, Compiled::Sql(_))) {
+                Some(("sql", "SQL"))
+            } else if section.command.is_some() && !has(|c| matches!(c, Compiled::Command(_))) {
+                Some(("command", "command"))
+            } else if section.path.is_some()
+                && !has(|c| matches!(c, Compiled::Path(_) | Compiled::Command(_)))
+            {
+                Some(("path", "path"))
+            } else {
+                None
+            };
+            if let Some((key, what)) = missing {
+                return Err(format!(
+                    "{key}: the tool has no {what} argument, so this section would check nothing"
+                ));
+            }
         }
         Ok(ToolValidators {
             text: config.text,
