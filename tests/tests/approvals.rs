@@ -477,3 +477,68 @@ async fn a_pending_call_keeps_its_quota_place_and_taints_the_session_once_resume
         }
     );
 }
+
+#[tokio::test]
+async fn a_declined_call_gives_its_quota_place_back_and_replies_keep_the_decisions_order() {
+    let policy = guard_runtime::policy::Policy::from_str(
+        "[quotas]\nsession_calls_per_tool = 2\n",
+        guard_runtime::policy::Format::Toml,
+    )
+    .unwrap();
+    let guard = Guard::builder()
+        .only(["open_vault"])
+        .policy(policy)
+        .deferred_approvals(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let ctx = CallContext::new("a").session("s");
+    let open =
+        |id: &str, name: &str| ToolCall::new(id, "open_vault", format!(r#"{{"name":"{name}"}}"#));
+    let parked = guard
+        .dispatch(&ctx, &[open("v1", "db"), open("v2", "mail")])
+        .await;
+    let (first, second) = (pending(&parked[0].outcome), pending(&parked[1].outcome));
+    // Both places are held while the calls wait.
+    assert_eq!(
+        guard.dispatch(&ctx, &[open("v3", "x")]).await[0].outcome,
+        Outcome::Denied {
+            reason: DenyReason::Quota {
+                quota: "session_calls_per_tool".into(),
+                limit: 2
+            }
+        }
+    );
+    // The approved call comes first, as decided, though it runs after the
+    // declined one is answered.
+    let done = guard
+        .resume(
+            &ctx,
+            [
+                (first, Decision::Approve),
+                (
+                    second,
+                    Decision::Deny {
+                        message: Some("no".into()),
+                    },
+                ),
+            ],
+        )
+        .await;
+    let ids: Vec<&str> = done.iter().map(|r| r.tool_call_id.as_str()).collect();
+    assert_eq!(ids, ["v1", "v2"]);
+    assert_eq!(done[0].content, "secret db");
+    assert_eq!(done[1].outcome.kind(), "denied");
+    // The declined call's place is free again; the approved one keeps its own.
+    assert_eq!(
+        guard.dispatch(&ctx, &[open("v4", "y")]).await[0]
+            .outcome
+            .kind(),
+        "pending_approval"
+    );
+    assert_eq!(
+        guard.dispatch(&ctx, &[open("v5", "z")]).await[0]
+            .outcome
+            .kind(),
+        "denied"
+    );
+}

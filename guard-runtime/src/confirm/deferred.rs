@@ -46,6 +46,9 @@ pub(crate) struct PendingCall {
     pub(crate) invocation: Invocation,
     /// Clock time after which the request is refused.
     pub(crate) expires: Duration,
+    /// Whether it holds a place in the session quotas (given back if the
+    /// call is refused when resumed).
+    pub(crate) reserved: bool,
 }
 
 /// The parked calls of one guard.

@@ -197,6 +197,7 @@ impl Guard {
         call: &ToolCall,
         ready: Ready<'_, '_>,
         request: ApprovalRequest,
+        reserved: bool,
     ) {
         let store = &self.inner.pending;
         let now = self.inner.clock.elapsed();
@@ -207,6 +208,7 @@ impl Guard {
                 call: call.clone(),
                 invocation: ready.invocation,
                 expires: now + store.ttl,
+                reserved,
             },
             now,
         );
@@ -253,9 +255,12 @@ impl Guard {
         let plan = self.inner.policy.load_full();
         let agent = plan.agent(ctx);
         let session = ctx.state_session();
+        // Each reply keeps the place of its decision; refused calls give
+        // their quota place back.
         let mut done = Vec::new();
         let mut runs = Vec::new();
-        for (request, decision) in decisions {
+        let mut release: Vec<&'static str> = Vec::new();
+        for (order, (request, decision)) in decisions.into_iter().enumerate() {
             let Some(parked) = store.take(&request.id) else {
                 tracing::warn!(target: "guard", id = %safe_text(&request.id, 80),
                     "unknown or already answered approval request");
@@ -276,7 +281,10 @@ impl Guard {
             };
             let tool = &agent.tools[index];
             if let Some(answer) = answer {
-                done.push((parked.call, entry, answer, started));
+                if parked.reserved {
+                    release.push(entry.registration.name);
+                }
+                done.push((order, parked.call, entry, answer, started));
                 continue;
             }
             let mut ready = Ready {
@@ -294,19 +302,22 @@ impl Guard {
                 .apply_decision(ctx, &parked.call, &plan, None, &mut ready, decision)
                 .await
             {
-                ApprovalVerdict::Run => runs.push((parked.call, ready, started)),
+                ApprovalVerdict::Run => runs.push((order, parked.call, ready, started)),
                 ApprovalVerdict::Refuse(outcome) => {
-                    done.push((parked.call, entry, Answer::refusal(outcome), started));
+                    if parked.reserved {
+                        release.push(entry.registration.name);
+                    }
+                    done.push((order, parked.call, entry, Answer::refusal(outcome), started));
                 }
                 ApprovalVerdict::Park(_) => unreachable!("a decision never parks"),
             }
         }
         // Resumed calls are admitted now: later sink calls see their sources.
-        let touch = tracked_sources(&plan, runs.iter().map(|(_, ready, _)| ready));
-        if !touch.is_empty() {
+        let touch = tracked_sources(&plan, runs.iter().map(|(_, _, ready, _)| ready));
+        if !touch.is_empty() || !release.is_empty() {
             let settlement = Settlement {
                 session,
-                release: Vec::new(),
+                release,
                 touch,
             };
             if let Err(err) = self.inner.state.settle(&settlement).await
@@ -314,17 +325,23 @@ impl Guard {
             {
                 let (blocked, open): (Vec<_>, Vec<_>) = runs
                     .into_iter()
-                    .partition(|(_, ready, _)| !tracked_sources(&plan, [ready]).is_empty());
+                    .partition(|(_, _, ready, _)| !tracked_sources(&plan, [ready]).is_empty());
                 runs = open;
-                for (call, ready, started) in blocked {
+                for (order, call, ready, started) in blocked {
                     tracing::debug!(target: "guard", %note, "resumed call refused");
-                    done.push((call, ready.entry, Answer::refusal(unavailable()), started));
+                    done.push((
+                        order,
+                        call,
+                        ready.entry,
+                        Answer::refusal(unavailable()),
+                        started,
+                    ));
                 }
             }
         }
         let turn = super::batch::TurnLimits::new(&plan);
         let plan_ref: &PolicyPlan = &plan;
-        let finished = join_all(runs.into_iter().map(|(call, ready, started)| {
+        let finished = join_all(runs.into_iter().map(|(order, call, ready, started)| {
             let timeout = ready.tool.timeout.unwrap_or(self.inner.default_timeout);
             let sequential = ready.tool.risk >= plan.sequential_risk;
             let turn = &turn;
@@ -334,13 +351,14 @@ impl Guard {
                     .await
                     .sandboxed(&self.inner, ready.tool);
                 let answer = self.taint_from(ctx, plan_ref, ready.tool, answer).await;
-                (call, ready.entry, answer, started)
+                (order, call, ready.entry, answer, started)
             }
         }))
         .await;
         done.extend(finished);
+        done.sort_by_key(|(order, ..)| *order);
         done.into_iter()
-            .map(|(call, entry, answer, started)| {
+            .map(|(_, call, entry, answer, started)| {
                 let decision = format!("{}: approval resumed", agent.section).into();
                 self.audit(ctx, &call, Some(entry), &answer, decision, started);
                 ToolReply {

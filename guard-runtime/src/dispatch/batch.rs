@@ -233,11 +233,12 @@ impl Guard {
             return (ready, refusals);
         }
         let mut runs = Vec::with_capacity(ready.len());
-        for (r, verdict) in ready.into_iter().zip(verdicts) {
+        for (i, (r, verdict)) in ready.into_iter().zip(verdicts).enumerate() {
             match verdict {
                 Some((Outcome::PendingApproval { request }, note)) => {
                     let call = r.call;
-                    self.park(ctx, &calls[call], r, (*request).clone());
+                    let holds_place = reserved.contains(&i);
+                    self.park(ctx, &calls[call], r, (*request).clone(), holds_place);
                     refusals.push((call, Outcome::PendingApproval { request }, note));
                 }
                 Some((outcome, note)) => refusals.push((r.call, outcome, note)),
