@@ -41,6 +41,8 @@ extern crate self as guard_runtime;
 
 pub mod audit;
 mod call;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod confirm;
 mod context;
 mod dispatch;

@@ -152,3 +152,48 @@ async fn audit_notes_name_what_refused_the_call() {
         ]
     );
 }
+
+#[test]
+fn the_applications_guard_command_runs_the_build_checks_and_prints_the_schema() {
+    let dir = std::env::temp_dir().join(format!("guard-app-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str], file: &std::path::Path| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_guard_app"))
+            .args(args)
+            .arg(file)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            output.status.code().unwrap_or(-1),
+        )
+    };
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[tools.fetch_url]\nsql = { dialect = \"klingon\" }\n").unwrap();
+    assert_eq!(
+        run(&["policy", "check"], &bad),
+        (
+            "invalid policy: tools.fetch_url: sql: the tool has no SQL argument, so this section would check nothing\n"
+                .to_owned(),
+            1
+        )
+    );
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        "[cedar]\npolicies = 'permit(principal, action == Action::\"refund\", resource) when { context.input.cents < 100 };'\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run(&["policy", "check"], &good),
+        (
+            "ok: 0 agent section(s), checked against 2 tool(s)\n".to_owned(),
+            0
+        )
+    );
+    let (schema, code) = run(&["policy", "schema"], &good);
+    assert_eq!(code, 0);
+    assert!(schema.contains("action \"refund\""), "{schema}");
+    assert!(schema.contains("entity Order"), "{schema}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
