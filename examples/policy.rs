@@ -1,15 +1,19 @@
 //! Policies: two agents with different permissions on the same tools, a
-//! data-flow rule, and a refund that waits for a person's approval.
+//! data-flow rule, a refund that waits for a person's approval, and Cedar
+//! rules over the arguments (own orders only, small refunds unless a
+//! manager asks, each tenant reads its own rows).
 //!
 //! Run with `cargo run --example policy`.
 
 use std::time::Duration;
 
-use guard_runtime::policy::Policy;
+use guard_runtime::policy::{EntityLoadError, EntityLoader, EntityRef, Policy};
+use guard_runtime::registry::BoxFuture;
 use guard_runtime::{
     ApprovalRequest, CallContext, Decision, Guard, Outcome, ToolCall, ToolError, ToolReply,
     secure_tool,
 };
+use serde_json::{Value, json};
 
 /// Search orders by customer name.
 #[secure_tool(risk = "low")]
@@ -34,8 +38,48 @@ fn send_email(to: String, body: String) -> String {
 
 /// Refund an order.
 #[secure_tool(risk = "high")]
-fn refund(order: u64, cents: u32) -> String {
+fn refund(
+    /// The order number.
+    #[arg(resource = "Order")]
+    order: u64,
+    /// The amount, in cents.
+    cents: u32,
+) -> String {
     format!("refunded {cents} cents on order {order}")
+}
+
+/// Read rows of a tenant's table.
+#[secure_tool(risk = "low")]
+fn read_rows(tenant: String, table: String) -> String {
+    format!("3 rows of {tenant}.{table}")
+}
+
+/// The application's data for the Cedar rules: who owns which order, and
+/// which tenant each caller belongs to.
+struct Shop;
+
+impl EntityLoader for Shop {
+    fn load<'a>(
+        &'a self,
+        wanted: &'a [EntityRef],
+    ) -> BoxFuture<'a, Result<Vec<Value>, EntityLoadError>> {
+        let owners = [("1042", "u-17"), ("2001", "u-99")];
+        let tenants = [("u-17", "acme"), ("analyst", "acme")];
+        let found = wanted
+            .iter()
+            .filter_map(|e| match e.entity_type.as_str() {
+                "Order" => owners.iter().find(|(o, _)| *o == e.id).map(|(o, who)| {
+                    json!({"uid": {"type": "Order", "id": o}, "parents": [],
+                           "attrs": {"owner": {"__entity": {"type": "Caller", "id": who}}}})
+                }),
+                "Caller" => tenants.iter().find(|(c, _)| *c == e.id).map(|(c, t)| {
+                    json!({"uid": {"type": "Caller", "id": c}, "parents": [], "attrs": {"tenant": t}})
+                }),
+                _ => None,
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(found)))
+    }
 }
 
 fn show(who: &str, replies: &[ToolReply]) {
@@ -55,6 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/policy.toml");
     let guard = Guard::builder()
         .policy(Policy::from_path(path)?)
+        .entity_loader(Shop)
         .deferred_approvals(Duration::from_secs(15 * 60))
         .build()?;
 
@@ -108,6 +153,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await;
     show("support", &replies);
+
+    println!("\nCedar: support refunds someone else's order, and a large refund:");
+    let replies = guard
+        .dispatch(
+            &support,
+            &[
+                ToolCall::new("c1", "refund", r#"{"order":2001,"cents":500}"#),
+                ToolCall::new("c2", "refund", r#"{"order":1042,"cents":50000}"#),
+            ],
+        )
+        .await;
+    show("support", &replies);
+
+    println!("\nCedar: the analyst reads its own tenant's rows, then another's:");
+    let replies = guard
+        .dispatch(
+            &analyst,
+            &[ToolCall::new(
+                "a2",
+                "read_rows",
+                r#"{"tenant":"acme","table":"invoices"}"#,
+            )],
+        )
+        .await;
+    show("analyst", &replies);
+    let replies = guard
+        .dispatch(
+            &analyst,
+            &[ToolCall::new(
+                "a3",
+                "read_rows",
+                r#"{"tenant":"globex","table":"invoices"}"#,
+            )],
+        )
+        .await;
+    show("analyst", &replies);
 
     println!("\nsupport searches and refunds in one batch; the refund waits for a person:");
     let replies = guard
