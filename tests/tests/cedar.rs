@@ -351,3 +351,76 @@ fn the_schema_is_generated_from_the_tools() {
     assert!(schema.contains("\"risk:high\""), "{schema}");
     assert!(schema.contains("tenant"), "{schema}");
 }
+
+#[tokio::test]
+async fn policies_can_read_the_sessions_counters() {
+    let policies = format!(
+        "{POLICIES}\n@id(\"two-refunds-a-session\")\nforbid(principal, action == Action::\"refund\", resource)\nwhen {{ context has session_tool_calls && context.session_tool_calls >= 2 }};\n"
+    );
+    let toml = format!("[quotas]\nsession_calls = 100\n{}", policy_toml(&policies));
+    let guard = Guard::builder()
+        .policy(Policy::from_str(&toml, Format::Toml).unwrap())
+        .entity_loader(Shop::default())
+        .build()
+        .unwrap();
+    let alice = user("alice", &[]).session("chat-1");
+    let refund = json!({"order_id": "o-1", "amount": 10});
+    assert_eq!(
+        one(&guard, &alice, "refund", refund.clone()).await,
+        Outcome::Success
+    );
+    assert_eq!(
+        one(&guard, &alice, "refund", refund.clone()).await,
+        Outcome::Success
+    );
+    assert_eq!(
+        one(&guard, &alice, "refund", refund.clone()).await,
+        denied_by("two-refunds-a-session")
+    );
+    // Another session starts from zero.
+    let other = user("alice", &[]).session("chat-2");
+    assert_eq!(
+        one(&guard, &other, "refund", refund.clone()).await,
+        Outcome::Success
+    );
+
+    // A backend that cannot say refuses the calls such a policy decides.
+    #[derive(Debug)]
+    struct NoCounts(guard_runtime::state::MemoryBackend);
+    impl guard_runtime::state::StateBackend for NoCounts {
+        fn admit<'a>(
+            &'a self,
+            admission: &'a guard_runtime::state::Admission<'a>,
+        ) -> guard_runtime::state::StateFuture<'a, guard_runtime::state::Admitted> {
+            self.0.admit(admission)
+        }
+        fn settle<'a>(
+            &'a self,
+            settlement: &'a guard_runtime::state::Settlement<'a>,
+        ) -> guard_runtime::state::StateFuture<'a, ()> {
+            self.0.settle(settlement)
+        }
+        fn remember<'a>(
+            &'a self,
+            session: &'a str,
+            tool: &'a str,
+            standing: &'a guard_runtime::state::Standing,
+        ) -> guard_runtime::state::StateFuture<'a, ()> {
+            self.0.remember(session, tool, standing)
+        }
+    }
+    let guard = Guard::builder()
+        .policy(Policy::from_str(&toml, Format::Toml).unwrap())
+        .entity_loader(Shop::default())
+        .state(NoCounts(guard_runtime::state::MemoryBackend::new(
+            guard_runtime::Clock::system(),
+        )))
+        .build()
+        .unwrap();
+    assert_eq!(
+        one(&guard, &alice, "refund", refund).await,
+        Outcome::Denied {
+            reason: DenyReason::BackendUnavailable
+        }
+    );
+}

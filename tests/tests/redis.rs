@@ -213,6 +213,12 @@ async fn quotas_taint_and_always_decisions_survive_a_restart() {
         outcome(&second, &other, "send_mail").await,
         Outcome::Success
     );
+    // The counters Cedar policies read: four calls in s1, two of them wipe_cache.
+    use guard_runtime::state::StateBackend as _;
+    let counts = backend(&url, &prefix)
+        .session_counts("s1", "wipe_cache")
+        .await;
+    assert_eq!(counts, Ok((4, 2)));
 }
 
 #[tokio::test]

@@ -412,6 +412,7 @@ impl Guard {
                     &tool.sinks,
                     self.inner.entity_loader.as_deref(),
                     entities,
+                    &*self.inner.state,
                 )
                 .await;
             match decided {
@@ -424,6 +425,11 @@ impl Guard {
                 Err(Refusal::Entities) => {
                     return refuse(Outcome::Denied {
                         reason: DenyReason::EntitiesUnavailable,
+                    });
+                }
+                Err(Refusal::Backend) => {
+                    return refuse(Outcome::Denied {
+                        reason: DenyReason::BackendUnavailable,
                     });
                 }
             }

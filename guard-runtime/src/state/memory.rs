@@ -270,4 +270,19 @@ impl StateBackend for MemoryBackend {
             .is_some_and(|s| fingerprints.iter().any(|f| s.content.contains(f)));
         StateFuture::ready(Ok(seen))
     }
+
+    fn session_counts<'a>(
+        &'a self,
+        session: &'a str,
+        tool: &'a str,
+    ) -> StateFuture<'a, (u64, u64)> {
+        let sessions = self.book.lock();
+        let counts = sessions.get(session).map_or((0, 0), |s| {
+            (
+                u64::from(s.total),
+                u64::from(s.per_tool.get(tool).copied().unwrap_or(0)),
+            )
+        });
+        StateFuture::ready(Ok(counts))
+    }
 }

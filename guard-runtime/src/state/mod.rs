@@ -89,6 +89,23 @@ pub trait StateBackend: Send + Sync + fmt::Debug {
             "this backend keeps no content fingerprints",
         )))
     }
+
+    /// The session's quota counters: calls admitted in `session` in all,
+    /// and of `tool` (what Cedar policies read as `context.session_calls`
+    /// and `context.session_tool_calls`). Counted only while the policy
+    /// sets session quotas.
+    ///
+    /// The default refuses, so a policy that reads them fails closed.
+    fn session_counts<'a>(
+        &'a self,
+        session: &'a str,
+        tool: &'a str,
+    ) -> StateFuture<'a, (u64, u64)> {
+        let _ = (session, tool);
+        StateFuture::ready(Err(BackendError::new(
+            "this backend reports no session counts",
+        )))
+    }
 }
 
 /// A shared backend: one `Arc` handed to several guards (or kept by the
@@ -125,6 +142,14 @@ impl<B: StateBackend + ?Sized> StateBackend for std::sync::Arc<B> {
         fingerprints: &'a [u64],
     ) -> StateFuture<'a, bool> {
         (**self).content_seen(session, fingerprints)
+    }
+
+    fn session_counts<'a>(
+        &'a self,
+        session: &'a str,
+        tool: &'a str,
+    ) -> StateFuture<'a, (u64, u64)> {
+        (**self).session_counts(session, tool)
     }
 }
 

@@ -214,6 +214,22 @@ impl RedisBackend {
         self.timed(pipe.query_async::<()>(&mut connection)).await
     }
 
+    async fn session_counts_in_redis(
+        &self,
+        session: &str,
+        tool: &str,
+    ) -> Result<(u64, u64), BackendError> {
+        let mut command = ::redis::cmd("HMGET");
+        command
+            .arg(self.session_key(session))
+            .arg("n")
+            .arg(format!("n:{tool}"));
+        let mut connection = self.connection.clone();
+        let counts: Vec<Option<u64>> = self.timed(command.query_async(&mut connection)).await?;
+        let at = |i: usize| counts.get(i).copied().flatten().unwrap_or(0);
+        Ok((at(0), at(1)))
+    }
+
     async fn content_seen_in_redis(
         &self,
         session: &str,
@@ -391,5 +407,13 @@ impl StateBackend for RedisBackend {
         fingerprints: &'a [u64],
     ) -> StateFuture<'a, bool> {
         StateFuture::boxed(self.content_seen_in_redis(session, fingerprints))
+    }
+
+    fn session_counts<'a>(
+        &'a self,
+        session: &'a str,
+        tool: &'a str,
+    ) -> StateFuture<'a, (u64, u64)> {
+        StateFuture::boxed(self.session_counts_in_redis(session, tool))
     }
 }

@@ -43,6 +43,9 @@ pub(crate) struct CedarPlan {
     /// The generated schema, in Cedar schema syntax.
     generated: String,
     caller_type: EntityTypeName,
+    /// Whether a policy reads the session's counters (they cost a state
+    /// backend question per call, so they are read only then).
+    reads_counters: bool,
     /// Entity sets by caller, for guards without an entity loader.
     by_caller: Mutex<HashMap<CallContext, Option<Entities>>>,
 }
@@ -61,6 +64,8 @@ impl std::fmt::Debug for CedarPlan {
 
 /// Why Cedar refused a call.
 pub(crate) enum Refusal {
+    /// The session's counters could not be read.
+    Backend,
     /// A policy forbade it, or none permitted it (`default`), or a policy
     /// failed to evaluate (named, and refusing: fail closed).
     Policy(String),
@@ -325,6 +330,7 @@ impl CedarPlan {
             authorizer: Authorizer::new(),
             caller_type: EntityTypeName::from_str(schema::CALLER).expect("a valid type name"),
             by_caller: Mutex::new(HashMap::new()),
+            reads_counters: text.contains("session_calls") || text.contains("session_tool_calls"),
             generated: generated_text,
         })
     }
@@ -346,6 +352,7 @@ impl CedarPlan {
         sinks: &[String],
         loader: Option<&dyn EntityLoader>,
         cache: &EntityCache,
+        state: &dyn crate::state::StateBackend,
     ) -> Result<(), Refusal> {
         let Some(cedar) = self.tools.get(tool) else {
             return Err(Refusal::Policy("default".into()));
@@ -392,7 +399,7 @@ impl CedarPlan {
         };
         // Built from the arguments as the generated schema types them, so
         // the request is not checked against the schema again.
-        let context = Context::from_pairs([
+        let mut pairs = vec![
             ("input".to_owned(), restricted(&input)),
             (
                 "risk".to_owned(),
@@ -400,8 +407,19 @@ impl CedarPlan {
             ),
             ("sources".to_owned(), strings(sources)),
             ("sinks".to_owned(), strings(sinks)),
-        ])
-        .map_err(|_| Refusal::Policy("context".into()))?;
+        ];
+        if self.reads_counters {
+            // Calls admitted in the session before this batch.
+            let (all, this_tool) = state
+                .session_counts(ctx.state_session(), tool)
+                .await
+                .map_err(|_| Refusal::Backend)?;
+            let long =
+                |n: u64| RestrictedExpression::new_long(i64::try_from(n).unwrap_or(i64::MAX));
+            pairs.push(("session_calls".to_owned(), long(all)));
+            pairs.push(("session_tool_calls".to_owned(), long(this_tool)));
+        }
+        let context = Context::from_pairs(pairs).map_err(|_| Refusal::Policy("context".into()))?;
         let request = Request::new(
             principal_uid.clone(),
             cedar.action.clone(),

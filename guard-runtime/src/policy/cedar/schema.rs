@@ -175,6 +175,8 @@ pub(crate) fn fragment(
                 "risk": {"type": "String"},
                 "sources": {"type": "Set", "element": {"type": "String"}},
                 "sinks": {"type": "Set", "element": {"type": "String"}},
+                "session_calls": {"type": "Long", "required": false},
+                "session_tool_calls": {"type": "Long", "required": false},
             }
         });
         let member_of: Vec<Value> = action.groups.iter().map(|g| json!({"id": g})).collect();
