@@ -728,7 +728,7 @@ async fn without_landlock() {
         rules,
         SeccompAction::Allow,
         SeccompAction::Errno(libc::ENOSYS as u32),
-        TargetArch::x86_64,
+        TargetArch::try_from(std::env::consts::ARCH).unwrap(),
     )
     .unwrap();
     let program: seccompiler::BpfProgram = filter.try_into().unwrap();
