@@ -43,15 +43,20 @@ impl ToolCall {
     /// `tool_calls` array (`[{"id", "type": "function", "function": {"name", "arguments"}}]`).
     ///
     /// An entry that lacks an id cannot be answered and is skipped; one that
-    /// lacks a name or arguments becomes a call that guard will refuse.
+    /// lacks a name becomes a call that guard will refuse. `arguments` is a
+    /// JSON text; some OpenAI-compatible servers send the object itself,
+    /// which is taken as its JSON text (and any other value too, so the
+    /// checks see exactly what was sent). Missing arguments mean none.
     ///
     /// ```
     /// use guard_runtime::ToolCall;
     ///
-    /// let msg = serde_json::json!([{"id": "c1", "type": "function",
-    ///     "function": {"name": "ping", "arguments": "{}"}}]);
+    /// let msg = serde_json::json!([
+    ///     {"id": "c1", "type": "function", "function": {"name": "ping", "arguments": "{}"}},
+    ///     {"id": "c2", "type": "function", "function": {"name": "add", "arguments": {"a": 2}}},
+    /// ]);
     /// let calls = ToolCall::from_openai(&msg);
-    /// assert_eq!(calls, vec![ToolCall::new("c1", "ping", "{}")]);
+    /// assert_eq!(calls, vec![ToolCall::new("c1", "ping", "{}"), ToolCall::new("c2", "add", r#"{"a":2}"#)]);
     /// ```
     pub fn from_openai(tool_calls: &serde_json::Value) -> Vec<ToolCall> {
         let Some(items) = tool_calls.as_array() else {
@@ -62,13 +67,16 @@ impl ToolCall {
             .filter_map(|item| {
                 let id = item.get("id")?.as_str()?;
                 let function = item.get("function");
-                let field = |key: &str| {
-                    function
-                        .and_then(|f| f.get(key))
-                        .and_then(|v| v.as_str())
-                        .unwrap_or_default()
+                let name = function
+                    .and_then(|f| f.get("name"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                let arguments = match function.and_then(|f| f.get("arguments")) {
+                    Some(serde_json::Value::String(text)) => text.clone(),
+                    None | Some(serde_json::Value::Null) => String::new(),
+                    Some(other) => other.to_string(),
                 };
-                Some(ToolCall::new(id, field("name"), field("arguments")))
+                Some(ToolCall::new(id, name, arguments))
             })
             .collect()
     }

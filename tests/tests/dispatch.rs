@@ -777,3 +777,24 @@ fn guards_and_contexts_are_send_sync_clone_debug() {
     spawnable(guard.validate(&ctx, &[]));
     spawnable(guard.resume(&ctx, Vec::new()));
 }
+
+#[tokio::test]
+async fn arguments_sent_as_an_object_are_checked_as_that_object() {
+    let guard = Guard::builder().build().unwrap();
+    let ctx = CallContext::new("a");
+    let message = serde_json::json!([
+        {"id": "c1", "type": "function",
+         "function": {"name": "whoami_owned", "arguments": {"greeting": "hi"}}},
+        {"id": "c2", "type": "function",
+         "function": {"name": "whoami_owned", "arguments": 5}},
+    ]);
+    let calls = ToolCall::from_openai(&message);
+    assert_eq!(calls[0].arguments, r#"{"greeting":"hi"}"#);
+    let replies = guard.dispatch(&ctx, &calls).await;
+    assert_eq!(replies[0].outcome, Outcome::Success, "{replies:?}");
+    assert_eq!(
+        replies[1].outcome.kind(),
+        "invalid_arguments",
+        "{replies:?}"
+    );
+}
