@@ -448,7 +448,7 @@ impl GuardBuilder {
     /// Where rate limits, session quotas, data-flow history and "always"
     /// decisions live: [`MemoryBackend`] (the default, on this builder's
     /// clock) or a shared one such as
-    /// [`RedisBackend`](crate::state::RedisBackend) (feature `redis`), so
+    /// `RedisBackend` (feature `redis`), so
     /// every replica of a service enforces the same limits.
     pub fn state(mut self, backend: impl StateBackend + 'static) -> Self {
         self.state = Some(Arc::new(backend));

@@ -110,6 +110,9 @@ pub use registry::ToolInfo;
 /// | `name` | the name the model calls, `^[a-zA-Z0-9_-]{1,64}$` | the function's name |
 /// | `description` | text for the model | the doc comment |
 /// | `timeout` | `"500ms"`, `"5s"`, `"2m"`: a late tool fails with `TimedOut` | the guard's default (30 s) |
+/// | `roles` | `"admin"` or `["admin", "analyst"]`: the caller needs one of them | anyone |
+/// | `source` | data-flow labels of what the tool reads, e.g. `"secrets"` | none |
+/// | `sink` | data-flow labels of where it sends data, e.g. `["external", "email"]` | none |
 /// | `sandbox` | no value (profile `"default"`) or `sandbox = "profile"`: the body runs in a locked-down worker process ([`sandbox`]; needs the `sandbox` feature) | in process |
 ///
 /// A tool needs a doc comment or a `description`. Unknown keys, repeated

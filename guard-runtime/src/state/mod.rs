@@ -2,7 +2,7 @@
 //! and standing "always" decisions the dispatcher consults once per batch.
 //!
 //! [`StateBackend`] is the seam. [`MemoryBackend`] (the default) keeps the
-//! state in this process; [`RedisBackend`] (feature `redis`) keeps it in
+//! state in this process; `RedisBackend` (feature `redis`) keeps it in
 //! Redis so every replica of a service shares one set of limits, and
 //! quotas and history survive a restart.
 //!
