@@ -126,7 +126,7 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
                         Some(ms) if ms > 0 => attr.timeout = Some(ms),
                         _ => errors.push(syn::Error::new(
                             lit.span(),
-                            "`timeout` is a positive duration such as \"500ms\", \"5s\" or \"2m\"",
+                            "`timeout` is a positive duration such as \"500ms\", \"5s\", \"2m\" or \"1h\"",
                         )),
                     }
                 }
@@ -210,7 +210,8 @@ fn string_list(meta: &Meta, key: &str, errors: &mut Errors) -> Vec<String> {
     names
 }
 
-/// `500ms`, `5s`, `2m` in milliseconds.
+/// `500ms`, `5s`, `2m`, `1h` in milliseconds: the grammar of the policy
+/// file's durations too (`tests/tests/timeouts.rs` pins both).
 fn parse_duration_ms(text: &str) -> Option<u64> {
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(split);
@@ -219,6 +220,7 @@ fn parse_duration_ms(text: &str) -> Option<u64> {
         "ms" => 1,
         "s" => 1_000,
         "m" => 60_000,
+        "h" => 3_600_000,
         _ => return None,
     };
     number.checked_mul(factor)

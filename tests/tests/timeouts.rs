@@ -178,3 +178,32 @@ async fn a_late_async_tool_times_out_in_every_mixed_batch() {
         );
     }
 }
+
+/// Waits for a long job.
+#[secure_tool(timeout = "1h")]
+fn long_job() -> &'static str {
+    "done"
+}
+
+#[test]
+fn the_attribute_and_the_policy_read_durations_alike() {
+    let guard = Guard::builder().build().unwrap();
+    assert_eq!(
+        guard.tool("long_job").unwrap().timeout(),
+        Some(Duration::from_secs(3600))
+    );
+    for (text, ok) in [
+        ("500ms", true),
+        ("5s", true),
+        ("2m", true),
+        ("1h", true),
+        ("5", false),
+        ("0s", false),
+        ("1d", false),
+    ] {
+        let policy = format!("[tools.long_job]\ntimeout = \"{text}\"\n");
+        let parsed =
+            guard_runtime::policy::Policy::from_str(&policy, guard_runtime::policy::Format::Toml);
+        assert_eq!(parsed.is_ok(), ok, "{text}");
+    }
+}

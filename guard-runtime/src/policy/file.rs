@@ -353,7 +353,7 @@ impl<'de> Deserialize<'de> for DurationText {
             .map(DurationText)
             .ok_or_else(|| {
                 serde::de::Error::custom(
-                    "expected a positive duration such as \"500ms\", \"5s\" or \"2m\"",
+                    "expected a positive duration such as \"500ms\", \"5s\", \"2m\" or \"1h\"",
                 )
             })
     }
