@@ -109,7 +109,7 @@ pub use registry::ToolInfo;
 /// | `rate` | calls per minute, 1 to 4294967295 (bursts of the same size) | no limit |
 /// | `name` | the name the model calls, `^[a-zA-Z0-9_-]{1,64}$` | the function's name |
 /// | `description` | text for the model | the doc comment |
-/// | `timeout` | `"500ms"`, `"5s"`, `"2m"`: a late tool fails with `TimedOut` | the guard's default (30 s) |
+/// | `timeout` | `"500ms"`, `"5s"`, `"2m"`, `"1h"`: a late tool fails with `TimedOut` | the guard's default (30 s) |
 /// | `roles` | `"admin"` or `["admin", "analyst"]`: the caller needs one of them | anyone |
 /// | `source` | data-flow labels of what the tool reads, e.g. `"secrets"` | none |
 /// | `sink` | data-flow labels of where it sends data, e.g. `["external", "email"]` | none |
