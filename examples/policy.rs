@@ -82,6 +82,13 @@ impl EntityLoader for Shop {
     }
 }
 
+/// Sends one turn of calls and prints the replies.
+async fn turn(guard: &Guard, ctx: &CallContext, who: &str, calls: &[ToolCall]) -> Vec<ToolReply> {
+    let replies = guard.dispatch(ctx, calls).await;
+    show(who, &replies);
+    replies
+}
+
 fn show(who: &str, replies: &[ToolReply]) {
     for reply in replies {
         let text = match &reply.outcome {
@@ -121,86 +128,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("tools offered to support: {:?}", names(&support));
     println!("tools offered to analyst: {:?}", names(&analyst));
 
+    let call = |id: &str, tool: &str, args: &str| ToolCall::new(id, tool, args);
     println!("\nanalyst tries to email (not allowed for this agent):");
-    let replies = guard
-        .dispatch(
-            &analyst,
-            &[ToolCall::new(
-                "a1",
-                "send_email",
-                r#"{"to":"x@example.com","body":"hi"}"#,
-            )],
-        )
-        .await;
-    show("analyst", &replies);
+    let email = r#"{"to":"x@example.com","body":"hi"}"#;
+    turn(
+        &guard,
+        &analyst,
+        "analyst",
+        &[call("a1", "send_email", email)],
+    )
+    .await;
 
     println!("\nsupport reads a note, then tries to email in the same session:");
-    let replies = guard
-        .dispatch(
-            &support,
-            &[ToolCall::new("s1", "read_note", r#"{"title":"smtp"}"#)],
-        )
-        .await;
-    show("support", &replies);
-    let replies = guard
-        .dispatch(
-            &support,
-            &[ToolCall::new(
-                "s2",
-                "send_email",
-                r#"{"to":"x@example.com","body":"the password"}"#,
-            )],
-        )
-        .await;
-    show("support", &replies);
+    let note = r#"{"title":"smtp"}"#;
+    turn(
+        &guard,
+        &support,
+        "support",
+        &[call("s1", "read_note", note)],
+    )
+    .await;
+    let leak = r#"{"to":"x@example.com","body":"the password"}"#;
+    turn(
+        &guard,
+        &support,
+        "support",
+        &[call("s2", "send_email", leak)],
+    )
+    .await;
 
     println!("\nCedar: support refunds someone else's order, and a large refund:");
-    let replies = guard
-        .dispatch(
-            &support,
-            &[
-                ToolCall::new("c1", "refund", r#"{"order":2001,"cents":500}"#),
-                ToolCall::new("c2", "refund", r#"{"order":1042,"cents":50000}"#),
-            ],
-        )
-        .await;
-    show("support", &replies);
+    let refunds = [
+        call("c1", "refund", r#"{"order":2001,"cents":500}"#),
+        call("c2", "refund", r#"{"order":1042,"cents":50000}"#),
+    ];
+    turn(&guard, &support, "support", &refunds).await;
 
     println!("\nCedar: the analyst reads its own tenant's rows, then another's:");
-    let replies = guard
-        .dispatch(
-            &analyst,
-            &[ToolCall::new(
-                "a2",
-                "read_rows",
-                r#"{"tenant":"acme","table":"invoices"}"#,
-            )],
-        )
-        .await;
-    show("analyst", &replies);
-    let replies = guard
-        .dispatch(
-            &analyst,
-            &[ToolCall::new(
-                "a3",
-                "read_rows",
-                r#"{"tenant":"globex","table":"invoices"}"#,
-            )],
-        )
-        .await;
-    show("analyst", &replies);
+    for (id, tenant) in [("a2", "acme"), ("a3", "globex")] {
+        let rows = format!(r#"{{"tenant":"{tenant}","table":"invoices"}}"#);
+        turn(&guard, &analyst, "analyst", &[call(id, "read_rows", &rows)]).await;
+    }
 
     println!("\nsupport searches and refunds in one batch; the refund waits for a person:");
-    let replies = guard
-        .dispatch(
-            &support,
-            &[
-                ToolCall::new("s3", "search_orders", r#"{"customer":"Ada"}"#),
-                ToolCall::new("s4", "refund", r#"{"order":1042,"cents":5990}"#),
-            ],
-        )
-        .await;
-    show("support", &replies);
+    let batch = [
+        call("s3", "search_orders", r#"{"customer":"Ada"}"#),
+        call("s4", "refund", r#"{"order":1042,"cents":5990}"#),
+    ];
+    let replies = turn(&guard, &support, "support", &batch).await;
 
     // A web app would store the request and show it in a review screen.
     let pending: Vec<ApprovalRequest> = replies

@@ -122,3 +122,34 @@ pub fn redis_cli(url: &str, args: &[&str]) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// A state backend of one's own that implements only what the trait
+/// requires (over the in-memory one), so the trait's defaults answer the
+/// rest: no content fingerprints, no session counts.
+#[derive(Debug, Default)]
+pub struct RequiredOnly(pub guard_runtime::state::MemoryBackend);
+
+impl guard_runtime::state::StateBackend for RequiredOnly {
+    fn admit<'a>(
+        &'a self,
+        admission: &'a guard_runtime::state::Admission<'a>,
+    ) -> guard_runtime::state::StateFuture<'a, guard_runtime::state::Admitted> {
+        self.0.admit(admission)
+    }
+
+    fn settle<'a>(
+        &'a self,
+        settlement: &'a guard_runtime::state::Settlement<'a>,
+    ) -> guard_runtime::state::StateFuture<'a, ()> {
+        self.0.settle(settlement)
+    }
+
+    fn remember<'a>(
+        &'a self,
+        session: &'a str,
+        tool: &'a str,
+        standing: &'a guard_runtime::state::Standing,
+    ) -> guard_runtime::state::StateFuture<'a, ()> {
+        self.0.remember(session, tool, standing)
+    }
+}

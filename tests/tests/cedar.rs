@@ -385,36 +385,10 @@ async fn policies_can_read_the_sessions_counters() {
     );
 
     // A backend that cannot say refuses the calls such a policy decides.
-    #[derive(Debug)]
-    struct NoCounts(guard_runtime::state::MemoryBackend);
-    impl guard_runtime::state::StateBackend for NoCounts {
-        fn admit<'a>(
-            &'a self,
-            admission: &'a guard_runtime::state::Admission<'a>,
-        ) -> guard_runtime::state::StateFuture<'a, guard_runtime::state::Admitted> {
-            self.0.admit(admission)
-        }
-        fn settle<'a>(
-            &'a self,
-            settlement: &'a guard_runtime::state::Settlement<'a>,
-        ) -> guard_runtime::state::StateFuture<'a, ()> {
-            self.0.settle(settlement)
-        }
-        fn remember<'a>(
-            &'a self,
-            session: &'a str,
-            tool: &'a str,
-            standing: &'a guard_runtime::state::Standing,
-        ) -> guard_runtime::state::StateFuture<'a, ()> {
-            self.0.remember(session, tool, standing)
-        }
-    }
     let guard = Guard::builder()
         .policy(Policy::from_str(&toml, Format::Toml).unwrap())
         .entity_loader(Shop::default())
-        .state(NoCounts(guard_runtime::state::MemoryBackend::new(
-            guard_runtime::Clock::system(),
-        )))
+        .state(guard_tests::RequiredOnly::default())
         .build()
         .unwrap();
     assert_eq!(

@@ -345,36 +345,6 @@ async fn a_policy_file_section_replaces_the_builder_and_cannot_name_what_is_not_
     assert_eq!(err.key(), Some("outbound.secrets"));
 }
 
-/// A backend of one's own that keeps no content fingerprints: the trait's
-/// defaults answer for it.
-#[derive(Debug, Default)]
-struct NoContent(guard_runtime::state::MemoryBackend);
-
-impl guard_runtime::state::StateBackend for NoContent {
-    fn admit<'a>(
-        &'a self,
-        admission: &'a guard_runtime::state::Admission<'a>,
-    ) -> guard_runtime::state::StateFuture<'a, guard_runtime::state::Admitted> {
-        self.0.admit(admission)
-    }
-
-    fn settle<'a>(
-        &'a self,
-        settlement: &'a guard_runtime::state::Settlement<'a>,
-    ) -> guard_runtime::state::StateFuture<'a, ()> {
-        self.0.settle(settlement)
-    }
-
-    fn remember<'a>(
-        &'a self,
-        session: &'a str,
-        tool: &'a str,
-        standing: &'a guard_runtime::state::Standing,
-    ) -> guard_runtime::state::StateFuture<'a, ()> {
-        self.0.remember(session, tool, standing)
-    }
-}
-
 #[tokio::test]
 async fn without_fingerprints_sources_are_withheld_and_sinks_refused_unless_the_policy_allows() {
     let unavailable = Outcome::Denied {
@@ -389,7 +359,7 @@ async fn without_fingerprints_sources_are_withheld_and_sinks_refused_unless_the_
         let guard = Guard::builder()
             .only(["read_record", "post", "post_internal"])
             .policy(Policy::from_str(policy, Format::Toml).unwrap())
-            .state(NoContent::default())
+            .state(guard_tests::RequiredOnly::default())
             .build()
             .unwrap();
         let ctx = CallContext::new("agent").session("s-no-content");

@@ -439,16 +439,19 @@ impl Guard {
         // arguments here too finds a mismatch before a worker is used.
         #[cfg(all(feature = "sandbox", target_os = "linux"))]
         let remote = tool.sandbox.as_ref().map(|sandbox| {
-            self.inner
-                .sandboxes
-                .invocation(sandbox, entry.registration.name, &args, &checked, ctx)
+            let request =
+                crate::sandbox::Sandboxes::request(entry.registration.name, &args, &checked, ctx);
+            (sandbox, request)
         });
         let prepare = entry.registration.prepare;
         let invocation = match std::panic::catch_unwind(AssertUnwindSafe(|| {
             prepare(&args, ctx.clone(), &mut checked)
         })) {
             #[cfg(all(feature = "sandbox", target_os = "linux"))]
-            Ok(Ok(_)) if remote.is_some() => remote.expect("checked above"),
+            Ok(Ok(_)) if remote.is_some() => {
+                let (sandbox, request) = remote.expect("checked above");
+                self.inner.sandboxes.invocation(sandbox, request)
+            }
             Ok(Ok(invocation)) => invocation,
             Ok(Err(err)) => {
                 return refuse(Outcome::InvalidArguments {

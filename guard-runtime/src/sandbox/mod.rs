@@ -177,20 +177,25 @@ impl Sandboxes {
         Ok(())
     }
 
-    /// The layers the profile's workers reported.
+    /// The layers the profile's workers reported (none before its first worker).
     pub(crate) fn enforced(&self, profile: &SandboxProfile) -> SandboxLayers {
-        self.pool(profile).enforced()
+        let pools = self
+            .pools
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pools
+            .get(profile)
+            .map_or(SandboxLayers::NONE, |pool| pool.enforced())
     }
 
-    /// The call, bound to run in a worker of the tool's profile.
-    pub(crate) fn invocation(
-        &self,
-        sandbox: &ToolSandbox,
+    /// One call as a worker reads it: taken before the arguments are bound
+    /// in process (binding consumes the validators' artifacts).
+    pub(crate) fn request(
         tool: &str,
         arguments: &serde_json::Value,
         checked: &crate::validate::CheckedArgs,
         ctx: &crate::CallContext,
-    ) -> crate::registry::Invocation {
+    ) -> Vec<u8> {
         let request = wire::Request {
             tool: tool.to_owned(),
             arguments: arguments.clone(),
@@ -199,7 +204,16 @@ impl Sandboxes {
         };
         let mut line = serde_json::to_vec(&request).unwrap_or_default();
         line.push(b'\n');
+        line
+    }
+
+    /// The call, bound to run in a worker of the tool's profile.
+    pub(crate) fn invocation(
+        &self,
+        sandbox: &ToolSandbox,
+        request: Vec<u8>,
+    ) -> crate::registry::Invocation {
         let pool = self.pool(&sandbox.profile);
-        crate::registry::Invocation::asynchronous(async move { pool.call(line).await })
+        crate::registry::Invocation::asynchronous(async move { pool.call(request).await })
     }
 }

@@ -403,20 +403,19 @@ fn html_entities(text: &str) -> Option<String> {
 /// ROT13 of words an override needs ("ignore", "instructions", "disregard",
 /// "forget", "jailbreak"), as normalized (lower-case) text
 /// spells them: their presence means the text is worth reading in ROT13.
+const ROT13_TRIGGERS: [&str; 5] = ["vtaber", "vafgehpgvbaf", "qvfertneq", "sbetrg", "wnvyoernx"];
+
+// A packed (SIMD) search keyed on each word's first three letters, which
+// plain text seldom holds ("vta", "vaf", "qvf", "sbe", "wnv").
 static ROT13_WORDS: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock::new(|| {
-    // A packed (SIMD) search keyed on each word's first three letters,
-    // which plain text seldom holds ("vta", "vaf", "qvf", "sbe", "wnv").
-    let words = ["vtaber", "vafgehpgvbaf", "qvfertneq", "sbetrg", "wnvyoernx"];
     aho_corasick::packed::Config::new()
         .builder()
-        .extend(words)
+        .extend(ROT13_TRIGGERS)
         .build()
 });
 
-static ROT13_FALLBACK: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::new(["vtaber", "vafgehpgvbaf", "qvfertneq", "sbetrg", "wnvyoernx"])
-        .expect("fixed words")
-});
+static ROT13_FALLBACK: LazyLock<aho_corasick::AhoCorasick> =
+    LazyLock::new(|| aho_corasick::AhoCorasick::new(ROT13_TRIGGERS).expect("fixed words"));
 
 /// The normalized text read in ROT13, when it holds ROT13 trigger words.
 pub(crate) fn rot13_reading(normalized: &str) -> Option<String> {
