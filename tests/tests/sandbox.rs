@@ -37,6 +37,16 @@ fn read_checked(#[arg(path)] path: CheckedPath) -> Result<String, ToolError> {
     Ok(std::fs::read_to_string(resolved)?)
 }
 
+/// Reads a workspace file, then copies another file (which no validator
+/// checks) into the workspace.
+#[secure_tool]
+fn copy_beside(#[arg(path)] path: CheckedPath, from: String) -> Result<String, ToolError> {
+    let resolved = path.resolved().ok_or("no root")?;
+    let text = std::fs::read_to_string(&from)?;
+    std::fs::write(resolved, &text)?;
+    Ok(text)
+}
+
 /// Connects to a TCP port on this machine and says hello.
 #[secure_tool]
 fn connect(port: u16) -> Result<String, ToolError> {
@@ -422,6 +432,40 @@ async fn by_default_a_tool_reads_its_path_root_and_gets_the_checked_path() {
     )
     .await;
     assert_eq!(reply.outcome.kind(), "unsafe_argument");
+}
+
+#[tokio::test]
+async fn by_default_nothing_outside_the_path_root_is_read_and_nothing_is_written() {
+    let dir = temp_dir("beside");
+    std::fs::write(dir.join("secret.txt"), "secret").unwrap();
+    std::fs::write(dir.join("work/readme.txt"), "readme").unwrap();
+    let root = ValidatorConfig::default().path(PathPolicy::new().root(dir.join("work")));
+    let args = |from: &Path| serde_json::json!({"path": "copy.txt", "from": path(from)});
+
+    // In process, the unchecked argument reads outside the root.
+    let guard = Guard::builder().validators(root.clone()).build().unwrap();
+    let reply = call(&guard, "copy_beside", args(&dir.join("secret.txt"))).await;
+    assert_eq!(reply.content, "secret");
+    std::fs::remove_file(dir.join("work/copy.txt")).unwrap();
+
+    let guard = Guard::builder()
+        .validators(root)
+        .policy(
+            Policy::from_str("[tools.copy_beside]\nsandbox = \"default\"\n", Format::Toml).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let reply = call(&guard, "copy_beside", args(&dir.join("secret.txt"))).await;
+    assert_eq!(reply.outcome.kind(), "tool_error", "{reply:?}");
+    assert!(
+        reply.content.contains("permission denied"),
+        "{}",
+        reply.content
+    );
+    // The root itself is read-only by default.
+    let reply = call(&guard, "copy_beside", args(&dir.join("work/readme.txt"))).await;
+    assert_eq!(reply.outcome.kind(), "tool_error", "{reply:?}");
+    assert!(!dir.join("work/copy.txt").exists());
 }
 
 #[tokio::test]
