@@ -41,7 +41,9 @@ const MAGIC: &[u8; 8] = b"guardL2\x01";
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct NgramModel {
-    weights: Vec<i8>,
+    // A fixed-size table: a bucket (always below BUCKETS) indexes it
+    // without a bounds check in the hot loop.
+    weights: Box<[i8; BUCKETS]>,
     scale: f32,
     bias: f32,
 }
@@ -85,13 +87,18 @@ impl Default for TrainOptions {
     }
 }
 
+/// The features met in the current block, as bits, and the words of them
+/// that may have been set: kept per thread so scoring a short output
+/// allocates and clears almost nothing.
+struct Seen {
+    bits: Box<[u64; BUCKETS / 64]>,
+    /// One entry per word that went from clear to set, plus the slot the
+    /// next feature writes into.
+    touched: Box<[u16; BUCKETS / 64 + 1]>,
+}
+
 thread_local! {
-    /// The features met in the current block, as bits, and which words of
-    /// them were set: kept per thread so scoring a short output allocates
-    /// and clears almost nothing.
-    static SEEN: std::cell::RefCell<(Vec<u64>, Vec<usize>)> = const {
-        std::cell::RefCell::new((Vec::new(), Vec::new()))
-    };
+    static SEEN: std::cell::RefCell<Option<Seen>> = const { std::cell::RefCell::new(None) };
 }
 
 static BUNDLED: LazyLock<NgramModel> = LazyLock::new(|| {
@@ -118,8 +125,12 @@ impl NgramModel {
         if !scale.is_finite() || !bias.is_finite() {
             return Err(ModelError("non-finite parameters"));
         }
+        let mut weights = Box::new([0i8; BUCKETS]);
+        for (w, &b) in weights.iter_mut().zip(&rest[8..]) {
+            *w = b as i8;
+        }
         Ok(NgramModel {
-            weights: rest[8..].iter().map(|&b| b as i8).collect(),
+            weights,
             scale,
             bias,
         })
@@ -150,31 +161,43 @@ impl NgramModel {
         let mut sums = vec![0i32; blocks];
         let mut counts = vec![0u32; blocks];
         // Each feature once per block: repetition does not inflate a score.
-        SEEN.with_borrow_mut(|(seen, touched)| {
-            seen.resize(BUCKETS / 64, 0);
+        SEEN.with_borrow_mut(|seen| {
+            let Seen { bits, touched } = seen.get_or_insert_with(|| Seen {
+                bits: Box::new([0; BUCKETS / 64]),
+                touched: Box::new([0; BUCKETS / 64 + 1]),
+            });
             let mut featurizer = Featurizer::new();
-            let mut out = [0usize; 4];
+            let mut out = [0u16; 4];
             let mut i = 0;
             for (block, (sum, count)) in sums.iter_mut().zip(counts.iter_mut()).enumerate() {
                 let limit = ((block + 1) * STRIDE).min(text.len());
-                let (mut s, mut n) = (0i32, 0u32);
+                let (mut s, mut n, mut t) = (0i32, 0u32, 0usize);
                 while i < limit {
                     let (found, end) = featurizer.next(text, i, &mut out);
                     for &bucket in &out[..found] {
+                        // A u16 indexes both tables without a bounds check.
+                        let bucket = usize::from(bucket);
                         let (word, bit) = (bucket / 64, 1u64 << (bucket % 64));
-                        if seen[word] == 0 {
-                            touched.push(word);
-                        }
-                        let new = seen[word] & bit == 0;
-                        seen[word] |= bit;
+                        let old = bits[word];
+                        // Branch-free bookkeeping: remember the word, keep
+                        // the entry only if the word was clear.
+                        touched[t] = word as u16;
+                        t += usize::from(old == 0);
+                        let new = old & bit == 0;
+                        bits[word] = old | bit;
                         s += i32::from(self.weights[bucket]) * i32::from(new);
                         n += u32::from(new);
                     }
                     i = end;
                 }
-                // Cleared word by word: a short text touches few of them.
-                for word in touched.drain(..) {
-                    seen[word] = 0;
+                // A short block touched few words: clear those; a long one
+                // clears the whole table at once.
+                if t < 256 {
+                    for &word in &touched[..t] {
+                        bits[usize::from(word)] = 0;
+                    }
+                } else {
+                    bits.fill(0);
                 }
                 *sum = s;
                 *count = n;
@@ -246,11 +269,12 @@ impl NgramModel {
         }
         let largest = w.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-6);
         let scale = largest / 127.0;
+        let mut weights = Box::new([0i8; BUCKETS]);
+        for (q, x) in weights.iter_mut().zip(&w) {
+            *q = (x / scale).round().clamp(-127.0, 127.0) as i8;
+        }
         NgramModel {
-            weights: w
-                .iter()
-                .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
-                .collect(),
+            weights,
             scale,
             bias,
         }
@@ -283,8 +307,8 @@ fn vector(text: &[u8]) -> Vec<(u32, f32)> {
 }
 
 #[inline(always)]
-fn bucket(x: u64, kind: u64) -> usize {
-    ((x ^ (kind << 58)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS)) as usize
+fn bucket(x: u64, kind: u64) -> u16 {
+    ((x ^ (kind << 58)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS)) as u16
 }
 
 /// Look-alike letters folded to Latin in the compact view: Cyrillic,
@@ -352,7 +376,7 @@ impl Featurizer {
     /// Takes the character at `text[i..]`; writes its features' buckets to
     /// `out` and returns how many, and where the character ends.
     #[inline(always)]
-    fn next(&mut self, text: &[u8], i: usize, out: &mut [usize; 4]) -> (usize, usize) {
+    fn next(&mut self, text: &[u8], i: usize, out: &mut [u16; 4]) -> (usize, usize) {
         let b = text[i];
         let len = match b {
             0x00..=0x7f => 1,
@@ -412,12 +436,12 @@ impl Featurizer {
 /// order of `end` (the byte offset just past the feature).
 fn features(text: &[u8], mut emit: impl FnMut(usize, usize)) {
     let mut featurizer = Featurizer::new();
-    let mut out = [0usize; 4];
+    let mut out = [0u16; 4];
     let mut i = 0;
     while i < text.len() {
         let (n, end) = featurizer.next(text, i, &mut out);
         for &bucket in &out[..n] {
-            emit(end, bucket);
+            emit(end, usize::from(bucket));
         }
         i = end;
     }
