@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use crate::limits::ConcurrencyLimits;
 
 use serde_json::Value;
 
@@ -74,8 +74,7 @@ pub(crate) struct Inner {
     pub(crate) output: OutputPolicy,
     pub(crate) default_timeout: Duration,
     pub(crate) audit_content: bool,
-    pub(crate) global_limit: Option<Semaphore>,
-    pub(crate) tool_limits: HashMap<&'static str, Semaphore>,
+    pub(crate) concurrency: ConcurrencyLimits,
     /// Blocking tools abandoned at their timeout, still running on the pool.
     pub(crate) detached: AtomicU64,
     /// The compiled policy; swapped whole by `set_policy`.
@@ -557,7 +556,7 @@ impl GuardBuilder {
             let entry = registry
                 .get(name)
                 .ok_or_else(|| BuildError::UnknownTool { name: name.clone() })?;
-            tool_limits.insert(entry.registration.name, Semaphore::new(*limit));
+            tool_limits.insert(entry.registration.name, *limit);
         }
         let sinks = if self.sinks.is_empty() {
             vec![Arc::new(TracingSink) as Arc<dyn AuditSink>]
@@ -599,8 +598,7 @@ impl GuardBuilder {
                 output: self.output,
                 default_timeout: self.default_timeout.unwrap_or(DEFAULT_TIMEOUT),
                 audit_content: self.audit_content,
-                global_limit: self.max_concurrent.map(Semaphore::new),
-                tool_limits,
+                concurrency: ConcurrencyLimits::new(self.max_concurrent, tool_limits),
                 detached: AtomicU64::new(0),
                 sandboxes: Default::default(),
                 sandbox_profiles: self.sandbox_profiles,

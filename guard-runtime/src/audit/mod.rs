@@ -1,9 +1,12 @@
-//! Audit: one structured event per call, to every configured sink.
+//! Audit: one structured event per call (built in `record`), to every
+//! configured sink.
 
 mod event;
 mod jsonl;
+mod record;
 mod sinks;
 
 pub use event::{ArgumentsDigest, AuditEvent, SandboxRecord};
 pub use jsonl::{ChainError, Durability, JsonlAuditSink, verify};
+pub(crate) use record::{CallRecord, audited_arguments, bounded, refusal_note};
 pub use sinks::{AuditSink, MemorySink, TracingSink};

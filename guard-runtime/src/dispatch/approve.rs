@@ -11,7 +11,8 @@ use futures_util::future::{Either, join_all, select};
 use serde_json::Value;
 
 use super::batch::{Standings, backend_failed, tracked_sources, unavailable};
-use super::{Answer, Checked, MAX_DENY_CHARS, Ready, audit_arguments, execute};
+use super::{Answer, Checked, MAX_DENY_CHARS, Ready, execute};
+use crate::audit::audited_arguments;
 use crate::call::{ToolCall, ToolReply};
 use crate::confirm::{ApprovalDigest, ApprovalRequest, ConfirmRequest, Decision, PendingCall};
 use crate::context::CallContext;
@@ -88,7 +89,7 @@ impl Guard {
                 call_id: call.id.clone(),
                 tool: tool.to_owned(),
                 risk: ready.tool.risk,
-                arguments: audit_arguments(&call.arguments, Some(ready.entry)),
+                arguments: audited_arguments(&call.arguments, Some(ready.entry)),
                 digest,
                 reason: reason.to_owned(),
                 expires_at_ms: crate::confirm::unix_ms_after(store.ttl),
@@ -339,7 +340,7 @@ impl Guard {
                 }
             }
         }
-        let turn = super::batch::TurnLimits::new(&plan);
+        let turn = crate::limits::TurnLimits::new(plan.max_parallel);
         let plan_ref: &PolicyPlan = &plan;
         let finished = join_all(runs.into_iter().map(|(order, call, ready, started)| {
             let timeout = ready.tool.timeout.unwrap_or(self.inner.default_timeout);

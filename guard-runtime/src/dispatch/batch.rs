@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
-
+use super::Ready;
 use super::approve::ApprovalVerdict;
-use super::{Ready, bounded};
+use crate::audit::bounded;
 use crate::call::ToolCall;
 use crate::context::CallContext;
 use crate::guard::Guard;
@@ -541,38 +540,4 @@ fn refused(verdict: &Verdict) -> bool {
     verdict
         .as_ref()
         .is_some_and(|(outcome, _)| !outcome.is_pending())
-}
-
-/// The turn's concurrency: at most `max_parallel` calls at once, and the
-/// calls at or above `sequential_risk` one at a time.
-pub(super) struct TurnLimits {
-    parallel: Option<Semaphore>,
-    sequential: Mutex<()>,
-}
-
-impl TurnLimits {
-    pub(super) fn new(plan: &PolicyPlan) -> Self {
-        TurnLimits {
-            parallel: plan.max_parallel.map(Semaphore::new),
-            sequential: Mutex::new(()),
-        }
-    }
-
-    /// Waits for the call's turn. The sequential lock is taken before a
-    /// parallel permit, so a permit holder never waits on the lock.
-    pub(super) async fn enter(
-        &self,
-        sequential: bool,
-    ) -> (Option<MutexGuard<'_, ()>>, Option<SemaphorePermit<'_>>) {
-        let lock = if sequential {
-            Some(self.sequential.lock().await)
-        } else {
-            None
-        };
-        let permit = match &self.parallel {
-            Some(parallel) => parallel.acquire().await.ok(),
-            None => None,
-        };
-        (lock, permit)
-    }
 }

@@ -139,7 +139,7 @@ impl Guard {
         if plan.batch == BatchMode::AllOrNothing
             && let Some(first) = verdicts.iter().position(Result::is_err)
         {
-            let refused_call = super::bounded(&calls[first].id);
+            let refused_call = crate::audit::bounded(&calls[first].id);
             for verdict in verdicts.iter_mut().filter(|v| v.is_ok()) {
                 *verdict = Err(Outcome::Denied {
                     reason: DenyReason::Batch {

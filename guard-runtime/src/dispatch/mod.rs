@@ -9,28 +9,25 @@ mod batch;
 mod dry;
 
 use std::collections::HashSet;
-use std::future::Future as _;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::task::Poll;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use futures_timer::Delay;
-use futures_util::future::{Either, join_all, select};
+use futures_util::future::join_all;
 use serde_json::{Map, Value};
-use std::sync::atomic::Ordering;
 
-use crate::audit::{ArgumentsDigest, AuditEvent, SandboxRecord};
+use crate::audit::{CallRecord, SandboxRecord, refusal_note};
 use crate::call::{ToolCall, ToolReply};
 use crate::context::CallContext;
-use crate::exec::{self, ToolFailure};
+use crate::exec;
 use crate::guard::{Guard, Inner};
+use crate::limits::TurnLimits;
 use crate::outbound::{self, LeakAction};
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
 use crate::policy::cedar::EntityCache;
 use crate::policy::{PolicyPlan, ToolPlan};
 use crate::registry::{Invocation, ToolEntry};
-use crate::scan::{SecretScanner, redact};
+use crate::scan::without_secrets;
 use crate::state::AdmitCall;
 use crate::validate;
 
@@ -40,8 +37,6 @@ const MAX_TOOL_ERROR_CHARS: usize = 1000;
 const MAX_DENY_CHARS: usize = 500;
 /// Longest parser or deserializer message in a refusal.
 const MAX_REASON_CHARS: usize = 200;
-/// Longest call id or tool name copied into audit records.
-const MAX_ID_CHARS: usize = 128;
 
 /// One call of a batch: when its checks began, the tool it named, its answer
 /// once known, and what the policy decided.
@@ -223,7 +218,7 @@ impl Guard {
                 .sandboxed(&self.inner, r.tool);
             slots[r.call].answer = Some(self.taint_from(ctx, &plan, r.tool, answer).await);
         } else if !ready.is_empty() {
-            let turn = batch::TurnLimits::new(&plan);
+            let turn = TurnLimits::new(plan.max_parallel);
             let plan_ref: &PolicyPlan = &plan;
             let (indices, runs): (Vec<usize>, Vec<_>) = ready
                 .into_iter()
@@ -571,67 +566,20 @@ impl Guard {
         policy: Arc<str>,
         started: Instant,
     ) {
-        let (outcome, content) = (&answer.outcome, answer.content.as_str());
-        let latency = answer.finished - started;
-        let (arguments, output) = if self.inner.audit_content {
-            (
-                Some(audit_arguments(&call.arguments, entry)),
-                Some(without_secrets(content, MAX_AUDIT_CHARS)),
-            )
-        } else {
-            (None, None)
-        };
-        let event = AuditEvent {
-            time: SystemTime::now(),
-            call_id: bounded(&call.id),
-            context: ctx.clone(),
-            tool: entry.map_or_else(|| bounded(&call.name), |e| e.registration.name.to_owned()),
-            risk: entry.map(|e| e.registration.risk),
-            arguments_digest: ArgumentsDigest::of(&call.arguments),
-            arguments,
-            output,
-            outcome: outcome.clone(),
+        let event = CallRecord {
+            ctx,
+            call,
+            entry,
+            outcome: &answer.outcome,
+            content: &answer.content,
             policy,
-            latency,
+            latency: answer.finished - started,
             sandbox: answer.sandbox.clone(),
-        };
+        }
+        .event(self.inner.audit_content);
         for sink in &self.inner.sinks {
             sink.record(&event);
         }
-    }
-}
-
-/// Longest arguments or output text copied into an audit event.
-const MAX_AUDIT_CHARS: usize = 4096;
-
-/// The arguments as audited: `#[arg(secret)]` values replaced by their
-/// SHA-256, every other credential redacted, length capped.
-fn audit_arguments(raw: &str, entry: Option<&ToolEntry>) -> String {
-    let secret_args = entry.map_or(&[][..], |e| e.registration.secret_args);
-    if secret_args.is_empty() {
-        return without_secrets(raw, MAX_AUDIT_CHARS);
-    }
-    let Ok(Value::Object(mut args)) = serde_json::from_str::<Value>(raw) else {
-        // Unparseable arguments may still hold the secret: keep only the digest.
-        return "<unparseable arguments; see arguments_digest>".to_owned();
-    };
-    for name in secret_args {
-        if let Some(value) = args.get_mut(*name) {
-            let digest = ArgumentsDigest::of(&value.to_string());
-            *value = Value::String(format!("sha256:{digest}"));
-        }
-    }
-    without_secrets(&Value::Object(args).to_string(), MAX_AUDIT_CHARS)
-}
-
-/// The text cut to `max_chars` (control characters removed), credentials redacted.
-fn without_secrets(text: &str, max_chars: usize) -> String {
-    let text = safe_text(text, max_chars);
-    let findings = SecretScanner::global().scan(&text);
-    if findings.is_empty() {
-        text
-    } else {
-        redact(&text, &findings)
     }
 }
 
@@ -720,6 +668,8 @@ impl Answer {
     }
 }
 
+/// Runs a checked call (exec: places, deadline, panics) and passes what it
+/// returned through the output stage.
 async fn execute(
     entry: &ToolEntry,
     invocation: Invocation,
@@ -727,114 +677,44 @@ async fn execute(
     inner: &Inner,
 ) -> Answer {
     let name = entry.registration.name;
-    let output = &inner.output;
-    let blocking = matches!(invocation, Invocation::Blocking(_));
-    let limits = (inner.global_limit.as_ref(), inner.tool_limits.get(name));
-    let mut run = std::pin::pin!(async move {
-        // Permits are held while the body runs (the semaphores are never closed).
-        let _global = match limits.0 {
-            Some(limit) => limit.acquire().await.ok(),
-            None => None,
-        };
-        let _tool = match limits.1 {
-            Some(limit) => limit.acquire().await.ok(),
-            None => None,
-        };
-        exec::run(invocation).await
-    });
-    // The deadline starts before the first poll. Most tools finish on that
-    // poll and need no timer; the others race a runtime-agnostic one (dispatch
-    // works on any executor), polled first so a late result never wins a tie.
-    let started = Instant::now();
-    let first = std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
-    let (finished, abandoned) = match first {
-        Poll::Ready(result) => (Some(result), false),
-        Poll::Pending => {
-            let left = timeout.saturating_sub(started.elapsed());
-            match select(Delay::new(left), run).await {
-                Either::Left(_) => (None, true),
-                Either::Right((result, _)) => (Some(result), false),
-            }
+    let ended = exec::execute(
+        name,
+        invocation,
+        timeout,
+        &inner.concurrency,
+        &inner.detached,
+    )
+    .await;
+    let content = match ended {
+        Ok(content) => content,
+        Err(failure) => {
+            return Answer::refusal(
+                failure.into_outcome(|message| without_secrets(message, MAX_TOOL_ERROR_CHARS)),
+            );
         }
     };
-    // A timer thread starved on a loaded machine can fire after the body has
-    // finished: whatever the timer did, a result that came late is a timeout.
-    let Some(result) = finished.filter(|_| started.elapsed() <= timeout) else {
-        if blocking && abandoned {
-            inner.detached.fetch_add(1, Ordering::Relaxed);
-        }
-        tracing::warn!(target: "guard", tool = name, ?timeout, "tool timed out");
-        return Answer::refusal(Outcome::Failed {
-            reason: FailReason::TimedOut,
+    let handled = inner.output.handle(name, content);
+    if let Some(reason) = handled.blocked {
+        tracing::warn!(target: "guard::output", tool = name, reason, "tool output withheld");
+        return Answer::refusal(Outcome::OutputBlocked {
+            reason: reason.to_owned(),
         });
-    };
-    match result {
-        Ok(Ok(content)) => {
-            let handled = output.handle(name, content);
-            if let Some(reason) = handled.blocked {
-                tracing::warn!(target: "guard::output", tool = name, reason, "tool output withheld");
-                return Answer::refusal(Outcome::OutputBlocked {
-                    reason: reason.to_owned(),
-                });
-            }
-            let outcome = if handled.redacted.is_empty()
-                && handled.injection_score.is_none()
-                && !handled.truncated
-            {
-                Outcome::Success
-            } else {
-                Outcome::Sanitized {
-                    redacted: handled.redacted,
-                    injection_score: handled.injection_score,
-                    truncated: handled.truncated,
-                }
-            };
-            Answer {
-                outcome,
-                content: handled.content,
-                finished: Instant::now(),
-                sandbox: None,
-            }
-        }
-        // A tool's own error text can carry a credential too.
-        Ok(Err(ToolFailure::Error(message))) => Answer::refusal(Outcome::ToolError {
-            message: without_secrets(&message, MAX_TOOL_ERROR_CHARS),
-        }),
-        Ok(Err(ToolFailure::Failed(reason))) => {
-            tracing::warn!(target: "guard", tool = entry.registration.name, ?reason,
-                "sandboxed tool failed");
-            Answer::refusal(Outcome::Failed { reason })
-        }
-        Ok(Err(ToolFailure::Unserializable)) => {
-            tracing::error!(target: "guard", tool = entry.registration.name,
-                "tool output could not be serialized to JSON");
-            Answer::refusal(Outcome::Failed {
-                reason: FailReason::UnserializableOutput,
-            })
-        }
-        Err(_) => {
-            tracing::error!(target: "guard", tool = entry.registration.name, "tool panicked");
-            Answer::refusal(Outcome::Failed {
-                reason: FailReason::Panicked,
-            })
-        }
     }
-}
-
-/// What refused a call, for its audit note.
-fn refusal_note(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Denied {
-            reason: DenyReason::MissingRole { any_of },
-        } => format!("refused: missing role (one of {})", any_of.join(", ")),
-        Outcome::Denied {
-            reason: DenyReason::Policy { id },
-        } => format!("refused by cedar policy `{id}`"),
-        Outcome::Denied {
-            reason: DenyReason::Leak { kind },
-        } => format!("refused: outbound {kind}"),
-        Outcome::UnsafeArgument { code, .. } => format!("refused: unsafe argument ({code})"),
-        other => format!("refused: {}", other.kind()),
+    let outcome =
+        if handled.redacted.is_empty() && handled.injection_score.is_none() && !handled.truncated {
+            Outcome::Success
+        } else {
+            Outcome::Sanitized {
+                redacted: handled.redacted,
+                injection_score: handled.injection_score,
+                truncated: handled.truncated,
+            }
+        };
+    Answer {
+        outcome,
+        content: handled.content,
+        finished: Instant::now(),
+        sandbox: None,
     }
 }
 
@@ -848,13 +728,5 @@ fn echoable_name(name: &str) -> String {
         name.to_owned()
     } else {
         String::new()
-    }
-}
-
-fn bounded(text: &str) -> String {
-    if text.len() <= MAX_ID_CHARS && !text.chars().any(char::is_control) {
-        text.to_owned()
-    } else {
-        safe_text(text, MAX_ID_CHARS)
     }
 }

@@ -20,6 +20,7 @@ pub use injection::{Detector, DetectorError, InjectionReport, InjectionScanner};
 pub use learned::{ModelError, NgramModel, TrainOptions};
 pub use pii::PiiScanner;
 pub use redact::redact;
+pub(crate) use redact::without_secrets;
 pub use secrets::SecretScanner;
 pub use set::{ScanSet, Scans};
 pub(crate) use shape::decode_base64;

@@ -37,3 +37,15 @@ pub fn redact(text: &str, findings: &[Finding]) -> String {
     out.push_str(&text[at..]);
     out
 }
+
+/// Text from outside (a tool's error, an output for the audit log) cut to
+/// `max_chars`, control characters removed, and credentials redacted.
+pub(crate) fn without_secrets(text: &str, max_chars: usize) -> String {
+    let text = crate::outcome::safe_text(text, max_chars);
+    let findings = super::SecretScanner::global().scan(&text);
+    if findings.is_empty() {
+        text
+    } else {
+        redact(&text, &findings)
+    }
+}
