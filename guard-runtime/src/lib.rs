@@ -53,6 +53,7 @@ mod guard;
 pub mod http;
 pub mod integrations;
 pub mod limits;
+mod net;
 pub mod outbound;
 mod outcome;
 pub mod output;
@@ -62,6 +63,9 @@ pub mod sandbox;
 pub mod scan;
 pub mod state;
 pub mod validate;
+
+#[cfg(test)]
+mod layout_tests;
 
 pub use audit::{ArgumentsDigest, AuditEvent, AuditSink, MemorySink, TracingSink};
 pub use call::{ToolCall, ToolReply};

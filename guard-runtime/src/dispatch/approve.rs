@@ -10,7 +10,6 @@ use futures_util::FutureExt as _;
 use futures_util::future::{Either, join_all, select};
 use serde_json::Value;
 
-use super::batch::{Standings, backend_failed, tracked_sources, unavailable};
 use super::{Answer, Checked, MAX_DENY_CHARS, Ready, execute};
 use crate::audit::audited_arguments;
 use crate::call::{ToolCall, ToolReply};
@@ -19,7 +18,11 @@ use crate::context::CallContext;
 use crate::guard::Guard;
 use crate::outcome::{DenyReason, Outcome, safe_text};
 use crate::policy::PolicyPlan;
+use crate::policy::rules::{backend_failed, tracked_sources, unavailable};
 use crate::state::{Settlement, Standing};
+
+/// The standing "always" decisions known for the tools of a batch.
+pub(super) type Standings = Vec<(&'static str, Option<Standing>)>;
 
 /// What the confirmation step decided for one call.
 pub(super) enum ApprovalVerdict {
@@ -314,7 +317,7 @@ impl Guard {
             }
         }
         // Resumed calls are admitted now: later sink calls see their sources.
-        let touch = tracked_sources(&plan, runs.iter().map(|(_, _, ready, _)| ready));
+        let touch = tracked_sources(&plan, runs.iter().map(|(_, _, ready, _)| ready.tool));
         if !touch.is_empty() || !release.is_empty() {
             let settlement = Settlement {
                 session,
@@ -326,7 +329,7 @@ impl Guard {
             {
                 let (blocked, open): (Vec<_>, Vec<_>) = runs
                     .into_iter()
-                    .partition(|(_, _, ready, _)| !tracked_sources(&plan, [ready]).is_empty());
+                    .partition(|(_, _, ready, _)| !tracked_sources(&plan, [ready.tool]).is_empty());
                 runs = open;
                 for (order, call, ready, started) in blocked {
                     tracing::debug!(target: "guard", %note, "resumed call refused");

@@ -1,28 +1,25 @@
-//! The rules that look at a whole batch (one turn) before any of it runs:
-//! data flows, turn and session quotas, all-or-nothing batches and
-//! confirmation; then the turn's concurrency limits while it runs.
-
-use std::time::Duration;
+//! Applying the rules that look at a whole batch (one turn) before any of
+//! it runs: one question to the state backend (rate limits, session
+//! quotas, data-flow history, standing decisions), then the decisions of
+//! `policy::rules` (flows, turn quota), all-or-nothing batches and
+//! confirmation.
 
 use super::Ready;
-use super::approve::ApprovalVerdict;
+use super::approve::{ApprovalVerdict, Standings};
 use crate::audit::bounded;
 use crate::call::ToolCall;
 use crate::context::CallContext;
 use crate::guard::Guard;
 use crate::outcome::{DenyReason, Outcome};
-use crate::policy::{BatchMode, FlowAction, FlowWindow, OnBackendError, PolicyPlan};
-use crate::state::{Admission, AdmitCall, BackendError, CallVerdict, Settlement, Standing};
+use crate::policy::rules::{
+    FlowMarks, Verdict, backend_failed, flow_rules, history, quota, reads_history, refused,
+    tracked_sources, turn_quota, unavailable, wanted_sources,
+};
+use crate::policy::{BatchMode, FlowAction, PolicyPlan};
+use crate::state::{Admission, AdmitCall, BackendError, CallVerdict, Settlement};
 
 /// A refused call: its position, the outcome, and a note for the audit record.
 pub(super) type Refusal = (usize, Outcome, Option<String>);
-
-/// What a batch rule decided for one call: nothing yet, or a refusal with
-/// its audit note.
-pub(super) type Verdict = Option<(Outcome, Option<String>)>;
-
-/// The standing "always" decisions known for the tools of a batch.
-pub(super) type Standings = Vec<(&'static str, Option<Standing>)>;
 
 impl Guard {
     /// Applies the batch rules to the calls that passed their own checks and
@@ -45,7 +42,7 @@ impl Guard {
         let mut refusals = Vec::new();
         let quotas =
             plan.quotas.session_calls.is_some() || plan.quotas.session_calls_per_tool.is_some();
-        let sources = wanted_sources(plan, &ready);
+        let sources = wanted_sources(plan, ready.iter().map(|r| r.tool));
         let standing_tools = confirmable_tools(plan, &ready);
         let rated = ready
             .iter()
@@ -127,7 +124,7 @@ impl Guard {
                             let needed = quotas
                                 || super::has_rates(r.entry, r.tool, plan)
                                 || standing_tools.contains(&r.entry.registration.name)
-                                || reads_history(plan, &sources, r);
+                                || reads_history(plan, &sources, r.tool);
                             if needed {
                                 *verdict = Some((unavailable(), Some(note.clone())));
                             }
@@ -137,7 +134,21 @@ impl Guard {
             }
         }
 
-        flow_rules(plan, history(&sources, &ages), &mut ready, &mut verdicts);
+        if !plan.flows.is_empty() {
+            let tools: Vec<_> = ready.iter().map(|r| r.tool).collect();
+            let mut marks = vec![FlowMarks::default(); ready.len()];
+            flow_rules(
+                plan,
+                history(&sources, &ages),
+                &tools,
+                &mut verdicts,
+                &mut marks,
+            );
+            for (r, mark) in ready.iter_mut().zip(marks) {
+                r.flow_confirm = mark.confirm;
+                r.flow_logged = mark.logged;
+            }
+        }
         turn_quota(plan, &mut verdicts);
         for (i, outcome, note) in quota_verdicts {
             verdicts[i].get_or_insert((outcome, note));
@@ -208,7 +219,7 @@ impl Guard {
             .iter()
             .zip(&verdicts)
             .filter(|(_, verdict)| verdict.is_none())
-            .map(|(r, _)| r);
+            .map(|(r, _)| r.tool);
         let touch = tracked_sources(plan, runs_with_sources);
         if !release.is_empty() || !touch.is_empty() {
             let settlement = Settlement {
@@ -221,7 +232,7 @@ impl Guard {
             {
                 // A source that runs unrecorded would open the flow rules later.
                 for (r, verdict) in ready.iter().zip(verdicts.iter_mut()) {
-                    if verdict.is_none() && !tracked_sources(plan, [r]).is_empty() {
+                    if verdict.is_none() && !tracked_sources(plan, [r.tool]).is_empty() {
                         *verdict = Some((unavailable(), Some(note.clone())));
                     }
                 }
@@ -331,13 +342,6 @@ impl<'a> Questions<'a> {
     }
 }
 
-/// The refusal of a call the backend could not decide.
-pub(super) fn unavailable() -> Outcome {
-    Outcome::Denied {
-        reason: DenyReason::BackendUnavailable,
-    }
-}
-
 /// A backend failure under the policy: the audit note for refusing the
 /// calls that needed the backend, or `None` when the policy lets them go
 /// on (each call's audit record then says so).
@@ -354,81 +358,6 @@ fn backend_failure(
         }
     }
     note
-}
-
-/// What a backend failure means under the policy: the audit note of the
-/// refusals it causes, or `None` when the policy lets calls go on (logged).
-pub(super) fn backend_failed(plan: &PolicyPlan, err: &BackendError) -> Option<String> {
-    match plan.on_backend_error {
-        OnBackendError::Allow => {
-            tracing::warn!(target: "guard", error = %err,
-                "state backend failed; the policy lets calls go on");
-            None
-        }
-        _ => {
-            tracing::error!(target: "guard", error = %err,
-                "state backend failed; refusing the calls that need it");
-            Some(format!("backend error: {err}"))
-        }
-    }
-}
-
-/// The data-flow source labels whose history the batch needs: those of
-/// rules with a session or timed window whose sink is in the batch.
-pub(super) fn wanted_sources<'p>(plan: &'p PolicyPlan, ready: &[Ready<'_, '_>]) -> Vec<&'p str> {
-    let mut labels: Vec<&str> = Vec::new();
-    for flow in &plan.flows {
-        if flow.window != FlowWindow::Turn
-            && ready.iter().any(|r| r.tool.sinks.contains(&flow.to))
-            && !labels.contains(&flow.from.as_str())
-        {
-            labels.push(&flow.from);
-        }
-    }
-    labels
-}
-
-/// Whether the session admitted a call with a source label within a window
-/// (all of the session when `None`), from the backend's answer: the ages of
-/// the `sources` it was asked about.
-pub(super) fn history<'a>(
-    sources: &'a [&str],
-    ages: &'a [Option<Duration>],
-) -> impl Fn(&str, Option<Duration>) -> bool + 'a {
-    move |label, window| {
-        sources
-            .iter()
-            .position(|wanted| *wanted == label)
-            .and_then(|i| ages.get(i).copied().flatten())
-            .is_some_and(|age| window.is_none_or(|w| age <= w))
-    }
-}
-
-/// Whether a call is the sink of a flow rule that looks back at `sources`.
-pub(super) fn reads_history(plan: &PolicyPlan, sources: &[&str], r: &Ready<'_, '_>) -> bool {
-    plan.flows
-        .iter()
-        .any(|f| sources.contains(&f.from.as_str()) && r.tool.sinks.contains(&f.to))
-}
-
-/// The source labels of these calls that some rule remembers beyond the turn.
-pub(super) fn tracked_sources<'r, 'p: 'r>(
-    plan: &'p PolicyPlan,
-    calls: impl IntoIterator<Item = &'r Ready<'r, 'p>>,
-) -> Vec<&'p str> {
-    let mut labels: Vec<&str> = Vec::new();
-    for r in calls {
-        for label in &r.tool.sources {
-            let tracked = plan
-                .flows
-                .iter()
-                .any(|f| f.window != FlowWindow::Turn && f.from == *label);
-            if tracked && !labels.contains(&label.as_str()) {
-                labels.push(label);
-            }
-        }
-    }
-    labels
 }
 
 /// The tools of the batch that may need confirmation, whose standing
@@ -448,96 +377,4 @@ fn confirmable_tools(plan: &PolicyPlan, ready: &[Ready<'_, '_>]) -> Vec<&'static
         }
     }
     tools
-}
-
-/// Marks calls that data-flow rules stop, send to confirmation or log.
-/// `touched(label, window)` says whether the session admitted a call with
-/// that source label within the window (all of the session when `None`).
-/// Calls already refused take no part.
-pub(super) fn flow_rules(
-    plan: &PolicyPlan,
-    touched: impl Fn(&str, Option<Duration>) -> bool,
-    ready: &mut [Ready<'_, '_>],
-    verdicts: &mut [Verdict],
-) {
-    for flow in &plan.flows {
-        let is_sink = |r: &Ready<'_, '_>| r.tool.sinks.contains(&flow.to);
-        let is_source = |r: &Ready<'_, '_>| r.tool.sources.contains(&flow.from);
-        let live = |test: &dyn Fn(&Ready<'_, '_>) -> bool| {
-            ready
-                .iter()
-                .zip(verdicts.iter())
-                .any(|(r, verdict)| verdict.is_none() && test(r))
-        };
-        if !live(&is_sink) {
-            continue;
-        }
-        let earlier = match flow.window {
-            FlowWindow::Turn => false,
-            FlowWindow::Session => touched(&flow.from, None),
-            FlowWindow::Within(window) => touched(&flow.from, Some(window)),
-        };
-        let in_turn = live(&is_source);
-        if !earlier && !in_turn {
-            continue;
-        }
-        for (r, verdict) in ready.iter_mut().zip(verdicts.iter_mut()) {
-            let (sink, source) = (is_sink(r), is_source(r));
-            match flow.action {
-                // Both ends in this turn are stopped before either runs.
-                FlowAction::Block if (sink || (source && in_turn)) && verdict.is_none() => {
-                    *verdict = Some((
-                        Outcome::Denied {
-                            reason: DenyReason::Flow {
-                                rule: flow.name.clone(),
-                            },
-                        },
-                        Some(format!("flow {}", flow.name)),
-                    ));
-                }
-                FlowAction::Confirm if sink => {
-                    r.flow_confirm.get_or_insert_with(|| flow.name.clone());
-                }
-                FlowAction::Log if sink => {
-                    r.flow_logged.get_or_insert_with(|| flow.name.clone());
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-/// Refuses the calls beyond the turn's quota, in call order.
-fn turn_quota(plan: &PolicyPlan, verdicts: &mut [Verdict]) {
-    let Some(limit) = plan.quotas.turn_calls else {
-        return;
-    };
-    let mut admitted = 0u32;
-    for verdict in verdicts.iter_mut().filter(|v| v.is_none()) {
-        if admitted < limit.get() {
-            admitted += 1;
-        } else {
-            *verdict = Some(quota("turn_calls", limit.get()));
-        }
-    }
-}
-
-fn quota(name: &str, limit: u32) -> (Outcome, Option<String>) {
-    (
-        Outcome::Denied {
-            reason: DenyReason::Quota {
-                quota: name.to_owned(),
-                limit,
-            },
-        },
-        Some(format!("quota {name}")),
-    )
-}
-
-/// Whether a verdict refuses the call (a call pending approval keeps its
-/// place: it may still run).
-fn refused(verdict: &Verdict) -> bool {
-    verdict
-        .as_ref()
-        .is_some_and(|(outcome, _)| !outcome.is_pending())
 }

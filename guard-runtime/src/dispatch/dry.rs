@@ -2,15 +2,16 @@
 //! client needs to vet the tool calls in a response before anyone acts on
 //! them.
 
-use super::batch::{
-    Verdict, backend_failed, flow_rules, history, reads_history, unavailable, wanted_sources,
-};
 use super::{Checked, Ready, SeenIds, echoable_name};
 use crate::call::ToolCall;
 use crate::context::CallContext;
 use crate::guard::Guard;
 use crate::outcome::{DenyReason, Outcome};
 use crate::policy::BatchMode;
+use crate::policy::rules::{
+    FlowMarks, Verdict, backend_failed, flow_rules, history, reads_history, unavailable,
+    wanted_sources,
+};
 use crate::state::{Admission, BackendError};
 
 impl Guard {
@@ -87,7 +88,7 @@ impl Guard {
         }
         if !plan.flows.is_empty() && !ready.is_empty() {
             let key = ctx.state_session();
-            let sources = wanted_sources(&plan, &ready);
+            let sources = wanted_sources(&plan, ready.iter().map(|r| r.tool));
             let mut ages = vec![None; sources.len()];
             let mut flow_verdicts: Vec<Verdict> = Vec::new();
             flow_verdicts.resize_with(ready.len(), || None);
@@ -114,7 +115,7 @@ impl Guard {
                         if backend_failed(&plan, &err).is_some() {
                             // The sinks whose history is unknown cannot be cleared.
                             ready.retain(|r| {
-                                let blind = reads_history(&plan, &sources, r);
+                                let blind = reads_history(&plan, &sources, r.tool);
                                 if blind {
                                     verdicts[r.call] = Err(unavailable());
                                 }
@@ -124,11 +125,15 @@ impl Guard {
                     }
                 }
             }
+            // Checking only: what a flow rule would confirm or log changes nothing here.
+            let tools: Vec<_> = ready.iter().map(|r| r.tool).collect();
+            let mut marks = vec![FlowMarks::default(); ready.len()];
             flow_rules(
                 &plan,
                 history(&sources, &ages),
-                &mut ready,
+                &tools,
                 &mut flow_verdicts,
+                &mut marks,
             );
             for (r, verdict) in ready.iter().zip(flow_verdicts) {
                 if let Some((outcome, _)) = verdict {

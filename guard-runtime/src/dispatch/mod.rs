@@ -25,6 +25,7 @@ use crate::limits::TurnLimits;
 use crate::outbound::{self, LeakAction};
 use crate::outcome::{DenyReason, FailReason, Outcome, safe_text};
 use crate::policy::cedar::EntityCache;
+use crate::policy::rules::{backend_failed, unavailable};
 use crate::policy::{PolicyPlan, ToolPlan};
 use crate::registry::{Invocation, ToolEntry};
 use crate::scan::without_secrets;
@@ -492,8 +493,8 @@ impl Guard {
         {
             Ok(()) => answer,
             // Withheld unless the policy lets calls go on (logged either way).
-            Err(err) => match batch::backend_failed(plan, &err) {
-                Some(_) => Answer::refusal(batch::unavailable()),
+            Err(err) => match backend_failed(plan, &err) {
+                Some(_) => Answer::refusal(unavailable()),
                 None => answer,
             },
         }
@@ -535,8 +536,8 @@ impl Guard {
                 }
                 Ok(false) => {}
                 Err(err) => {
-                    if batch::backend_failed(plan, &err).is_some() {
-                        return Err(batch::unavailable());
+                    if backend_failed(plan, &err).is_some() {
+                        return Err(unavailable());
                     }
                 }
             }

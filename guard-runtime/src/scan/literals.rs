@@ -12,8 +12,6 @@
 //! own lane. Occurrences are reported overlapping: every one, not a
 //! leftmost subset.
 
-use std::sync::LazyLock;
-
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind, StartKind};
@@ -118,17 +116,8 @@ const LANES: usize = 4;
 /// plus three warm-ups.
 const MIN_LANE: usize = 64;
 
-/// The literals of all three scanners, built on first use.
-pub(crate) static LITERALS: LazyLock<Literals> = LazyLock::new(|| {
-    Literals::new(
-        super::injection::gate_literals()
-            .chain(super::secrets::gate_literals())
-            .collect(),
-    )
-});
-
 impl Literals {
-    fn new(entries: Vec<(String, Use)>) -> Literals {
+    pub(crate) fn new(entries: Vec<(String, Use)>) -> Literals {
         let mut patterns: Vec<String> = Vec::new();
         let mut uses: Vec<Vec<Use>> = Vec::new();
         for (literal, u) in entries {
@@ -254,6 +243,8 @@ impl Literals {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The pass as the scanners build it.
+    use crate::scan::rules::LITERALS;
 
     /// One lane over the whole text: what the four lanes must agree with.
     fn one_lane(text: &[u8]) -> Hits {

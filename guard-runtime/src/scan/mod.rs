@@ -11,6 +11,7 @@ mod literals;
 mod normalize;
 mod pii;
 mod redact;
+mod rules;
 mod secrets;
 mod set;
 mod shape;

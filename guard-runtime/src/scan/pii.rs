@@ -487,7 +487,7 @@ fn is_reserved_quad(cluster: &str) -> bool {
         && cluster.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && cluster
             .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| crate::validate::non_public(IpAddr::V4(ip)).is_some())
+            .is_ok_and(|ip| crate::net::classify_v4(ip).is_some())
 }
 
 fn is_public_ip(text: &str, start: usize, end: usize) -> bool {
@@ -503,7 +503,7 @@ fn is_public_ip(text: &str, start: usize, end: usize) -> bool {
         return false;
     }
     match text[start..end].parse::<IpAddr>() {
-        Ok(ip) => crate::validate::non_public(ip).is_none(),
+        Ok(ip) => crate::net::classify(ip).is_none(),
         Err(_) => false,
     }
 }

@@ -4,8 +4,8 @@
 
 use super::finding::Finding;
 use super::injection::{InjectionReport, InjectionScanner};
-use super::literals::LITERALS;
 use super::pii::PiiScanner;
+use super::rules::LITERALS;
 use super::secrets::SecretScanner;
 use super::shape::base64_runs;
 

@@ -33,6 +33,5 @@ pub(crate) use schema::{check, compile};
 pub(crate) use shape::serde_enforces;
 pub use sql::{CheckedSql, DEFAULT_MAX_GENERATED, MAX_SQL_BYTES, SqlDialect, SqlPolicy, WriteKind};
 pub use text::TextPolicy;
-pub(crate) use url::non_public;
 pub use url::{CheckedUrl, Resolver, SystemResolver, UrlPolicy};
 pub use violation::Violation;

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
-use super::catalogue::SECRET_NAMES;
+use crate::scan::rules::secrets::SECRET_NAMES;
 
 /// The words every secret name holds: `pass` (password, passwd), `pwd`,
 /// `secret`, `key` (api_key, access_key, private_key), `token`, `credential`.

@@ -17,7 +17,6 @@
 //! rule's overlap test is a binary search.
 
 mod assignment;
-mod catalogue;
 mod fold;
 mod pem;
 
@@ -25,9 +24,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use self::catalogue::{DETECTORS, Detector, Rule, Value};
 use super::finding::{Finding, dedup_overlaps, entropy};
-use super::literals::{DetectorSet, LITERALS, Use};
+use super::literals::DetectorSet;
+use super::rules::LITERALS;
+use super::rules::secrets::{DETECTORS, Detector, Rule, Value};
 use super::shape::{MIN_RUN, base64_runs};
 
 /// Whether a quote is followed by at least `len` characters of
@@ -116,17 +116,6 @@ impl std::fmt::Debug for SecretScanner {
 
 static GLOBAL: LazyLock<SecretScanner> = LazyLock::new(SecretScanner::build);
 
-/// The gate literals of the credential detectors, for the shared pass.
-pub(super) fn gate_literals() -> impl Iterator<Item = (String, Use)> {
-    DETECTORS.iter().enumerate().flat_map(|(i, detector)| {
-        detector
-            .keywords
-            .iter()
-            .filter(|k| k.len() >= 3)
-            .map(move |k| (k.to_ascii_lowercase(), Use::Secret(i)))
-    })
-}
-
 /// The regex class `[class]` that cannot continue a token of this class.
 fn not_class(class: &str) -> String {
     format!("(?:[^{class}]|$)")
@@ -199,7 +188,7 @@ fn reach(detector: &Detector) -> Option<usize> {
             // A split key has at most a few breaks.
             Some(longest + max + 8)
         }
-        Rule::Regex(_) if catalogue::PREFIX_TOKENS.contains(&detector.id) => Some(256),
+        Rule::Regex(_) if super::rules::secrets::PREFIX_TOKENS.contains(&detector.id) => Some(256),
         _ => None,
     }
 }

@@ -19,12 +19,13 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::pin::Pin;
 
 use url::{Host, Url};
 
 use super::Violation;
+use crate::net;
 
 mod tlds;
 
@@ -491,7 +492,7 @@ fn embeds_private_ipv4(name: &str) -> bool {
         }
         if octets.len() == 4
             && (i == bytes.len() || !bytes[i].is_ascii_digit())
-            && non_public_v4(Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3])).is_some()
+            && net::classify_v4(Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3])).is_some()
         {
             return true;
         }
@@ -502,107 +503,13 @@ fn embeds_private_ipv4(name: &str) -> bool {
 
 /// Refuses every address that is not globally routable.
 fn check_ip(ip: IpAddr) -> Result<(), Violation> {
-    match non_public(ip) {
-        Some(code) => Err(Violation::new(
-            code,
+    match net::classify(ip) {
+        Some(class) => Err(Violation::new(
+            class.code(),
             "the address is not a public internet address",
         )),
         None => Ok(()),
     }
-}
-
-/// Why `ip` is not a public internet address (a violation code), if it is
-/// not. Allocates nothing, for callers that only ask.
-pub(crate) fn non_public(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => non_public_v4(v4),
-        IpAddr::V6(v6) => non_public_v6(v6),
-    }
-}
-
-fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, c, _] = ip.octets();
-    let code = if ip == Ipv4Addr::new(169, 254, 169, 254)
-        || ip == Ipv4Addr::new(100, 100, 100, 200)
-        || ip == Ipv4Addr::new(168, 63, 129, 16)
-        || ip == Ipv4Addr::new(169, 254, 170, 2)
-    {
-        "url.metadata"
-    } else if a == 127 {
-        "url.loopback"
-    } else if a == 10 || (a == 172 && (16..=31).contains(&b)) || (a == 192 && b == 168) {
-        "url.private"
-    } else if a == 169 && b == 254 {
-        "url.link_local"
-    } else if a == 100 && (64..=127).contains(&b) {
-        "url.cgnat"
-    } else if a == 0 {
-        "url.unspecified"
-    } else if (224..=239).contains(&a) {
-        "url.multicast"
-    } else if a >= 240
-        || (a == 192 && b == 0 && (c == 0 || c == 2))
-        || (a == 198 && (b == 18 || b == 19))
-        || (a == 198 && b == 51 && c == 100)
-        || (a == 203 && b == 0 && c == 113)
-        || (a == 192 && b == 88 && c == 99)
-    {
-        "url.reserved"
-    } else {
-        return None;
-    };
-    Some(code)
-}
-
-/// The EC2 instance metadata service over IPv6, `fd00:ec2::254`.
-const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
-
-fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    let segments = ip.segments();
-    let embedded =
-        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return non_public_v4(v4);
-    }
-    // SIIT's IPv4-translated form, ::ffff:0:a.b.c.d.
-    if segments[..6] == [0, 0, 0, 0, 0xffff, 0] {
-        return non_public_v4(embedded(segments[6], segments[7]));
-    }
-    // The local-use NAT64 prefix (RFC 8215) translates into private networks.
-    if segments[..3] == [0x64, 0xff9b, 1] {
-        return Some("url.private");
-    }
-    // IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address.
-    if segments[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback() && !ip.is_unspecified() {
-        return non_public_v4(embedded(segments[6], segments[7]));
-    }
-    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return non_public_v4(embedded(segments[6], segments[7]));
-    }
-    if segments[0] == 0x2002 {
-        return non_public_v4(embedded(segments[1], segments[2]));
-    }
-    let code = if ip == AWS_METADATA_V6 {
-        "url.metadata"
-    } else if ip.is_loopback() {
-        "url.loopback"
-    } else if ip.is_unspecified() {
-        "url.unspecified"
-    } else if ip.is_multicast() {
-        "url.multicast"
-    } else if (segments[0] & 0xfe00) == 0xfc00 {
-        "url.private"
-    } else if (segments[0] & 0xffc0) == 0xfe80 || (segments[0] & 0xffc0) == 0xfec0 {
-        "url.link_local"
-    } else if (segments[0] == 0x2001 && segments[1] == 0x0db8)
-        || segments[0] == 0x0100
-        || (segments[0] == 0x2001 && segments[1] < 0x0200)
-    {
-        "url.reserved"
-    } else {
-        return None;
-    };
-    Some(code)
 }
 
 #[cfg(test)]

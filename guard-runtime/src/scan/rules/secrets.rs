@@ -1,5 +1,5 @@
 //! The credential catalogue: what each detector looks for. Data only; the
-//! engine that runs it is in `mod.rs`.
+//! engine that runs it is `scan/secrets/`.
 //!
 //! The formats are public facts (prefixes, lengths, alphabets) as providers
 //! document them and as gitleaks' rule set (MIT) catalogues them. Three
@@ -13,6 +13,8 @@
 //!
 //! plus PEM private-key blocks ([`Rule::Pem`], read line by line) and the
 //! generic `name = value` assignment ([`Rule::Assignment`]).
+
+use crate::scan::literals::Use;
 
 /// How a detector finds its secret.
 pub(crate) enum Rule {
@@ -1110,3 +1112,14 @@ pub(crate) static DETECTORS: &[Detector] = &[
         requires: &[],
     },
 ];
+
+/// The gate literals of the credential detectors, for the shared pass.
+pub(crate) fn gate_literals() -> impl Iterator<Item = (String, Use)> {
+    DETECTORS.iter().enumerate().flat_map(|(i, detector)| {
+        detector
+            .keywords
+            .iter()
+            .filter(|k| k.len() >= 3)
+            .map(move |k| (k.to_ascii_lowercase(), Use::Secret(i)))
+    })
+}
