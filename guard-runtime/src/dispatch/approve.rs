@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use futures_timer::Delay;
 use futures_util::FutureExt as _;
-use futures_util::future::{Either, join_all, select};
+use futures_util::future::{Either, select};
 use serde_json::Value;
 
-use super::{Answer, Checked, MAX_DENY_CHARS, Ready, execute};
+use super::{Answer, Checked, MAX_DENY_CHARS, Ready};
 use crate::audit::audited_arguments;
 use crate::call::{ToolCall, ToolReply};
 use crate::confirm::{ApprovalDigest, ApprovalRequest, ConfirmRequest, Decision, PendingCall};
@@ -19,6 +19,7 @@ use crate::guard::Guard;
 use crate::outcome::{DenyReason, Outcome, safe_text};
 use crate::policy::PolicyPlan;
 use crate::policy::rules::{backend_failed, tracked_sources, unavailable};
+use crate::registry::ToolEntry;
 use crate::state::{Settlement, Standing};
 
 /// The standing "always" decisions known for the tools of a batch.
@@ -34,6 +35,16 @@ pub(super) enum ApprovalVerdict {
     Park(ApprovalRequest),
 }
 
+/// Why the call is put to a person: the flow rule, the outbound check, or
+/// the tool's own reason.
+fn confirm_reason<'a>(ready: &'a Ready<'_, '_>) -> std::borrow::Cow<'a, str> {
+    match (&ready.flow_confirm, ready.outbound_confirm) {
+        (Some(rule), _) => format!("data-flow rule `{rule}` asks for confirmation").into(),
+        (None, Some(kind)) => format!("the arguments carry {kind} out of the agent").into(),
+        (None, None) => ready.tool.confirm_reason.into(),
+    }
+}
+
 fn declined(message: Option<String>) -> Outcome {
     Outcome::Denied {
         reason: DenyReason::Declined {
@@ -43,7 +54,8 @@ fn declined(message: Option<String>) -> Outcome {
 }
 
 impl Guard {
-    /// Confirms one call that needs it.
+    /// Confirms one call that needs it: a standing "always" decision, a
+    /// parked request (deferred approvals), or the confirmer's answer.
     pub(super) async fn approve(
         &self,
         ctx: &CallContext,
@@ -54,25 +66,6 @@ impl Guard {
         defer: bool,
     ) -> ApprovalVerdict {
         let tool = ready.entry.registration.name;
-        // The fast path skipped parsing; the text already passed the checks.
-        let args = match ready.args.take() {
-            Some(args) => args,
-            None => serde_json::from_str(&call.arguments).unwrap_or(Value::Null),
-        };
-        let digest = ApprovalDigest::of(tool, &args);
-        let flow_reason;
-        let reason = match (&ready.flow_confirm, ready.outbound_confirm) {
-            (Some(rule), _) => {
-                flow_reason = format!("data-flow rule `{rule}` asks for confirmation");
-                flow_reason.as_str()
-            }
-            (None, Some(kind)) => {
-                flow_reason = format!("the arguments carry {kind} out of the agent");
-                flow_reason.as_str()
-            }
-            (None, None) => ready.tool.confirm_reason,
-        };
-
         let standing = standings
             .iter()
             .find(|(name, _)| *name == tool)
@@ -84,7 +77,13 @@ impl Guard {
             }
             _ => {}
         }
-
+        // The fast path skipped parsing; the text already passed the checks.
+        let args = match ready.args.take() {
+            Some(args) => args,
+            None => serde_json::from_str(&call.arguments).unwrap_or(Value::Null),
+        };
+        let digest = ApprovalDigest::of(tool, &args);
+        let reason = confirm_reason(ready);
         if defer || self.inner.deferred {
             let store = &self.inner.pending;
             return ApprovalVerdict::Park(ApprovalRequest {
@@ -94,16 +93,10 @@ impl Guard {
                 risk: ready.tool.risk,
                 arguments: audited_arguments(&call.arguments, Some(ready.entry)),
                 digest,
-                reason: reason.to_owned(),
+                reason: reason.into_owned(),
                 expires_at_ms: crate::confirm::unix_ms_after(store.ttl),
             });
         }
-
-        let Some(confirmer) = &self.inner.confirmer else {
-            return ApprovalVerdict::Refuse(Outcome::Denied {
-                reason: DenyReason::NoConfirmer,
-            });
-        };
         let request = ConfirmRequest {
             call_id: &call.id,
             tool,
@@ -111,25 +104,41 @@ impl Guard {
             risk: ready.tool.risk,
             arguments: &args,
             context: ctx,
-            reason,
+            reason: &reason,
             digest,
         };
+        match self.ask_confirmer(request).await {
+            Ok(decision) => {
+                self.apply_decision(ctx, call, plan, Some(standings), ready, decision)
+                    .await
+            }
+            Err(outcome) => ApprovalVerdict::Refuse(outcome),
+        }
+    }
+
+    /// The confirmer's decision, within the confirmation timeout. No
+    /// confirmer, a panic or no answer in time is a refusal.
+    async fn ask_confirmer(&self, request: ConfirmRequest<'_>) -> Result<Decision, Outcome> {
+        let tool = request.tool;
+        let Some(confirmer) = &self.inner.confirmer else {
+            return Err(Outcome::Denied {
+                reason: DenyReason::NoConfirmer,
+            });
+        };
         let asked = AssertUnwindSafe(confirmer.confirm(request)).catch_unwind();
-        let decision = match select(asked, Delay::new(self.inner.confirm_timeout)).await {
-            Either::Left((Ok(decision), _)) => decision,
+        match select(asked, Delay::new(self.inner.confirm_timeout)).await {
+            Either::Left((Ok(decision), _)) => Ok(decision),
             Either::Left((Err(_), _)) => {
                 tracing::error!(target: "guard", tool, "confirmer panicked; denying the call");
-                return ApprovalVerdict::Refuse(declined(None));
+                Err(declined(None))
             }
             Either::Right(_) => {
                 tracing::warn!(target: "guard", tool, "confirmer did not answer in time");
-                return ApprovalVerdict::Refuse(Outcome::Denied {
+                Err(Outcome::Denied {
                     reason: DenyReason::ConfirmationTimedOut,
-                });
+                })
             }
-        };
-        self.apply_decision(ctx, call, plan, Some(standings), ready, decision)
-            .await
+        }
     }
 
     /// Carries out a decision: remembers "always", re-checks edits.
@@ -255,122 +264,135 @@ impl Guard {
         ctx: &CallContext,
         decisions: impl IntoIterator<Item = (ApprovalRequest, Decision)>,
     ) -> Vec<ToolReply> {
-        let store = &self.inner.pending;
         let plan = self.inner.policy.load_full();
         let agent = plan.agent(ctx);
-        let session = ctx.state_session();
-        // Each reply keeps the place of its decision; refused calls give
-        // their quota place back.
-        let mut done = Vec::new();
-        let mut runs = Vec::new();
-        let mut release: Vec<&'static str> = Vec::new();
+        let mut resumed = Resumed::default();
         for (order, (request, decision)) in decisions.into_iter().enumerate() {
-            let Some(parked) = store.take(&request.id) else {
-                tracing::warn!(target: "guard", id = %safe_text(&request.id, 80),
-                    "unknown or already answered approval request");
-                continue;
-            };
-            let started = Instant::now();
-            let found = self.inner.registry.get_indexed(&parked.request.tool);
-            let refuse = |reason| Some(Answer::refusal(Outcome::Denied { reason }));
-            let answer = if parked.context != *ctx || parked.request != request {
-                refuse(DenyReason::ApprovalMismatch)
-            } else if parked.expires <= self.inner.clock.elapsed() {
-                refuse(DenyReason::ApprovalExpired)
-            } else {
-                None
-            };
-            let Some((index, entry)) = found else {
-                continue;
-            };
-            let tool = &agent.tools[index];
-            if let Some(answer) = answer {
-                if parked.reserved {
-                    release.push(entry.registration.name);
-                }
-                done.push((order, parked.call, entry, answer, started));
-                continue;
-            }
-            let mut ready = Ready {
-                call: 0,
-                entry,
-                tool,
-                invocation: parked.invocation,
-                args: None,
-                flow_confirm: None,
-                flow_logged: None,
-                backend_note: None,
-                outbound_confirm: None,
-            };
-            match self
-                .apply_decision(ctx, &parked.call, &plan, None, &mut ready, decision)
-                .await
-            {
-                ApprovalVerdict::Run => runs.push((order, parked.call, ready, started)),
-                ApprovalVerdict::Refuse(outcome) => {
-                    if parked.reserved {
-                        release.push(entry.registration.name);
-                    }
-                    done.push((order, parked.call, entry, Answer::refusal(outcome), started));
-                }
-                ApprovalVerdict::Park(_) => unreachable!("a decision never parks"),
-            }
+            self.resume_one(ctx, &plan, order, request, decision, &mut resumed)
+                .await;
         }
-        // Resumed calls are admitted now: later sink calls see their sources.
-        let touch = tracked_sources(&plan, runs.iter().map(|(_, _, ready, _)| ready.tool));
-        if !touch.is_empty() || !release.is_empty() {
-            let settlement = Settlement {
-                session,
-                release,
-                touch,
-            };
-            if let Err(err) = self.inner.state.settle(&settlement).await
-                && let Some(note) = backend_failed(&plan, &err)
-            {
-                let (blocked, open): (Vec<_>, Vec<_>) = runs
-                    .into_iter()
-                    .partition(|(_, _, ready, _)| !tracked_sources(&plan, [ready.tool]).is_empty());
-                runs = open;
-                for (order, call, ready, started) in blocked {
-                    tracing::debug!(target: "guard", %note, "resumed call refused");
-                    done.push((
-                        order,
-                        call,
-                        ready.entry,
-                        Answer::refusal(unavailable()),
-                        started,
-                    ));
-                }
-            }
+        self.settle_resumed(ctx, &plan, &mut resumed).await;
+        let Resumed { mut done, runs, .. } = resumed;
+        // Each run keeps its decision's place as its position.
+        let (waiting, ready): (Vec<_>, Vec<_>) = runs
+            .into_iter()
+            .map(|(call, started, r)| ((call, r.entry, started), r))
+            .unzip();
+        let answers = self.run_turn(ctx, &plan, ready).await;
+        for ((call, entry, started), (order, answer)) in waiting.into_iter().zip(answers) {
+            done.push((order, call, entry, answer, started));
         }
-        let turn = crate::limits::TurnLimits::new(plan.max_parallel);
-        let plan_ref: &PolicyPlan = &plan;
-        let finished = join_all(runs.into_iter().map(|(order, call, ready, started)| {
-            let timeout = ready.tool.timeout.unwrap_or(self.inner.default_timeout);
-            let sequential = ready.tool.risk >= plan.sequential_risk;
-            let turn = &turn;
-            async move {
-                let _permits = turn.enter(sequential).await;
-                let answer = execute(ready.entry, ready.invocation, timeout, &self.inner)
-                    .await
-                    .sandboxed(&self.inner, ready.tool);
-                let answer = self.taint_from(ctx, plan_ref, ready.tool, answer).await;
-                (order, call, ready.entry, answer, started)
-            }
-        }))
-        .await;
-        done.extend(finished);
         done.sort_by_key(|(order, ..)| *order);
         done.into_iter()
             .map(|(_, call, entry, answer, started)| {
                 let decision = format!("{}: approval resumed", agent.section).into();
-                self.audit(ctx, &call, Some(entry), &answer, decision, started);
-                ToolReply {
-                    tool_call_id: call.id,
-                    content: answer.content,
-                    outcome: answer.outcome,
-                }
+                self.reply(ctx, &call, Some(entry), answer, decision, started)
             })
             .collect()
     }
+
+    /// Applies one decision to its parked call: refused (mismatch, expiry,
+    /// a declining decision) or ready to run.
+    async fn resume_one<'g, 'p>(
+        &'g self,
+        ctx: &CallContext,
+        plan: &'p PolicyPlan,
+        order: usize,
+        request: ApprovalRequest,
+        decision: Decision,
+        resumed: &mut Resumed<'g, 'p>,
+    ) {
+        let Some(parked) = self.inner.pending.take(&request.id) else {
+            tracing::warn!(target: "guard", id = %safe_text(&request.id, 80),
+                "unknown or already answered approval request");
+            return;
+        };
+        let started = Instant::now();
+        let Some((index, entry)) = self.inner.registry.get_indexed(&parked.request.tool) else {
+            return;
+        };
+        let refused = if parked.context != *ctx || parked.request != request {
+            Some(DenyReason::ApprovalMismatch)
+        } else if parked.expires <= self.inner.clock.elapsed() {
+            Some(DenyReason::ApprovalExpired)
+        } else {
+            None
+        };
+        let outcome = match refused {
+            Some(reason) => Outcome::Denied { reason },
+            None => {
+                let tool = &plan.agent(ctx).tools[index];
+                let mut ready = Ready::new(order, entry, tool, parked.invocation);
+                match self
+                    .apply_decision(ctx, &parked.call, plan, None, &mut ready, decision)
+                    .await
+                {
+                    ApprovalVerdict::Run => {
+                        resumed.runs.push((parked.call, started, ready));
+                        return;
+                    }
+                    ApprovalVerdict::Refuse(outcome) => outcome,
+                    ApprovalVerdict::Park(_) => unreachable!("a decision never parks"),
+                }
+            }
+        };
+        // A refused call gives its quota place back.
+        if parked.reserved {
+            resumed.release.push(entry.registration.name);
+        }
+        let answer = Answer::refusal(outcome);
+        resumed
+            .done
+            .push((order, parked.call, entry, answer, started));
+    }
+
+    /// Admits the resumed calls now (later sink calls see their sources)
+    /// and gives back the places of the refused ones. A source that cannot
+    /// be recorded does not run.
+    async fn settle_resumed(
+        &self,
+        ctx: &CallContext,
+        plan: &PolicyPlan,
+        resumed: &mut Resumed<'_, '_>,
+    ) {
+        let touch = tracked_sources(plan, resumed.runs.iter().map(|(_, _, r)| r.tool));
+        if touch.is_empty() && resumed.release.is_empty() {
+            return;
+        }
+        let settlement = Settlement {
+            session: ctx.state_session(),
+            release: std::mem::take(&mut resumed.release),
+            touch,
+        };
+        let Err(err) = self.inner.state.settle(&settlement).await else {
+            return;
+        };
+        let Some(note) = backend_failed(plan, &err) else {
+            return;
+        };
+        let (blocked, open): (Vec<_>, Vec<_>) = std::mem::take(&mut resumed.runs)
+            .into_iter()
+            .partition(|(_, _, r)| !tracked_sources(plan, [r.tool]).is_empty());
+        resumed.runs = open;
+        for (call, started, r) in blocked {
+            tracing::debug!(target: "guard", %note, "resumed call refused");
+            let answer = Answer::refusal(unavailable());
+            resumed.done.push((r.call, call, r.entry, answer, started));
+        }
+    }
+}
+
+/// A resumed call answered without running: its decision's position, the
+/// call, its tool, the answer and when it was taken up.
+type Finished<'g> = (usize, ToolCall, &'g ToolEntry, Answer, Instant);
+
+/// The decisions of one `resume`, as they are applied.
+#[derive(Default)]
+struct Resumed<'g, 'p> {
+    done: Vec<Finished<'g>>,
+    /// The calls to run: the call, when it was taken up, and the ready call
+    /// (its position is its decision's).
+    runs: Vec<(ToolCall, Instant, Ready<'g, 'p>)>,
+    /// The tools whose quota places refused calls give back.
+    release: Vec<&'static str>,
 }

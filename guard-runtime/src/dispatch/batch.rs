@@ -15,7 +15,7 @@ use crate::policy::rules::{
     FlowMarks, Verdict, backend_failed, flow_rules, history, quota, reads_history, refused,
     tracked_sources, turn_quota, unavailable, wanted_sources,
 };
-use crate::policy::{BatchMode, FlowAction, PolicyPlan};
+use crate::policy::{BatchMode, FlowAction, PolicyPlan, ToolPlan};
 use crate::state::{Admission, AdmitCall, BackendError, CallVerdict, Settlement};
 
 /// A refused call: its position, the outcome, and a note for the audit record.
@@ -35,115 +35,38 @@ impl Guard {
         ctx: &CallContext,
         calls: &[ToolCall],
         plan: &'p PolicyPlan,
-        ready: Vec<Ready<'g, 'p>>,
+        mut ready: Vec<Ready<'g, 'p>>,
         first_refused: Option<usize>,
         defer: bool,
     ) -> (Vec<Ready<'g, 'p>>, Vec<Refusal>) {
-        let mut refusals = Vec::new();
-        let quotas =
-            plan.quotas.session_calls.is_some() || plan.quotas.session_calls_per_tool.is_some();
-        let sources = wanted_sources(plan, ready.iter().map(|r| r.tool));
-        let standing_tools = confirmable_tools(plan, &ready);
-        let rated = ready
-            .iter()
-            .any(|r| super::has_rates(r.entry, r.tool, plan));
-        let only_rates = !quotas
-            && sources.is_empty()
-            && standing_tools.is_empty()
-            && plan.flows.is_empty()
-            && plan.quotas.turn_calls.is_none();
-        if only_rates && !rated && (plan.batch == BatchMode::PerCall || first_refused.is_none()) {
-            return (ready, refusals);
+        let needs = Needs::of(plan, &ready);
+        if needs.only_rates
+            && !needs.rated
+            && (plan.batch == BatchMode::PerCall || first_refused.is_none())
+        {
+            return (ready, Vec::new());
         }
-        if only_rates && plan.batch == BatchMode::PerCall {
+        if needs.only_rates && plan.batch == BatchMode::PerCall {
             // The common case, without the bookkeeping of the rules below.
             return self.rate_limits_only(ctx, plan, ready).await;
         }
-        let needs_backend = rated || !only_rates;
-        let key = ctx.state_session();
-        let mut ready = ready;
-        let mut verdicts: Vec<Verdict> = Vec::new();
-        verdicts.resize_with(ready.len(), || None);
-        // Session-quota refusals wait until the flow and turn rules had their say.
-        let mut quota_verdicts: Vec<(usize, Outcome, Option<String>)> = Vec::new();
-        let mut reserved: Vec<usize> = Vec::new();
-        let mut ages = vec![None; sources.len()];
-        let mut standings: Standings = standing_tools.iter().map(|t| (*t, None)).collect();
-
-        if needs_backend {
-            let questions = Questions::of(&ready, plan, quotas);
-            let admission = Admission {
-                context: ctx,
-                session: key,
-                calls: questions.as_slice(),
-                session_calls: plan.quotas.session_calls,
-                session_calls_per_tool: plan.quotas.session_calls_per_tool,
-                sources: sources.clone(),
-                standing: standing_tools.clone(),
-            };
-            let answer = self
-                .inner
-                .state
-                .admit(&admission)
-                .await
-                .and_then(|admitted| {
-                    let complete = admitted.calls.len() == ready.len()
-                        && admitted.sources.len() == sources.len()
-                        && admitted.standing.len() == standings.len();
-                    if complete {
-                        Ok(admitted)
-                    } else {
-                        Err(BackendError::new(MISCOUNTED))
-                    }
-                });
-            match answer {
-                Ok(admitted) => {
-                    for (i, verdict) in admitted.calls.into_iter().enumerate() {
-                        match verdict {
-                            CallVerdict::Admitted { reserved: true } => reserved.push(i),
-                            CallVerdict::Admitted { reserved: false } => {}
-                            CallVerdict::RateLimited { retry_after } => {
-                                verdicts[i] = Some((Outcome::RateLimited { retry_after }, None));
-                            }
-                            CallVerdict::Quota { quota: name, limit } => {
-                                let (outcome, note) = quota(name, limit);
-                                quota_verdicts.push((i, outcome, note));
-                            }
-                        }
-                    }
-                    ages = admitted.sources;
-                    for ((_, known), standing) in standings.iter_mut().zip(admitted.standing) {
-                        *known = standing;
-                    }
-                }
-                Err(err) => {
-                    if let Some(note) = backend_failure(plan, &err, &mut ready) {
-                        // Fail closed for the calls that needed an answer;
-                        // the others go on as if nothing was known.
-                        for (r, verdict) in ready.iter().zip(verdicts.iter_mut()) {
-                            let needed = quotas
-                                || super::has_rates(r.entry, r.tool, plan)
-                                || standing_tools.contains(&r.entry.registration.name)
-                                || reads_history(plan, &sources, r.tool);
-                            if needed {
-                                *verdict = Some((unavailable(), Some(note.clone())));
-                            }
-                        }
-                    }
-                }
-            }
+        let mut known = Known::new(&needs, ready.len());
+        if needs.rated || !needs.only_rates {
+            self.admit_batch(ctx, plan, &needs, &mut ready, &mut known)
+                .await;
         }
-
+        let Known {
+            mut verdicts,
+            quota_verdicts,
+            reserved,
+            ages,
+            mut standings,
+        } = known;
         if !plan.flows.is_empty() {
             let tools: Vec<_> = ready.iter().map(|r| r.tool).collect();
             let mut marks = vec![FlowMarks::default(); ready.len()];
-            flow_rules(
-                plan,
-                history(&sources, &ages),
-                &tools,
-                &mut verdicts,
-                &mut marks,
-            );
+            let history = history(&needs.sources, &ages);
+            flow_rules(plan, history, &tools, &mut verdicts, &mut marks);
             for (r, mark) in ready.iter_mut().zip(marks) {
                 r.flow_confirm = mark.confirm;
                 r.flow_logged = mark.logged;
@@ -153,33 +76,122 @@ impl Guard {
         for (i, outcome, note) in quota_verdicts {
             verdicts[i].get_or_insert((outcome, note));
         }
+        all_or_nothing(plan, calls, &ready, first_refused, &mut verdicts);
+        let declined = self
+            .confirm_batch(
+                ctx,
+                calls,
+                plan,
+                &mut standings,
+                &mut ready,
+                &mut verdicts,
+                defer,
+            )
+            .await;
+        if declined {
+            all_or_nothing(plan, calls, &ready, first_refused, &mut verdicts);
+        }
+        // Invocations are not `Sync`: the settlement reads the tools only.
+        let tools: Vec<(&'static str, &ToolPlan)> = ready
+            .iter()
+            .map(|r| (r.entry.registration.name, r.tool))
+            .collect();
+        self.settle_batch(ctx, plan, &tools, &reserved, &mut verdicts)
+            .await;
+        if verdicts.iter().all(Option::is_none) {
+            return (ready, Vec::new());
+        }
+        self.split(ctx, calls, ready, verdicts, &reserved)
+    }
 
-        let all_or_nothing = |verdicts: &mut Vec<Verdict>, ready: &[Ready<'_, '_>]| {
-            if plan.batch != BatchMode::AllOrNothing {
+    /// Asks the backend once: rate limits, session quotas, data-flow
+    /// history and standing decisions. When it fails and the policy fails
+    /// closed, the calls that needed an answer are refused.
+    async fn admit_batch(
+        &self,
+        ctx: &CallContext,
+        plan: &PolicyPlan,
+        needs: &Needs<'_>,
+        ready: &mut [Ready<'_, '_>],
+        known: &mut Known,
+    ) {
+        let questions = Questions::of(ready, plan, needs.quotas);
+        let admission = Admission {
+            context: ctx,
+            session: ctx.state_session(),
+            calls: questions.as_slice(),
+            session_calls: plan.quotas.session_calls,
+            session_calls_per_tool: plan.quotas.session_calls_per_tool,
+            sources: needs.sources.clone(),
+            standing: needs.standing_tools.clone(),
+        };
+        let answer = self
+            .inner
+            .state
+            .admit(&admission)
+            .await
+            .and_then(|admitted| {
+                let complete = admitted.calls.len() == ready.len()
+                    && admitted.sources.len() == needs.sources.len()
+                    && admitted.standing.len() == known.standings.len();
+                if complete {
+                    Ok(admitted)
+                } else {
+                    Err(BackendError::new(MISCOUNTED))
+                }
+            });
+        drop(questions);
+        let admitted = match answer {
+            Ok(admitted) => admitted,
+            Err(err) => {
+                if let Some(note) = backend_failure(plan, &err, ready) {
+                    // Fail closed for the calls that needed an answer;
+                    // the others go on as if nothing was known.
+                    for (r, verdict) in ready.iter().zip(known.verdicts.iter_mut()) {
+                        let needed = needs.quotas
+                            || super::has_rates(r.entry, r.tool, plan)
+                            || needs.standing_tools.contains(&r.entry.registration.name)
+                            || reads_history(plan, &needs.sources, r.tool);
+                        if needed {
+                            *verdict = Some((unavailable(), Some(note.clone())));
+                        }
+                    }
+                }
                 return;
             }
-            let first = ready
-                .iter()
-                .zip(verdicts.iter())
-                .filter(|(_, v)| v.as_ref().is_some_and(|(o, _)| !o.is_pending()))
-                .map(|(r, _)| r.call)
-                .chain(first_refused)
-                .min();
-            if let Some(first) = first {
-                for verdict in verdicts.iter_mut().filter(|v| v.is_none()) {
-                    *verdict = Some((
-                        Outcome::Denied {
-                            reason: DenyReason::Batch {
-                                refused_call: bounded(&calls[first].id),
-                            },
-                        },
-                        Some("all_or_nothing".to_owned()),
-                    ));
+        };
+        for (i, verdict) in admitted.calls.into_iter().enumerate() {
+            match verdict {
+                CallVerdict::Admitted { reserved: true } => known.reserved.push(i),
+                CallVerdict::Admitted { reserved: false } => {}
+                CallVerdict::RateLimited { retry_after } => {
+                    known.verdicts[i] = Some((Outcome::RateLimited { retry_after }, None));
+                }
+                CallVerdict::Quota { quota: name, limit } => {
+                    let (outcome, note) = quota(name, limit);
+                    known.quota_verdicts.push((i, outcome, note));
                 }
             }
-        };
-        all_or_nothing(&mut verdicts, &ready);
+        }
+        known.ages = admitted.sources;
+        for ((_, slot), standing) in known.standings.iter_mut().zip(admitted.standing) {
+            *slot = standing;
+        }
+    }
 
+    /// Confirms the calls that need it and are not refused yet; returns
+    /// whether any was declined.
+    #[allow(clippy::too_many_arguments)]
+    async fn confirm_batch(
+        &self,
+        ctx: &CallContext,
+        calls: &[ToolCall],
+        plan: &PolicyPlan,
+        standings: &mut Standings,
+        ready: &mut [Ready<'_, '_>],
+        verdicts: &mut [Verdict],
+        defer: bool,
+    ) -> bool {
         let mut declined = false;
         for (r, verdict) in ready.iter_mut().zip(verdicts.iter_mut()) {
             if verdict.is_some()
@@ -188,7 +200,7 @@ impl Guard {
                 continue;
             }
             match self
-                .approve(ctx, &calls[r.call], plan, &mut standings, r, defer)
+                .approve(ctx, &calls[r.call], plan, standings, r, defer)
                 .await
             {
                 ApprovalVerdict::Run => {}
@@ -206,43 +218,61 @@ impl Guard {
                 }
             }
         }
-        if declined {
-            all_or_nothing(&mut verdicts, &ready);
-        }
+        declined
+    }
 
+    /// Gives back the quota places of refused calls and records the
+    /// sources of the calls that run. A source that cannot be recorded
+    /// does not run: unrecorded, it would open the flow rules later.
+    async fn settle_batch(
+        &self,
+        ctx: &CallContext,
+        plan: &PolicyPlan,
+        tools: &[(&'static str, &ToolPlan)],
+        reserved: &[usize],
+        verdicts: &mut [Verdict],
+    ) {
         let release: Vec<&str> = reserved
             .iter()
             .filter(|i| refused(&verdicts[**i]))
-            .map(|i| ready[*i].entry.registration.name)
+            .map(|i| tools[*i].0)
             .collect();
-        let runs_with_sources = ready
+        let runs_with_sources = tools
             .iter()
-            .zip(&verdicts)
+            .zip(verdicts.iter())
             .filter(|(_, verdict)| verdict.is_none())
-            .map(|(r, _)| r.tool);
+            .map(|((_, tool), _)| *tool);
         let touch = tracked_sources(plan, runs_with_sources);
-        if !release.is_empty() || !touch.is_empty() {
-            let settlement = Settlement {
-                session: key,
-                release,
-                touch,
-            };
-            if let Err(err) = self.inner.state.settle(&settlement).await
-                && let Some(note) = backend_failed(plan, &err)
-            {
-                // A source that runs unrecorded would open the flow rules later.
-                for (r, verdict) in ready.iter().zip(verdicts.iter_mut()) {
-                    if verdict.is_none() && !tracked_sources(plan, [r.tool]).is_empty() {
-                        *verdict = Some((unavailable(), Some(note.clone())));
-                    }
+        if release.is_empty() && touch.is_empty() {
+            return;
+        }
+        let settlement = Settlement {
+            session: ctx.state_session(),
+            release,
+            touch,
+        };
+        if let Err(err) = self.inner.state.settle(&settlement).await
+            && let Some(note) = backend_failed(plan, &err)
+        {
+            for ((_, tool), verdict) in tools.iter().zip(verdicts.iter_mut()) {
+                if verdict.is_none() && !tracked_sources(plan, [*tool]).is_empty() {
+                    *verdict = Some((unavailable(), Some(note.clone())));
                 }
             }
         }
+    }
 
-        if verdicts.iter().all(Option::is_none) {
-            return (ready, refusals);
-        }
+    /// The calls that run, and the refusals (parking those pending approval).
+    fn split<'g, 'p>(
+        &self,
+        ctx: &CallContext,
+        calls: &[ToolCall],
+        ready: Vec<Ready<'g, 'p>>,
+        verdicts: Vec<Verdict>,
+        reserved: &[usize],
+    ) -> (Vec<Ready<'g, 'p>>, Vec<Refusal>) {
         let mut runs = Vec::with_capacity(ready.len());
+        let mut refusals = Vec::new();
         for (i, (r, verdict)) in ready.into_iter().zip(verdicts).enumerate() {
             match verdict {
                 Some((Outcome::PendingApproval { request }, note)) => {
@@ -256,6 +286,98 @@ impl Guard {
             }
         }
         (runs, refusals)
+    }
+}
+
+/// What the batch needs to ask the backend.
+struct Needs<'p> {
+    /// Session quotas apply.
+    quotas: bool,
+    /// Some call has a rate limit.
+    rated: bool,
+    /// No rule but rate limits applies.
+    only_rates: bool,
+    /// The source labels whose history flow rules read.
+    sources: Vec<&'p str>,
+    /// The tools whose standing decisions confirmation reads.
+    standing_tools: Vec<&'static str>,
+}
+
+impl<'p> Needs<'p> {
+    fn of(plan: &'p PolicyPlan, ready: &[Ready<'_, 'p>]) -> Self {
+        let quotas =
+            plan.quotas.session_calls.is_some() || plan.quotas.session_calls_per_tool.is_some();
+        let sources = wanted_sources(plan, ready.iter().map(|r| r.tool));
+        let standing_tools = confirmable_tools(plan, ready);
+        let only_rates = !quotas
+            && sources.is_empty()
+            && standing_tools.is_empty()
+            && plan.flows.is_empty()
+            && plan.quotas.turn_calls.is_none();
+        Needs {
+            quotas,
+            rated: ready
+                .iter()
+                .any(|r| super::has_rates(r.entry, r.tool, plan)),
+            only_rates,
+            sources,
+            standing_tools,
+        }
+    }
+}
+
+/// What the backend's answer settled for each call.
+struct Known {
+    verdicts: Vec<Verdict>,
+    /// Session-quota refusals wait until the flow and turn rules had their say.
+    quota_verdicts: Vec<Refusal>,
+    /// The calls that took a session-quota place.
+    reserved: Vec<usize>,
+    ages: Vec<Option<std::time::Duration>>,
+    standings: Standings,
+}
+
+impl Known {
+    fn new(needs: &Needs<'_>, calls: usize) -> Self {
+        Known {
+            verdicts: vec![None; calls],
+            quota_verdicts: Vec::new(),
+            reserved: Vec::new(),
+            ages: vec![None; needs.sources.len()],
+            standings: needs.standing_tools.iter().map(|t| (*t, None)).collect(),
+        }
+    }
+}
+
+/// Under `all_or_nothing`, the first refusal refuses every call still open.
+fn all_or_nothing(
+    plan: &PolicyPlan,
+    calls: &[ToolCall],
+    ready: &[Ready<'_, '_>],
+    first_refused: Option<usize>,
+    verdicts: &mut [Verdict],
+) {
+    if plan.batch != BatchMode::AllOrNothing {
+        return;
+    }
+    let first = ready
+        .iter()
+        .zip(verdicts.iter())
+        .filter(|(_, v)| v.as_ref().is_some_and(|(o, _)| !o.is_pending()))
+        .map(|(r, _)| r.call)
+        .chain(first_refused)
+        .min();
+    if let Some(first) = first {
+        for verdict in verdicts.iter_mut().filter(|v| v.is_none()) {
+            *verdict = Some((
+                Outcome::Denied {
+                    reason: DenyReason::Batch {
+                        refused_call: bounded(&calls[first].id),
+                    },
+                },
+                Some("all_or_nothing".to_owned()),
+            ));
+        }
     }
 }
 

@@ -2,16 +2,15 @@
 //! client needs to vet the tool calls in a response before anyone acts on
 //! them.
 
-use super::{Checked, Ready, SeenIds, echoable_name};
 use crate::call::ToolCall;
 use crate::context::CallContext;
 use crate::guard::Guard;
 use crate::outcome::{DenyReason, Outcome};
-use crate::policy::BatchMode;
 use crate::policy::rules::{
     FlowMarks, Verdict, backend_failed, flow_rules, history, reads_history, unavailable,
     wanted_sources,
 };
+use crate::policy::{BatchMode, PolicyPlan, ToolPlan};
 use crate::state::{Admission, BackendError};
 
 impl Guard {
@@ -46,100 +45,16 @@ impl Guard {
     ) -> Vec<Result<(), Outcome>> {
         let plan = self.inner.policy.load_full();
         let entities = crate::policy::cedar::EntityCache::default();
-        let agent = plan.agent(ctx);
-        let mut verdicts: Vec<Result<(), Outcome>> = Vec::with_capacity(calls.len());
-        let mut ready: Vec<Ready<'_, '_>> = Vec::new();
-        let mut seen_ids = SeenIds::new(calls.len());
-        let cap = plan
-            .max_calls_per_batch
-            .unwrap_or(self.inner.max_calls_per_batch);
-        for (i, call) in calls.iter().enumerate() {
-            let found = self.inner.registry.get_indexed(&call.name);
-            let verdict = match found {
-                _ if i >= cap => Err(Outcome::Denied {
-                    reason: DenyReason::TooManyCalls { limit: cap },
-                }),
-                _ if seen_ids.repeated(calls, i) => Err(Outcome::DuplicateCallId),
-                None => Err(Outcome::UnknownTool {
-                    name: echoable_name(&call.name),
-                }),
-                Some((index, entry)) => {
-                    let tool = &agent.tools[index];
-                    match self.check(ctx, call, entry, tool, &plan, &entities).await {
-                        Checked::Ready(entry, invocation, args, outbound_confirm) => {
-                            ready.push(Ready {
-                                call: i,
-                                entry,
-                                tool,
-                                invocation,
-                                args,
-                                flow_confirm: None,
-                                flow_logged: None,
-                                backend_note: None,
-                                outbound_confirm,
-                            });
-                            Ok(())
-                        }
-                        Checked::Refused(_, outcome) => Err(outcome),
-                    }
-                }
-            };
-            verdicts.push(verdict);
-        }
-        if !plan.flows.is_empty() && !ready.is_empty() {
-            let key = ctx.state_session();
-            let sources = wanted_sources(&plan, ready.iter().map(|r| r.tool));
-            let mut ages = vec![None; sources.len()];
-            let mut flow_verdicts: Vec<Verdict> = Vec::new();
-            flow_verdicts.resize_with(ready.len(), || None);
-            if !sources.is_empty() {
-                // Reads the history only: no calls, nothing charged.
-                let admission = Admission {
-                    context: ctx,
-                    session: key,
-                    calls: &[],
-                    session_calls: None,
-                    session_calls_per_tool: None,
-                    sources: sources.clone(),
-                    standing: Vec::new(),
-                };
-                let answer = self.inner.state.admit(&admission).await;
-                match answer {
-                    Ok(admitted) if admitted.sources.len() == sources.len() => {
-                        ages = admitted.sources;
-                    }
-                    Ok(_) | Err(_) => {
-                        let err = answer.err().unwrap_or_else(|| {
-                            BackendError::new("the backend answered another number of questions")
-                        });
-                        if backend_failed(&plan, &err).is_some() {
-                            // The sinks whose history is unknown cannot be cleared.
-                            ready.retain(|r| {
-                                let blind = reads_history(&plan, &sources, r.tool);
-                                if blind {
-                                    verdicts[r.call] = Err(unavailable());
-                                }
-                                !blind
-                            });
-                        }
-                    }
-                }
-            }
-            // Checking only: what a flow rule would confirm or log changes nothing here.
-            let tools: Vec<_> = ready.iter().map(|r| r.tool).collect();
-            let mut marks = vec![FlowMarks::default(); ready.len()];
-            flow_rules(
-                &plan,
-                history(&sources, &ages),
-                &tools,
-                &mut flow_verdicts,
-                &mut marks,
-            );
-            for (r, verdict) in ready.iter().zip(flow_verdicts) {
-                if let Some((outcome, _)) = verdict {
-                    verdicts[r.call] = Err(outcome);
-                }
-            }
+        let (slots, ready) = self.intake(ctx, calls, &plan, &entities).await;
+        let mut verdicts: Vec<Result<(), Outcome>> = slots
+            .into_iter()
+            .map(|slot| slot.answer.map_or(Ok(()), |answer| Err(answer.outcome)))
+            .collect();
+        // Nothing runs: the calls' tools are all the rules below read.
+        let passed: Vec<(usize, &ToolPlan)> = ready.iter().map(|r| (r.call, r.tool)).collect();
+        drop(ready);
+        if !plan.flows.is_empty() && !passed.is_empty() {
+            self.dry_flows(ctx, &plan, passed, &mut verdicts).await;
         }
         if plan.batch == BatchMode::AllOrNothing
             && let Some(first) = verdicts.iter().position(Result::is_err)
@@ -154,5 +69,58 @@ impl Guard {
             }
         }
         verdicts
+    }
+
+    /// The data-flow rules over the calls that passed, reading the
+    /// session's history without charging anything. A sink whose history
+    /// the backend cannot tell is refused when the policy fails closed.
+    async fn dry_flows(
+        &self,
+        ctx: &CallContext,
+        plan: &PolicyPlan,
+        mut passed: Vec<(usize, &ToolPlan)>,
+        verdicts: &mut [Result<(), Outcome>],
+    ) {
+        let sources = wanted_sources(plan, passed.iter().map(|(_, tool)| *tool));
+        let mut ages = vec![None; sources.len()];
+        if !sources.is_empty() {
+            let admission = Admission {
+                context: ctx,
+                session: ctx.state_session(),
+                calls: &[],
+                session_calls: None,
+                session_calls_per_tool: None,
+                sources: sources.clone(),
+                standing: Vec::new(),
+            };
+            match self.inner.state.admit(&admission).await {
+                Ok(admitted) if admitted.sources.len() == sources.len() => ages = admitted.sources,
+                answer => {
+                    let err = answer.err().unwrap_or_else(|| {
+                        BackendError::new("the backend answered another number of questions")
+                    });
+                    if backend_failed(plan, &err).is_some() {
+                        passed.retain(|(call, tool)| {
+                            let blind = reads_history(plan, &sources, tool);
+                            if blind {
+                                verdicts[*call] = Err(unavailable());
+                            }
+                            !blind
+                        });
+                    }
+                }
+            }
+        }
+        // Checking only: what a flow rule would confirm or log changes nothing here.
+        let tools: Vec<&ToolPlan> = passed.iter().map(|(_, tool)| *tool).collect();
+        let mut flow_verdicts: Vec<Verdict> = vec![None; passed.len()];
+        let mut marks = vec![FlowMarks::default(); passed.len()];
+        let history = history(&sources, &ages);
+        flow_rules(plan, history, &tools, &mut flow_verdicts, &mut marks);
+        for ((call, _), verdict) in passed.iter().zip(flow_verdicts) {
+            if let Some((outcome, _)) = verdict {
+                verdicts[*call] = Err(outcome);
+            }
+        }
     }
 }

@@ -11,5 +11,5 @@ pub(crate) mod rules;
 pub use cedar::{EntityLoadError, EntityLoader, EntityRef};
 pub use file::{BatchMode, Format, OnBackendError, Policy, PolicyError};
 pub(crate) use file::{FlowAction, FlowWindow};
-pub(crate) use plan::{PolicyPlan, ToolPlan};
+pub(crate) use plan::{AgentPlan, PolicyPlan, ToolPlan};
 pub use risk::{ParseRiskError, Risk};

@@ -20,6 +20,7 @@ use super::file::{
 use super::{PolicyError, Risk};
 use crate::context::CallContext;
 use crate::limits::{Clock, RateLimit, RateScope};
+use crate::outcome::DenyReason;
 use crate::registry::{Registry, ToolEntry};
 use crate::validate::ToolValidators;
 
@@ -426,6 +427,21 @@ fn apply(plan: &mut ToolPlan, policy_rate: &mut Option<NonZeroU32>, section: &To
 }
 
 impl ToolPlan {
+    /// Why this agent's policy refuses the caller this tool, if it does:
+    /// not on the allow-list, or missing a role.
+    pub(crate) fn refusal(&self, section: &str, ctx: &CallContext) -> Option<DenyReason> {
+        if let Some(rule) = &self.refused_by {
+            return Some(DenyReason::NotAllowed {
+                section: section.to_owned(),
+                rule: rule.clone(),
+            });
+        }
+        self.missing_role(ctx)
+            .map(|any_of| DenyReason::MissingRole {
+                any_of: any_of.to_vec(),
+            })
+    }
+
     /// The role list the caller has none of, if any.
     pub(crate) fn missing_role(&self, ctx: &CallContext) -> Option<&[String]> {
         self.roles
