@@ -38,8 +38,8 @@ pub struct ToolAttr {
     pub rate: Option<(u32, Span)>,
     pub name: Option<LitStr>,
     pub description: Option<LitStr>,
-    /// Milliseconds.
-    pub timeout: Option<u64>,
+    /// The duration text: the runtime's grammar reads it, at compile time.
+    pub timeout: Option<LitStr>,
     /// Caller roles, one of which is needed.
     pub roles: Vec<String>,
     /// Data-flow labels of what the tool reads and where it sends data.
@@ -120,17 +120,9 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
             }
             "name" => attr.name = string_value(&meta, &key, errors),
             "description" => attr.description = string_value(&meta, &key, errors),
-            "timeout" => {
-                if let Some(lit) = string_value(&meta, &key, errors) {
-                    match parse_duration_ms(&lit.value()) {
-                        Some(ms) if ms > 0 => attr.timeout = Some(ms),
-                        _ => errors.push(syn::Error::new(
-                            lit.span(),
-                            "`timeout` is a positive duration such as \"500ms\", \"5s\", \"2m\" or \"1h\"",
-                        )),
-                    }
-                }
-            }
+            // Read by `guard_runtime`'s one duration grammar when the
+            // registration is compiled (see `expand.rs`).
+            "timeout" => attr.timeout = string_value(&meta, &key, errors),
             "roles" => attr.roles = string_list(&meta, &key, errors),
             "source" => attr.sources = string_list(&meta, &key, errors),
             "sink" => attr.sinks = string_list(&meta, &key, errors),
@@ -208,22 +200,6 @@ fn string_list(meta: &Meta, key: &str, errors: &mut Errors) -> Vec<String> {
         ));
     }
     names
-}
-
-/// `500ms`, `5s`, `2m`, `1h` in milliseconds: the grammar of the policy
-/// file's durations too (`tests/tests/timeouts.rs` pins both).
-fn parse_duration_ms(text: &str) -> Option<u64> {
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let factor = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return None,
-    };
-    number.checked_mul(factor)
 }
 
 fn value<'m>(meta: &'m Meta, key: &str, kind: &str, errors: &mut Errors) -> Option<&'m Expr> {

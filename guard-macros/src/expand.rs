@@ -154,7 +154,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
         risk,
         confirm,
         rate,
-        timeout_ms,
+        timeout,
         roles,
         sources,
         sinks,
@@ -165,8 +165,17 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let risk = Ident::new(risk.variant(), Span::call_site());
-    let timeout = match timeout_ms {
-        Some(ms) => quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms))),
+    // The runtime's grammar, evaluated by the compiler in the registration's
+    // static: a bad duration fails the build at the attribute.
+    let timeout = match timeout {
+        Some(text) => {
+            let private = respan(&private, text.span());
+            quote_spanned!(text.span()=>
+            ::core::option::Option::Some({
+                const TIMEOUT: ::core::time::Duration = #private::attribute_timeout(#text);
+                TIMEOUT
+            }))
+        }
         None => quote!(::core::option::Option::None),
     };
     let rate = match rate {
@@ -258,8 +267,16 @@ fn arg_spec(private: &TokenStream, name: &str, explicit: bool, v: &Validator) ->
         Kind::Sql => {
             let (tables, write) = (strings(&v.tables), strings(&v.write));
             let functions = strings(&v.functions);
+            // The runtime's list of dialects, checked by the compiler.
             let dialect = match &v.dialect {
-                Some(d) => quote!(::core::option::Option::Some(#d)),
+                Some(d) => {
+                    let private = respan(private, d.span());
+                    quote_spanned!(d.span()=>
+                    ::core::option::Option::Some({
+                        const DIALECT: &str = #private::sql_dialect(#d);
+                        DIALECT
+                    }))
+                }
                 None => quote!(::core::option::Option::None),
             };
             quote!(#spec::Sql { tables: #tables, write: #write, dialect: #dialect, functions: #functions })
@@ -275,4 +292,24 @@ fn arg_spec(private: &TokenStream, name: &str, explicit: bool, v: &Validator) ->
         Kind::ShellArg => quote!(#spec::ShellArg),
     };
     quote!(#private::ArgSpec { name: #name, explicit: #explicit, validator: #validator })
+}
+
+/// `tokens` with every span set to `span`, so that an error the compiler
+/// finds in them (a `const` the runtime refuses) points at the user's text.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

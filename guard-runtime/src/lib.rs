@@ -46,6 +46,7 @@ pub mod cli;
 pub mod confirm;
 mod context;
 mod dispatch;
+mod duration;
 mod error;
 pub mod exec;
 mod guard;
@@ -113,7 +114,7 @@ pub use registry::ToolInfo;
 /// | `rate` | calls per minute, 1 to 4294967295 (bursts of the same size) | no limit |
 /// | `name` | the name the model calls, `^[a-zA-Z0-9_-]{1,64}$` | the function's name |
 /// | `description` | text for the model | the doc comment |
-/// | `timeout` | `"500ms"`, `"5s"`, `"2m"`, `"1h"`: a late tool fails with `TimedOut` | the guard's default (30 s) |
+/// | `timeout` | `"500ms"`, `"5s"`, `"2m"`, `"1h"` (the policy file's grammar, read by the compiler: a bad value fails the build at the attribute): a late tool fails with `TimedOut` | the guard's default (30 s) |
 /// | `roles` | `"admin"` or `["admin", "analyst"]`: the caller needs one of them | anyone |
 /// | `source` | data-flow labels of what the tool reads, e.g. `"secrets"` | none |
 /// | `sink` | data-flow labels of where it sends data, e.g. `["external", "email"]` | none |
@@ -218,8 +219,10 @@ pub mod __private {
     pub use serde_json;
 
     pub use crate::context::CallContext;
+    pub use crate::duration::attribute_timeout;
     pub use crate::exec::{ToolResult, ViaPlain, ViaResult, Wrap};
     pub use crate::policy::Risk;
     pub use crate::registry::{Invocation, ToolRegistration, args_schema};
+    pub use crate::validate::sql_dialect;
     pub use crate::validate::{ArgSpec, CheckedArgs, FromChecked, ValidatorSpec, kinds};
 }

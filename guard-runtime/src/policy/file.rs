@@ -330,8 +330,8 @@ impl<'de> Deserialize<'de> for FlowWindow {
         match text.as_str() {
             "turn" => Ok(FlowWindow::Turn),
             "session" => Ok(FlowWindow::Session),
-            other => parse_duration(other)
-                .map(FlowWindow::Within)
+            other => crate::duration::parse_millis(other)
+                .map(|ms| FlowWindow::Within(Duration::from_millis(ms)))
                 .ok_or_else(|| {
                     serde::de::Error::custom(
                         "expected \"turn\", \"session\" or a duration such as \"10m\"",
@@ -348,29 +348,12 @@ pub(crate) struct DurationText(pub(crate) Duration);
 impl<'de> Deserialize<'de> for DurationText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        parse_duration(&text)
-            .filter(|d| !d.is_zero())
+        crate::duration::parse_positive(&text)
             .map(DurationText)
             .ok_or_else(|| {
-                serde::de::Error::custom(
-                    "expected a positive duration such as \"500ms\", \"5s\", \"2m\" or \"1h\"",
-                )
+                serde::de::Error::custom(format_args!("expected {}", crate::duration::EXPECTED))
             })
     }
-}
-
-fn parse_duration(text: &str) -> Option<Duration> {
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let millis = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return None,
-    };
-    number.checked_mul(millis).map(Duration::from_millis)
 }
 
 /// A tool-name glob, compiled while the file is read.

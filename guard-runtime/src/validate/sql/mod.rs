@@ -124,13 +124,11 @@ impl SqlDialect {
     /// ```
     pub fn from_name(name: &str) -> Option<Self> {
         let lower = name.to_ascii_lowercase();
-        let alias = match lower.as_str() {
-            "postgresql" | "pg" => "postgres",
-            "tsql" | "sqlserver" => "mssql",
-            "sparksql" => "spark",
-            other => other,
-        };
-        Self::ALL.iter().find(|(_, n)| *n == alias).map(|(d, _)| *d)
+        let name = ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == lower)
+            .map_or(lower.as_str(), |(_, name)| name);
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(d, _)| *d)
     }
 
     /// The dialect's name.
@@ -181,6 +179,49 @@ impl SqlDialect {
             SqlDialect::Teradata => &TeradataDialect {},
         }
     }
+}
+
+/// Other names of dialects, and the name [`SqlDialect::ALL`] gives them.
+const ALIASES: [(&str, &str); 5] = [
+    ("postgresql", "postgres"),
+    ("pg", "postgres"),
+    ("tsql", "mssql"),
+    ("sqlserver", "mssql"),
+    ("sparksql", "spark"),
+];
+
+/// The refusal of an unknown dialect, with every name
+/// [`SqlDialect::from_name`] takes (a test keeps the list equal to `ALL`
+/// and the aliases).
+const UNKNOWN_DIALECT: &str = "unknown SQL dialect; expected one of: postgres, sqlite, mysql, \
+     mariadb, mssql, oracle, generic, snowflake, bigquery, clickhouse, duckdb, redshift, hive, \
+     ansi, databricks, spark, teradata, any, postgresql, pg, tsql, sqlserver, sparksql";
+
+/// Whether [`SqlDialect::from_name`] takes `name`, evaluated by the
+/// compiler for `#[arg(sql(dialect = ".."))]`: an unknown dialect fails
+/// the build at the attribute, with the list of names.
+#[doc(hidden)]
+pub const fn sql_dialect(name: &str) -> &str {
+    let mut i = 0;
+    while i < SqlDialect::ALL.len() {
+        if same_name(name, SqlDialect::ALL[i].1) {
+            return name;
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < ALIASES.len() {
+        if same_name(name, ALIASES[i].0) {
+            return name;
+        }
+        i += 1;
+    }
+    panic!("{}", UNKNOWN_DIALECT)
+}
+
+/// ASCII case-insensitive equality, in a `const fn`.
+const fn same_name(a: &str, b: &str) -> bool {
+    a.as_bytes().eq_ignore_ascii_case(b.as_bytes())
 }
 
 impl fmt::Display for SqlDialect {
@@ -781,6 +822,23 @@ fn decode_unicode_escapes(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_list_of_dialect_names_serves_the_attribute_and_the_runtime() {
+        let names: Vec<&str> = SqlDialect::ALL
+            .iter()
+            .map(|(_, name)| *name)
+            .chain(ALIASES.iter().map(|(alias, _)| *alias))
+            .collect();
+        let listed = UNKNOWN_DIALECT
+            .split_once(": ")
+            .map(|(_, list)| list.split(", ").collect::<Vec<_>>());
+        assert_eq!(listed, Some(names.clone()));
+        for name in names {
+            assert!(SqlDialect::from_name(name).is_some(), "{name}");
+            assert_eq!(sql_dialect(&name.to_uppercase()), name.to_uppercase());
+        }
+    }
 
     fn code(policy: &SqlPolicy, sql: &str) -> &'static str {
         match policy.check(sql) {
