@@ -538,13 +538,13 @@ impl GuardBuilder {
         if self.eager_schemas {
             for entry in registry.iter() {
                 entry
-                    .validator()
+                    .schema_validator()
                     .map_err(|message| BuildError::InvalidSchema {
                         tool: entry.registration.name.to_owned(),
                         message: message.to_owned(),
                     })?;
                 entry
-                    .validators()
+                    .argument_validators()
                     .map_err(|message| BuildError::InvalidValidator {
                         tool: entry.registration.name.to_owned(),
                         message: message.to_owned(),

@@ -245,7 +245,7 @@ fn tool_validators<'a>(
 ) -> Result<&'a ToolValidators, Outcome> {
     let own = match &tool.validators {
         Some(validators) => Ok(validators),
-        None => entry.validators(),
+        None => entry.argument_validators(),
     };
     own.map_err(|message| {
         tracing::error!(target: "guard", tool = entry.registration.name, %message,
@@ -288,7 +288,7 @@ fn parse_arguments(raw: &str) -> Result<Value, Outcome> {
 
 /// The tool's JSON Schema, after the nulls it treats as absent are removed.
 fn schema_check(entry: &ToolEntry, args: &mut Value) -> Result<(), Outcome> {
-    let validator = entry.validator().map_err(|message| {
+    let validator = entry.schema_validator().map_err(|message| {
         tracing::error!(target: "guard", tool = entry.registration.name, %message,
             "argument schema does not compile; refusing the call");
         Outcome::Failed {

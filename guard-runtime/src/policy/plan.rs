@@ -302,14 +302,16 @@ fn tool_plan(
         .filter_map(|(_, section)| section.and_then(|s| s.narrowing()))
         .collect();
     if !narrowing.is_empty() {
-        let validators = entry.validators_with(&narrowing).map_err(|message| {
-            let key = sections
-                .iter()
-                .rev()
-                .find(|(_, s)| s.is_some_and(|s| s.narrowing().is_some()))
-                .map(|(key, _)| key.clone());
-            PolicyError::new(key, message)
-        })?;
+        let validators = entry
+            .argument_validators_with(&narrowing)
+            .map_err(|message| {
+                let key = sections
+                    .iter()
+                    .rev()
+                    .find(|(_, s)| s.is_some_and(|s| s.narrowing().is_some()))
+                    .map(|(key, _)| key.clone());
+                PolicyError::new(key, message)
+            })?;
         plan.validators = Some(validators);
     }
     plan.sandbox = sandbox_plan(entry, policy, &plan, &sections)?;
@@ -364,7 +366,7 @@ fn sandbox_plan(
     };
     let root = match &plan.validators {
         Some(validators) => validators.path_root(),
-        None => entry.validators().ok().and_then(|v| v.path_root()),
+        None => entry.argument_validators().ok().and_then(|v| v.path_root()),
     };
     Ok(Some(crate::sandbox::ToolSandbox {
         name: name.into(),

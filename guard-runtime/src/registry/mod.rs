@@ -35,10 +35,10 @@ pub(crate) struct ToolEntry {
     pub(crate) rate: Option<RateLimit>,
     config: Arc<ValidatorConfig>,
     /// `Err` holds why the validators could not be built; calls then fail closed.
-    validators: OnceLock<Result<ToolValidators, String>>,
+    argument_validators: OnceLock<Result<ToolValidators, String>>,
     schemas: OnceLock<Schemas>,
     /// `Err` holds why the schema does not compile; calls then fail closed.
-    validator: OnceLock<Result<Validator, String>>,
+    schema_validator: OnceLock<Result<Validator, String>>,
 }
 
 struct Schemas {
@@ -102,9 +102,9 @@ impl Registry {
                         )
                     }),
                 config: per_tool.get(registration.name).unwrap_or(config).clone(),
-                validators: OnceLock::new(),
+                argument_validators: OnceLock::new(),
                 schemas: OnceLock::new(),
-                validator: OnceLock::new(),
+                schema_validator: OnceLock::new(),
             })
             .collect();
         Ok(Registry { tools })
@@ -152,8 +152,9 @@ impl ToolEntry {
         })
     }
 
-    pub(crate) fn validator(&self) -> Result<&Validator, &str> {
-        self.validator
+    /// The tool's JSON Schema, compiled on first use.
+    pub(crate) fn schema_validator(&self) -> Result<&Validator, &str> {
+        self.schema_validator
             .get_or_init(|| validate::compile(&self.schemas().validation))
             .as_ref()
             .map_err(String::as_str)
@@ -166,7 +167,7 @@ impl ToolEntry {
     }
 
     /// The validators for a policy's tool sections, built now.
-    pub(crate) fn validators_with(
+    pub(crate) fn argument_validators_with(
         &self,
         sections: &[crate::validate::Narrowing<'_>],
     ) -> Result<ToolValidators, String> {
@@ -177,8 +178,10 @@ impl ToolEntry {
         &self.config
     }
 
-    pub(crate) fn validators(&self) -> Result<&ToolValidators, &str> {
-        self.validators
+    /// The security validators of the tool's arguments (paths, URLs, SQL,
+    /// commands), built on first use.
+    pub(crate) fn argument_validators(&self) -> Result<&ToolValidators, &str> {
+        self.argument_validators
             .get_or_init(|| ToolValidators::build(self.registration.args, &self.config, &[]))
             .as_ref()
             .map_err(String::as_str)
