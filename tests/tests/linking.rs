@@ -54,3 +54,43 @@ fn the_function_stays_callable_from_rust() {
         Ok(true)
     );
 }
+
+/// The README's usage example is `tests/fixtures/readme-usage`, which the
+/// workspace builds with exactly the dependencies the README lists: what a
+/// newcomer copies compiles as shown.
+#[test]
+fn the_readme_usage_example_is_the_fixture_that_builds_with_the_listed_dependencies() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let read = |path: &str| std::fs::read_to_string(format!("{root}/{path}")).unwrap();
+    let readme = read("README.md");
+    let usage = &readme[readme.find("## Usage").expect("a usage section")..];
+    let block = |fence: &str| {
+        let start = usage.find(fence).expect("the block") + fence.len();
+        usage[start..start + usage[start..].find("```").unwrap()].to_owned()
+    };
+    assert_eq!(
+        block("```rust,standalone_crate\n"),
+        read("tests/fixtures/readme-usage/src/main.rs")
+    );
+    // The same dependencies and features; only the source of guard-runtime differs.
+    let listed: Vec<String> = block("```toml\n")
+        .lines()
+        .skip_while(|l| *l != "[dependencies]")
+        .skip(1)
+        .map(|l| l.replace("guard-runtime = \"0.1\"", "guard-runtime"))
+        .collect();
+    let fixture = read("tests/fixtures/readme-usage/Cargo.toml");
+    let built: Vec<String> = fixture
+        .lines()
+        .skip_while(|l| *l != "[dependencies]")
+        .skip(1)
+        .map(|l| {
+            if l.starts_with("guard-runtime = ") {
+                "guard-runtime".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    assert_eq!(listed, built);
+}
