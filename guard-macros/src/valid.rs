@@ -105,6 +105,15 @@ pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
                     Some(ArgAttr::Resource(_)) => arg::by_name(unraw).is_some(),
                     None => arg::by_name(unraw).is_some(),
                 };
+                // Only a written `#[arg(..)]` hands a checked value to the
+                // body; a validator by name checks text the body receives.
+                let kind = match arg {
+                    Some(ArgAttr::Validator(v)) => Some(v.kind),
+                    _ => None,
+                };
+                if let Some(error) = type_fit(&param.ty, kind) {
+                    errors.push(error);
+                }
                 if checked {
                     for (span, key) in unfollowable {
                         errors.push(syn::Error::new(
@@ -195,4 +204,94 @@ fn valid_tool_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The name a type is known by (its last path segment), looking through
+/// `Option`, `Vec` and `Box`.
+fn inner_name(ty: &Type) -> Option<&syn::Ident> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if matches!(last.ident.to_string().as_str(), "Option" | "Vec" | "Box")
+        && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return inner_name(inner);
+    }
+    Some(&last.ident)
+}
+
+/// What a validator hands over, by kind: the types that can receive it.
+fn receivers(kind: arg::Kind) -> &'static str {
+    match kind {
+        arg::Kind::Path => "`String`, `CheckedPath` or `PathBuf`",
+        arg::Kind::Url => "`String` or `CheckedUrl`",
+        arg::Kind::Sql => "`String` or `CheckedSql`",
+        arg::Kind::Command => "`String` or `Argv`",
+        arg::Kind::ShellArg => "`String`",
+    }
+}
+
+/// One clear error on the parameter's type when it cannot receive what its
+/// validator (or lack of one) hands over, judged by the names guard's own
+/// types and the primitives have; other types are left to the compiler.
+fn type_fit(ty: &Type, kind: Option<arg::Kind>) -> Option<syn::Error> {
+    let name = inner_name(ty)?;
+    let needs = match name.to_string().as_str() {
+        "CallContext" => {
+            return Some(syn::Error::new(
+                ty.span(),
+                "the caller's context is not an argument: mark it `#[context]` (`#[context] ctx: CallContext` or `&CallContext`)",
+            ));
+        }
+        "CheckedPath" => arg::Kind::Path,
+        "CheckedUrl" => arg::Kind::Url,
+        "CheckedSql" => arg::Kind::Sql,
+        "Argv" => arg::Kind::Command,
+        // A plain PathBuf needs no validator, but only `path` fills one.
+        "PathBuf" if kind.is_some_and(|k| k != arg::Kind::Path) => arg::Kind::Path,
+        "bool" | "char" | "f32" | "f64" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8"
+        | "u16" | "u32" | "u64" | "u128" | "usize" => {
+            let kind = kind?;
+            return Some(syn::Error::new(
+                ty.span(),
+                format!(
+                    "`#[arg({})]` checks text: this argument must be {}",
+                    kind_name(kind),
+                    receivers(kind)
+                ),
+            ));
+        }
+        _ => return None,
+    };
+    match kind {
+        Some(kind) if kind == needs => None,
+        Some(kind) => Some(syn::Error::new(
+            ty.span(),
+            format!(
+                "`{name}` receives what `#[arg({})]` checked, and this argument has `#[arg({})]`: use {}",
+                kind_name(needs),
+                kind_name(kind),
+                receivers(kind)
+            ),
+        )),
+        None => Some(syn::Error::new(
+            ty.span(),
+            format!(
+                "`{name}` receives a value its validator checked: add `#[arg({})]`",
+                kind_name(needs)
+            ),
+        )),
+    }
+}
+
+fn kind_name(kind: arg::Kind) -> &'static str {
+    match kind {
+        arg::Kind::Path => "path",
+        arg::Kind::Url => "url",
+        arg::Kind::Sql => "sql",
+        arg::Kind::Command => "command",
+        arg::Kind::ShellArg => "shell_arg",
+    }
 }
