@@ -15,7 +15,7 @@ use syn::{Attribute, Expr, ExprArray, ExprLit, Lit, LitStr, Meta, Token};
 use crate::attr::Errors;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Path,
     Url,
     Sql,
@@ -25,7 +25,7 @@ pub enum Kind {
 
 impl Kind {
     /// The marker type in `guard_runtime::validate::kinds`.
-    pub fn marker(self) -> &'static str {
+    pub(crate) fn marker(self) -> &'static str {
         match self {
             Kind::Path => "Path",
             Kind::Url => "Url",
@@ -37,7 +37,7 @@ impl Kind {
 }
 
 /// A validator and its options, as written.
-pub struct Validator {
+pub(crate) struct Validator {
     pub kind: Kind,
     pub exists: bool,
     pub resolve: bool,
@@ -78,7 +78,7 @@ impl Validator {
     }
 }
 
-pub enum ArgAttr {
+pub(crate) enum ArgAttr {
     /// `#[arg(none)]`: no validator, even if the name suggests one.
     None,
     /// `#[arg(secret)]`: never recorded; audit events carry its digest.
@@ -92,7 +92,7 @@ const VALIDATORS: &str =
     "`path`, `url`, `sql`, `command`, `shell_arg`, `secret`, `none` or `resource = \"Type\"`";
 
 /// The validator a parameter gets by its name alone (`path`, `url`, ...).
-pub fn by_name(name: &str) -> Option<Kind> {
+pub(crate) fn by_name(name: &str) -> Option<Kind> {
     match name {
         "path" | "file_path" | "filename" | "dir" => Some(Kind::Path),
         "url" | "uri" | "endpoint" | "webhook_url" => Some(Kind::Url),
@@ -103,11 +103,11 @@ pub fn by_name(name: &str) -> Option<Kind> {
 }
 
 /// A validator with no options, for a parameter matched by name.
-pub fn default_for(kind: Kind) -> Validator {
+pub(crate) fn default_for(kind: Kind) -> Validator {
     Validator::new(kind)
 }
 
-pub fn parse(attr: &Attribute, errors: &mut Errors) -> Option<ArgAttr> {
+pub(crate) fn parse(attr: &Attribute, errors: &mut Errors) -> Option<ArgAttr> {
     let list = match &attr.meta {
         Meta::List(list) => list,
         other => {

@@ -10,12 +10,12 @@ use crate::arg::{self, ArgAttr};
 use crate::attr::Errors;
 
 /// How the context parameter is taken.
-pub enum ContextKind {
+pub(crate) enum ContextKind {
     Owned,
     Borrowed,
 }
 
-pub enum ParamKind {
+pub(crate) enum ParamKind {
     /// A tool argument: a field of the generated arguments struct.
     Argument {
         /// `///` docs, `#[serde]` and `#[schemars]` attributes, moved to the struct field.
@@ -34,13 +34,13 @@ pub enum ParamKind {
     Context(ContextKind),
 }
 
-pub struct Param {
+pub(crate) struct Param {
     pub ident: Ident,
     pub ty: Type,
     pub kind: ParamKind,
 }
 
-pub struct ToolFn {
+pub(crate) struct ToolFn {
     /// The function as the user wrote it, minus the attributes guard consumes.
     pub item: ItemFn,
     pub params: Vec<Param>,
@@ -53,7 +53,7 @@ const CONTEXT_MARKER: &str = "context";
 
 /// Splits the function into the model. Always returns the cleaned item, even
 /// when errors were recorded, so the caller can emit it as a fallback.
-pub fn parse(mut item: ItemFn, errors: &mut Errors) -> ToolFn {
+pub(crate) fn parse(mut item: ItemFn, errors: &mut Errors) -> ToolFn {
     let doc = doc_text(&item.attrs);
     let mut params = Vec::new();
     for input in item.sig.inputs.iter_mut() {
@@ -241,7 +241,7 @@ fn is_full_context_path(ty: &Type) -> bool {
 
 /// The text of `///` comments: one leading space dropped per line, lines
 /// joined with newlines, surrounding blank lines trimmed.
-pub fn doc_text(attrs: &[Attribute]) -> Option<String> {
+pub(crate) fn doc_text(attrs: &[Attribute]) -> Option<String> {
     let mut lines = Vec::new();
     for attr in attrs {
         if !attr.path().is_ident("doc") {

@@ -12,7 +12,7 @@ use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
 /// Risk levels, in the order the runtime compares them.
 #[derive(Clone, Copy)]
-pub enum Risk {
+pub(crate) enum Risk {
     Low,
     Medium,
     High,
@@ -20,7 +20,7 @@ pub enum Risk {
 }
 
 impl Risk {
-    pub fn variant(self) -> &'static str {
+    pub(crate) fn variant(self) -> &'static str {
         match self {
             Risk::Low => "Low",
             Risk::Medium => "Medium",
@@ -32,7 +32,7 @@ impl Risk {
 
 /// The parsed attribute. Values keep their spans for the checks in `valid.rs`.
 #[derive(Default)]
-pub struct ToolAttr {
+pub(crate) struct ToolAttr {
     pub risk: Option<Risk>,
     pub confirm: bool,
     pub rate: Option<(u32, Span)>,
@@ -52,7 +52,7 @@ pub struct ToolAttr {
 const KEYS: &str = "`risk`, `confirm`, `rate`, `name`, `description`, `timeout`, `roles`, `source`, `sink`, `sandbox`";
 
 /// Parses the attribute arguments, collecting every error rather than stopping at the first.
-pub fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
+pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> ToolAttr {
     let mut attr = ToolAttr::default();
     let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
         Ok(metas) => metas,
@@ -247,17 +247,17 @@ fn int_value(meta: &Meta, key: &str, errors: &mut Errors) -> Option<LitInt> {
 
 /// Collects errors so that all of them are reported at once (serde_derive's way).
 #[derive(Default)]
-pub struct Errors(Option<syn::Error>);
+pub(crate) struct Errors(Option<syn::Error>);
 
 impl Errors {
-    pub fn push(&mut self, err: syn::Error) {
+    pub(crate) fn push(&mut self, err: syn::Error) {
         match &mut self.0 {
             Some(all) => all.combine(err),
             None => self.0 = Some(err),
         }
     }
 
-    pub fn into_result(self) -> Result<(), syn::Error> {
+    pub(crate) fn into_result(self) -> Result<(), syn::Error> {
         self.0.map_or(Ok(()), Err)
     }
 }

@@ -13,7 +13,7 @@ use crate::ast::{self, ContextKind, ParamKind, ToolFn};
 use crate::attr::{self, Errors};
 use crate::valid::{self, Checked};
 
-pub fn secure_tool(args: TokenStream, item: TokenStream) -> TokenStream {
+pub(crate) fn secure_tool(args: TokenStream, item: TokenStream) -> TokenStream {
     let item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(item_fn) => item_fn,
         Err(_) => {

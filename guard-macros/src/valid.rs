@@ -9,7 +9,7 @@ use crate::ast::{ParamKind, ToolFn};
 use crate::attr::{Errors, Risk, ToolAttr};
 
 /// What expansion needs once the checks have passed.
-pub struct Checked {
+pub(crate) struct Checked {
     pub name: String,
     pub description: String,
     pub risk: Risk,
@@ -22,7 +22,7 @@ pub struct Checked {
     pub sandbox: Option<String>,
 }
 
-pub fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
+pub(crate) fn check(attr: &ToolAttr, tool: &ToolFn, errors: &mut Errors) -> Checked {
     let sig = &tool.item.sig;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         let span = sig

@@ -10,12 +10,12 @@ use guard_runtime::output::{Action, OutputPolicy};
 use guard_runtime::{AuditEvent, AuditSink, CallContext, Guard, ToolCall};
 
 /// The arguments of the benchmarked `lookup` call.
-pub const ARGS: &str = r#"{"customer":"c-1042","order":77,"include_items":true}"#;
+pub(crate) const ARGS: &str = r#"{"customer":"c-1042","order":77,"include_items":true}"#;
 
 /// Keeps the last events in memory, as `MemorySink` does, without growing
 /// without bound over millions of iterations.
 #[derive(Default)]
-pub struct RingSink(Mutex<VecDeque<AuditEvent>>);
+pub(crate) struct RingSink(Mutex<VecDeque<AuditEvent>>);
 
 impl AuditSink for RingSink {
     fn record(&self, event: &AuditEvent) {
@@ -29,7 +29,7 @@ impl AuditSink for RingSink {
 
 /// Times `dispatch` of `calls`, checking that the last reply is the
 /// admitted call's output: a refusal would flatter the figure.
-pub fn bench_dispatch(
+pub(crate) fn bench_dispatch(
     c: &mut Criterion,
     name: &str,
     rt: &tokio::runtime::Runtime,
@@ -41,7 +41,7 @@ pub fn bench_dispatch(
 }
 
 /// [`bench_dispatch`] for a call whose reply is `expected`.
-pub fn bench_dispatch_expecting(
+pub(crate) fn bench_dispatch_expecting(
     c: &mut Criterion,
     name: &str,
     rt: &tokio::runtime::Runtime,
@@ -67,7 +67,7 @@ pub fn bench_dispatch_expecting(
 }
 
 /// The default output handling, or none at all (to measure the pipeline alone).
-pub fn output_policy(scan_output: bool) -> OutputPolicy {
+pub(crate) fn output_policy(scan_output: bool) -> OutputPolicy {
     if scan_output {
         OutputPolicy::default()
     } else {

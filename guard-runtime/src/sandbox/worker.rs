@@ -22,10 +22,13 @@ pub(crate) const WORKER_ENV: &str = "GUARD_SANDBOX_WORKER";
 
 // Runs before `main` (and before a test harness starts its threads), so the
 // worker is single-threaded while it locks itself down.
+// Unsafe code exception 1 of 2: a constructor has no safe spelling.
+#[allow(unsafe_code)]
 #[used]
 #[unsafe(link_section = ".init_array")]
 static ENTER_WORKER: extern "C" fn() = enter_if_worker;
 
+#[allow(unsafe_code)] // `remove_var` before any other thread exists
 extern "C" fn enter_if_worker() {
     if std::env::var_os(WORKER_ENV).is_none() {
         return;

@@ -44,33 +44,33 @@ pub(crate) struct DetectorSet([u64; 4]);
 
 impl DetectorSet {
     /// How many detectors a set can hold.
-    pub const CAPACITY: usize = 256;
+    pub(super) const CAPACITY: usize = 256;
 
-    pub fn insert(&mut self, i: usize) {
+    pub(super) fn insert(&mut self, i: usize) {
         self.0[i / 64] |= 1 << (i % 64);
     }
 
-    pub fn remove(&mut self, i: usize) {
+    pub(super) fn remove(&mut self, i: usize) {
         self.0[i / 64] &= !(1 << (i % 64));
     }
 
-    pub fn contains(&self, i: usize) -> bool {
+    pub(super) fn contains(&self, i: usize) -> bool {
         self.0[i / 64] & (1 << (i % 64)) != 0
     }
 
-    pub fn union(&mut self, other: &DetectorSet) {
+    pub(super) fn union(&mut self, other: &DetectorSet) {
         for (word, o) in self.0.iter_mut().zip(other.0) {
             *word |= o;
         }
     }
 
     #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.0.iter().all(|&w| w == 0)
     }
 
     /// The members, ascending.
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(super) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.0.iter().enumerate().flat_map(|(w, &word)| {
             let mut bits = word;
             std::iter::from_fn(move || {

@@ -19,7 +19,7 @@ pub(super) struct Folded {
 
 impl Folded {
     /// The original span of a span of the rewritten text.
-    pub fn original(&self, start: usize, end: usize, original: &str) -> (usize, usize) {
+    pub(super) fn original(&self, start: usize, end: usize, original: &str) -> (usize, usize) {
         let from = self.map.get(start).map_or(self.end, |&o| o as usize);
         let mut to = if end >= self.map.len() {
             self.end
