@@ -104,14 +104,17 @@ impl CheckedPath {
     }
 
     /// Opens the file for reading beneath the root, with no window between
-    /// check and use (cap-std: `openat2` with `RESOLVE_BENEATH` on Linux,
+    /// check and use (`openat2` with `RESOLVE_BENEATH` on Linux; cap-std's
     /// component-by-component checked resolution elsewhere).
     ///
     /// # Errors
     /// `NotFound`, `PermissionDenied` and the like; an escape attempt (a
     /// symlink out of the root) fails; `InvalidInput` when no root is set.
     pub fn open(&self) -> io::Result<File> {
-        Ok(self.root_dir()?.open(&self.relative)?.into_std())
+        #[cfg(target_os = "linux")]
+        return beneath::open_file(self.root_path()?, &self.relative, false);
+        #[cfg(not(target_os = "linux"))]
+        return Ok(self.root_dir()?.open(&self.relative)?.into_std());
     }
 
     /// Creates (or truncates) the file for writing beneath the root, with
@@ -120,14 +123,21 @@ impl CheckedPath {
     /// # Errors
     /// As [`open`](Self::open).
     pub fn create(&self) -> io::Result<File> {
-        Ok(self.root_dir()?.create(&self.relative)?.into_std())
+        #[cfg(target_os = "linux")]
+        return beneath::open_file(self.root_path()?, &self.relative, true);
+        #[cfg(not(target_os = "linux"))]
+        return Ok(self.root_dir()?.create(&self.relative)?.into_std());
     }
 
-    fn root_dir(&self) -> io::Result<cap_std::fs::Dir> {
-        let root = self.root.as_deref().ok_or_else(|| {
+    fn root_path(&self) -> io::Result<&Path> {
+        self.root.as_deref().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "the path policy has no root")
-        })?;
-        cap_std::fs::Dir::open_ambient_dir(root, cap_std::ambient_authority())
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn root_dir(&self) -> io::Result<cap_std::fs::Dir> {
+        cap_std::fs::Dir::open_ambient_dir(self.root_path()?, cap_std::ambient_authority())
     }
 }
 
@@ -447,6 +457,7 @@ impl PathPolicy {
 #[cfg(target_os = "linux")]
 mod beneath {
     use std::ffi::OsString;
+    use std::fs::File;
     use std::os::fd::{AsRawFd, OwnedFd};
     use std::os::unix::ffi::OsStringExt;
     use std::path::{Path, PathBuf};
@@ -461,6 +472,33 @@ mod beneath {
             Mode::empty(),
         )
         .ok()
+    }
+
+    /// Opens `relative` beneath `root` for reading, or creates (truncates)
+    /// it for writing: the kernel refuses any step out of the root, through
+    /// `..` or a link, and magic links.
+    pub(super) fn open_file(root: &Path, relative: &Path, write: bool) -> std::io::Result<File> {
+        let dir = rustix::fs::open(
+            root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let (flags, mode) = if write {
+            (
+                OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC,
+                Mode::from_raw_mode(0o666),
+            )
+        } else {
+            (OFlags::RDONLY, Mode::empty())
+        };
+        let fd = openat2(
+            &dir,
+            relative,
+            flags | OFlags::CLOEXEC | OFlags::NOCTTY,
+            mode,
+            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+        )?;
+        Ok(File::from(fd))
     }
 
     pub(super) fn resolve(
