@@ -251,8 +251,8 @@ fn type_fit(ty: &Type, kind: Option<arg::Kind>) -> Option<syn::Error> {
         "Argv" => arg::Kind::Command,
         // A plain PathBuf needs no validator, but only `path` fills one.
         "PathBuf" if kind.is_some_and(|k| k != arg::Kind::Path) => arg::Kind::Path,
-        "bool" | "char" | "f32" | "f64" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8"
-        | "u16" | "u32" | "u64" | "u128" | "usize" => {
+        "bool" | "char" | "f32" | "f64" | "i8" | "i16" | "i32" | "i64" | "i128" | "isize"
+        | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => {
             let kind = kind?;
             return Some(syn::Error::new(
                 ty.span(),

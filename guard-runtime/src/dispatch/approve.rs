@@ -278,7 +278,12 @@ impl Guard {
             .into_iter()
             .map(|(call, started, r)| ((call, r.entry, started), r))
             .unzip();
-        let answers = self.run_turn(ctx, &plan, ready).await;
+        let mut answers = Vec::with_capacity(ready.len());
+        self.run_turn(ctx, &plan, ready, |order, answer| {
+            answers.push((order, answer))
+        })
+        .await;
+        // `run_turn` answers in the order it was given the calls.
         for ((call, entry, started), (order, answer)) in waiting.into_iter().zip(answers) {
             done.push((order, call, entry, answer, started));
         }

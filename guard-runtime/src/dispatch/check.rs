@@ -51,7 +51,7 @@ impl Guard {
         plan: &PolicyPlan,
         #[cfg_attr(not(feature = "cedar"), allow(unused_variables))] entities: &EntityCache,
     ) -> Result<(Invocation, Option<Value>, Option<&'static str>), Outcome> {
-        if let Some(reason) = tool.refusal(&plan.agent(ctx).section, ctx) {
+        if let Some(reason) = tool.refusal(ctx, || plan.agent(ctx).section.to_string()) {
             return Err(Outcome::Denied { reason });
         }
         let limit = self.inner.max_argument_bytes;

@@ -45,7 +45,9 @@ impl Guard {
     ) -> Vec<Result<(), Outcome>> {
         let plan = self.inner.policy.load_full();
         let entities = crate::policy::cedar::EntityCache::default();
-        let (slots, ready) = self.intake(ctx, calls, &plan, &entities).await;
+        let (slots, ready) = self
+            .intake(ctx, calls, &plan, plan.agent(ctx), &entities)
+            .await;
         let mut verdicts: Vec<Result<(), Outcome>> = slots
             .into_iter()
             .map(|slot| slot.answer.map_or(Ok(()), |answer| Err(answer.outcome)))

@@ -36,9 +36,9 @@ impl Guard {
         ctx: &CallContext,
         calls: &[ToolCall],
         plan: &'p PolicyPlan,
+        agent: &'p AgentPlan,
         entities: &EntityCache,
     ) -> (Vec<Slot<'g>>, Vec<Ready<'g, 'p>>) {
-        let agent = plan.agent(ctx);
         let mut slots: Vec<Slot<'g>> = Vec::with_capacity(calls.len());
         let mut ready: Vec<Ready<'g, 'p>> = Vec::new();
         let mut seen_ids = SeenIds::new(calls.len());

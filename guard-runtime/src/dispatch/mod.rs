@@ -130,15 +130,17 @@ impl Guard {
         let plan = self.inner.policy.load_full();
         // What Cedar policies read, loaded once per batch.
         let entities = EntityCache::default();
-        let (mut slots, ready) = self.intake(ctx, calls, &plan, &entities).await;
+        let agent = plan.agent(ctx);
+        let (mut slots, ready) = self.intake(ctx, calls, &plan, agent, &entities).await;
         let first_refused = slots.iter().position(|slot| slot.answer.is_some());
         let (ready, refusals) = self
             .batch_rules(ctx, calls, &plan, ready, first_refused, defer)
             .await;
-        note_batch_decisions(&mut slots, plan.agent(ctx), refusals, &ready);
-        for (i, answer) in self.run_turn(ctx, &plan, ready).await {
-            slots[i].answer = Some(answer);
-        }
+        note_batch_decisions(&mut slots, agent, refusals, &ready);
+        self.run_turn(ctx, &plan, ready, |i, answer| {
+            slots[i].answer = Some(answer)
+        })
+        .await;
         calls
             .iter()
             .zip(slots)

@@ -24,20 +24,22 @@ use crate::scan::without_secrets;
 impl Guard {
     /// Runs the calls that passed every rule, concurrently within the
     /// turn's limits (at most `max_parallel`; tools at or above
-    /// `sequential_risk` one at a time). Returns each call's position and
-    /// answer.
+    /// `sequential_risk` one at a time), and hands each call's position and
+    /// answer to `answered`.
     pub(super) async fn run_turn(
         &self,
         ctx: &CallContext,
         plan: &PolicyPlan,
         mut ready: Vec<Ready<'_, '_>>,
-    ) -> Vec<(usize, Answer)> {
+        mut answered: impl FnMut(usize, Answer),
+    ) {
         if ready.len() <= 1 {
             // Alone in its turn: no turn limits to wait for.
-            let Some(r) = ready.pop() else {
-                return Vec::new();
-            };
-            return vec![(r.call, self.run_one(ctx, plan, r).await)];
+            if let Some(r) = ready.pop() {
+                let call = r.call;
+                answered(call, self.run_one(ctx, plan, r).await);
+            }
+            return;
         }
         let turn = TurnLimits::new(plan.max_parallel);
         let runs = ready.into_iter().map(|r| {
@@ -48,7 +50,9 @@ impl Guard {
                 (r.call, self.run_one(ctx, plan, r).await)
             }
         });
-        join_all(runs).await
+        for (call, answer) in join_all(runs).await {
+            answered(call, answer);
+        }
     }
 
     async fn run_one(&self, ctx: &CallContext, plan: &PolicyPlan, r: Ready<'_, '_>) -> Answer {

@@ -431,10 +431,15 @@ fn apply(plan: &mut ToolPlan, policy_rate: &mut Option<NonZeroU32>, section: &To
 impl ToolPlan {
     /// Why this agent's policy refuses the caller this tool, if it does:
     /// not on the allow-list, or missing a role.
-    pub(crate) fn refusal(&self, section: &str, ctx: &CallContext) -> Option<DenyReason> {
+    /// `section` names the agent's policy section, asked only for a refusal.
+    pub(crate) fn refusal(
+        &self,
+        ctx: &CallContext,
+        section: impl FnOnce() -> String,
+    ) -> Option<DenyReason> {
         if let Some(rule) = &self.refused_by {
             return Some(DenyReason::NotAllowed {
-                section: section.to_owned(),
+                section: section(),
                 rule: rule.clone(),
             });
         }
