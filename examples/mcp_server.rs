@@ -1,6 +1,6 @@
 //! Guarded tools served over MCP.
 //!
-//! `cargo run --example mcp_server` serves on stdin/stdout, for a client
+//! `cargo run --example mcp_server --features mcp` serves on stdin/stdout, for a client
 //! that starts the server itself. For Claude Desktop, in
 //! `claude_desktop_config.json` (build first with
 //! `cargo build --example mcp_server`):
@@ -9,7 +9,7 @@
 //! { "mcpServers": { "guarded": { "command": "/path/to/target/debug/examples/mcp_server" } } }
 //! ```
 //!
-//! `cargo run --example mcp_server -- --http 127.0.0.1:8808` serves
+//! `cargo run --example mcp_server --features mcp -- --http 127.0.0.1:8808` serves
 //! streamable HTTP at `http://127.0.0.1:8808/mcp`; a client sending
 //! `Authorization: Bearer ops-token` is the `ops` agent, which the policy
 //! lets use every tool.

@@ -1,6 +1,6 @@
 //! A guarded agent over async-openai.
 //!
-//! `cargo run --example openai_agent`
+//! `cargo run --example openai_agent --features openai`
 //!
 //! Without `OPENAI_API_KEY` it starts a scripted OpenAI-compatible server
 //! on 127.0.0.1 and runs an attack scenario end to end, printing each step

@@ -3,7 +3,7 @@
 //! rules over the arguments (own orders only, small refunds unless a
 //! manager asks, each tenant reads its own rows).
 //!
-//! Run with `cargo run --example policy`.
+//! Run with `cargo run --example policy --features cedar`.
 
 use std::time::Duration;
 

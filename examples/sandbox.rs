@@ -2,7 +2,7 @@
 //! in sandboxed worker processes. A write that escapes the workspace and a
 //! memory bomb are stopped by the kernel, and the agent carries on.
 //!
-//! Run with `cargo run --example sandbox` (Linux; offline).
+//! Run with `cargo run --example sandbox --features sandbox` (Linux; offline).
 
 use guard_runtime::sandbox::{self, SandboxProfile};
 use guard_runtime::{

@@ -586,6 +586,18 @@ fn toml_error(text: &str, err: &toml::de::Error, key: Option<String>) -> PolicyE
     }
 }
 
+#[cfg(not(feature = "yaml"))]
+fn from_yaml(_text: &str) -> Result<Policy, PolicyError> {
+    Err(PolicyError {
+        file: None,
+        line: None,
+        column: None,
+        key: None,
+        message: "YAML policy files need guard-runtime's `yaml` feature (or use TOML)".to_owned(),
+    })
+}
+
+#[cfg(feature = "yaml")]
 fn from_yaml(text: &str) -> Result<Policy, PolicyError> {
     let deserializer = yaml_serde::Deserializer::from_str(text);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
@@ -634,11 +646,13 @@ mod tests {
         Policy::from_str(text, Format::Toml).unwrap_err()
     }
 
+    #[cfg(feature = "yaml")]
     fn yaml_err(text: &str) -> PolicyError {
         Policy::from_str(text, Format::Yaml).unwrap_err()
     }
 
     #[test]
+    #[cfg(feature = "yaml")]
     fn toml_and_yaml_read_into_the_same_model() {
         let toml = Policy::from_str(
             r#"
@@ -723,13 +737,23 @@ flows:
         let err = toml_err("[agents\n");
         assert_eq!(err.line(), Some(1));
 
-        let err = yaml_err("agents:\n  bot:\n    alow: [a]\n");
-        assert_eq!((err.line(), err.key()), (Some(3), Some("agents.bot.alow")));
-        assert!(err.message().starts_with("unknown field `alow`"), "{err}");
-        assert_eq!(
-            err.to_string(),
-            format!("3:5: agents.bot.alow: {}", err.message())
-        );
+        #[cfg(feature = "yaml")]
+        {
+            let err = yaml_err("agents:\n  bot:\n    alow: [a]\n");
+            assert_eq!((err.line(), err.key()), (Some(3), Some("agents.bot.alow")));
+            assert!(err.message().starts_with("unknown field `alow`"), "{err}");
+            assert_eq!(
+                err.to_string(),
+                format!("3:5: agents.bot.alow: {}", err.message())
+            );
+        }
+    }
+
+    #[test]
+    #[cfg(not(feature = "yaml"))]
+    fn yaml_without_its_feature_is_an_error_that_names_the_feature() {
+        let err = Policy::from_str("agents: {}\n", Format::Yaml).unwrap_err();
+        assert!(err.message().contains("`yaml` feature"), "{err}");
     }
 
     #[test]
