@@ -39,6 +39,7 @@
 // Lets `#[secure_tool]` name this crate `::guard_runtime` from inside it too.
 extern crate self as guard_runtime;
 
+pub mod alerts;
 pub mod audit;
 mod call;
 #[cfg(feature = "cli")]

@@ -96,6 +96,10 @@ pub struct Policy {
     /// What calls to sink tools may carry out (replaces the builder's).
     #[serde(default)]
     pub(crate) outbound: Option<crate::outbound::OutboundPolicy>,
+    /// Thresholds of the anomaly detectors (`[alerts]`), for
+    /// [`AnomalyDetector`](crate::alerts::AnomalyDetector).
+    #[serde(default)]
+    pub(crate) alerts: Option<crate::alerts::AlertThresholds>,
     /// Sandbox profiles by name (`default` is built in and may be redefined).
     #[serde(default)]
     pub(crate) sandboxes: BTreeMap<String, crate::sandbox::SandboxProfile>,
@@ -121,6 +125,7 @@ impl Default for Policy {
             labels: Vec::new(),
             on_backend_error: OnBackendError::Deny,
             outbound: None,
+            alerts: None,
             sandboxes: BTreeMap::new(),
             cedar: None,
         }
@@ -512,6 +517,22 @@ impl PolicyError {
 }
 
 impl Policy {
+    /// The `[alerts]` thresholds, if the file sets them.
+    ///
+    /// ```
+    /// use guard_runtime::alerts::AnomalyDetector;
+    /// use guard_runtime::policy::{Format, Policy};
+    ///
+    /// let policy = Policy::from_str("[alerts]\nrefusal_burst = 5\n", Format::Toml).unwrap();
+    /// let thresholds = policy.alerts().cloned().unwrap_or_default();
+    /// assert_eq!(thresholds.refusal_burst, 5);
+    /// let detector = AnomalyDetector::new(thresholds);
+    /// # let _ = detector;
+    /// ```
+    pub fn alerts(&self) -> Option<&crate::alerts::AlertThresholds> {
+        self.alerts.as_ref()
+    }
+
     /// Reads a policy from text.
     ///
     /// # Errors

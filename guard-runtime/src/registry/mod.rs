@@ -249,6 +249,18 @@ impl<'g> ToolInfo<'g> {
         self.entry.registration.rate_per_minute
     }
 
+    /// The data-flow labels of what the tool reads (`source = [..]`), as
+    /// the attribute gives them.
+    pub fn sources(&self) -> &'static [&'static str] {
+        self.entry.registration.sources
+    }
+
+    /// The data-flow labels of where the tool sends data (`sink = [..]`),
+    /// as the attribute gives them.
+    pub fn sinks(&self) -> &'static [&'static str] {
+        self.entry.registration.sinks
+    }
+
     /// The schema arguments are validated against, with every constraint.
     pub fn validation_schema(&self) -> &'g Value {
         &self.entry.schemas().validation

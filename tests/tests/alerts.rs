@@ -1,0 +1,213 @@
+//! Anomaly alerts on replayed traffic: a deterministic 10,000-call benign
+//! trace raises at most 1% alerts, and a scripted attack (probe, read a
+//! secret, send it out) is alerted within one call of its start; and the
+//! detector on a real guard's audit stream.
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use guard_runtime::alerts::{AlertThresholds, AnomalyDetector, MemoryAlerts, Observation};
+use guard_runtime::{CallContext, Guard, ToolCall, secure_tool};
+
+/// The agents of the trace, with the tools each uses and how often.
+const AGENTS: [(&str, &[(&str, u32)]); 4] = [
+    (
+        "support",
+        &[
+            ("lookup_order", 40),
+            ("read_customer", 25),
+            ("send_reply", 25),
+            ("refund", 10),
+        ],
+    ),
+    (
+        "research",
+        &[("web_search", 50), ("fetch_page", 35), ("summarize", 15)],
+    ),
+    (
+        "ops",
+        &[("read_logs", 60), ("query_metrics", 35), ("restart", 5)],
+    ),
+    (
+        "analyst",
+        &[("query_db", 70), ("chart", 20), ("export_report", 10)],
+    ),
+];
+
+fn detector(alerts: &Arc<MemoryAlerts>) -> AnomalyDetector {
+    AnomalyDetector::new(AlertThresholds::default())
+        .sink(alerts.clone())
+        .labels("read_customer", &["customer_data"], &[])
+        .labels("query_db", &["warehouse"], &[])
+        .labels("read_secrets", &["secrets"], &[])
+        .labels("web_search", &["web"], &[])
+        .labels("fetch_page", &["web"], &[])
+        .labels("send_reply", &[], &["email"])
+        .labels("export_report", &[], &["internal_share"])
+        .labels("send_email", &[], &["external"])
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// 10,000 calls: sessions of 3 to 20 calls, a few seconds apart (a second
+/// or less in busy stretches, one in four), each agent mostly sticking to
+/// its own tools with their usual weights but now and then (one call in
+/// 400) using another agent's; one call in 150 refused (a malformed
+/// argument), never twice in a row.
+fn benign_trace() -> Vec<Observation> {
+    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+    let mut calls = Vec::with_capacity(10_000);
+    let mut clock = 0u64;
+    let mut session = 0u32;
+    while calls.len() < 10_000 {
+        let (agent, tools) = AGENTS[rng.below(AGENTS.len() as u64) as usize];
+        session += 1;
+        let length = 3 + rng.below(18);
+        let mut last_refused = false;
+        let busy = (calls.len() / 500) % 4 == 3;
+        for _ in 0..length {
+            clock += if busy { rng.below(2) } else { 1 + rng.below(6) };
+            let tools = if rng.below(400) == 0 {
+                AGENTS[rng.below(AGENTS.len() as u64) as usize].1
+            } else {
+                tools
+            };
+            let total: u32 = tools.iter().map(|(_, w)| w).sum();
+            let mut pick = rng.below(u64::from(total)) as u32;
+            let tool = tools
+                .iter()
+                .find(|(_, w)| {
+                    let hit = pick < *w;
+                    pick = pick.saturating_sub(*w);
+                    hit
+                })
+                .map_or(tools[0].0, |(t, _)| t);
+            let refused = !last_refused && rng.below(150) == 0;
+            last_refused = refused;
+            calls.push(Observation {
+                time: UNIX_EPOCH + Duration::from_secs(1_800_000_000 + clock),
+                agent: agent.into(),
+                session: Some(format!("s{session}")),
+                tool: tool.into(),
+                refused,
+                injection: false,
+                arguments: (rng.next() as u128)
+                    .to_le_bytes()
+                    .repeat(2)
+                    .try_into()
+                    .unwrap(),
+            });
+        }
+    }
+    calls.truncate(10_000);
+    calls
+}
+
+#[test]
+fn a_benign_trace_raises_at_most_one_percent_alerts() {
+    let alerts = Arc::new(MemoryAlerts::default());
+    let detector = detector(&alerts);
+    for call in benign_trace() {
+        detector.observe(&call);
+    }
+    let raised = alerts.taken();
+    let mut by_detector = std::collections::BTreeMap::new();
+    for alert in &raised {
+        *by_detector.entry(alert.detector).or_insert(0) += 1;
+    }
+    eprintln!(
+        "benign trace: {} alerts on 10,000 calls: {by_detector:?}",
+        raised.len()
+    );
+    assert!(
+        raised.len() <= 100,
+        "{} alerts on 10,000 benign calls: {:?}",
+        raised.len(),
+        &raised[..raised.len().min(5)]
+    );
+}
+
+#[test]
+fn a_scripted_attack_is_alerted_within_one_call_of_its_start() {
+    let alerts = Arc::new(MemoryAlerts::default());
+    let detector = detector(&alerts);
+    let trace = benign_trace();
+    let end = trace.last().unwrap().time;
+    for call in &trace {
+        detector.observe(call);
+    }
+    alerts.taken();
+    // A hijacked support agent: probes the guard, reads a secret, sends it out.
+    let attack = [
+        ("read_customer", true),
+        ("read_customer", true),
+        ("read_secrets", false),
+        ("send_email", false),
+    ];
+    let mut first_alert = None;
+    for (i, (tool, refused)) in attack.iter().enumerate() {
+        detector.observe(&Observation {
+            time: end + Duration::from_secs(2 * i as u64 + 1),
+            agent: "support".into(),
+            session: Some("hijacked".into()),
+            tool: (*tool).into(),
+            refused: *refused,
+            injection: false,
+            arguments: [i as u8; 32],
+        });
+        if first_alert.is_none() && !alerts.taken().is_empty() {
+            first_alert = Some(i);
+        }
+    }
+    assert!(first_alert.is_some_and(|i| i <= 1), "{first_alert:?}");
+}
+
+/// Reads a customer record.
+#[secure_tool(risk = "low", source = ["customer_data"])]
+fn read_customer(id: u32) -> String {
+    format!("customer {id}")
+}
+
+#[tokio::test]
+async fn the_detector_reads_a_guards_audit_stream() {
+    let alerts = Arc::new(MemoryAlerts::default());
+    let detector = Arc::new(AnomalyDetector::new(AlertThresholds::default()).sink(alerts.clone()));
+    let guard = Guard::builder()
+        .only(["read_customer"])
+        .audit(detector.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        guard.tool("read_customer").unwrap().sources(),
+        ["customer_data"]
+    );
+    let ctx = CallContext::new("support").session("s-9");
+    let probe = |id: &str| ToolCall::new(id, "read_customer", r#"{"id":"../../etc"}"#);
+    guard.dispatch(&ctx, &[probe("1")]).await;
+    assert!(alerts.taken().is_empty());
+    guard.dispatch(&ctx, &[probe("2")]).await;
+    let raised = alerts.taken();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(
+        (
+            raised[0].detector,
+            raised[0].agent.as_str(),
+            raised[0].session.as_deref()
+        ),
+        ("refusal_burst", "support", Some("s-9"))
+    );
+}
