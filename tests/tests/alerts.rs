@@ -211,3 +211,60 @@ async fn the_detector_reads_a_guards_audit_stream() {
         ("refusal_burst", "support", Some("s-9"))
     );
 }
+
+#[tokio::test]
+async fn alerts_reach_a_webhook_as_json() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let received = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        // Headers, then as many body bytes as content-length says.
+        loop {
+            let n = stream.read(&mut buffer).await.unwrap();
+            request.extend_from_slice(&buffer[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if request.len() >= end + 4 + length {
+                    stream
+                        .write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                        .await
+                        .unwrap();
+                    return (text[..end].to_owned(), text[end + 4..].to_owned());
+                }
+            }
+        }
+    });
+    let detector = AnomalyDetector::new(AlertThresholds::default())
+        .sink(guard_runtime::alerts::WebhookAlerts::new(&url).unwrap());
+    for i in 0..2u8 {
+        detector.observe(&Observation {
+            time: UNIX_EPOCH + Duration::from_secs(u64::from(i)),
+            agent: "support".into(),
+            session: Some("s-1".into()),
+            tool: "read_customer".into(),
+            refused: true,
+            injection: false,
+            arguments: [i; 32],
+        });
+    }
+    let (head, body) = tokio::time::timeout(Duration::from_secs(10), received)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(head.starts_with("POST /hook HTTP/1.1"), "{head}");
+    let alert: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(alert["detector"], "refusal_burst");
+    assert_eq!(alert["session"], "s-1");
+    assert_eq!(alert["tool"], "read_customer");
+}

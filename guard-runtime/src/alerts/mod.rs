@@ -132,3 +132,54 @@ impl AlertSink for MemoryAlerts {
             .push(alert.clone());
     }
 }
+
+/// Posts each alert as JSON to a webhook (Slack-style incoming hooks, a
+/// pager, a SIEM collector), in the background on the current Tokio
+/// runtime so that no call waits for it. A failed post is logged; alerts
+/// raised outside a runtime are logged and dropped.
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+#[derive(Debug, Clone)]
+pub struct WebhookAlerts {
+    url: url::Url,
+    client: reqwest::Client,
+}
+
+#[cfg(feature = "http")]
+impl WebhookAlerts {
+    /// Posts to `url`, with a 10 s timeout per alert.
+    ///
+    /// # Errors
+    /// When `url` is not an `http` or `https` URL, or no client can be built.
+    pub fn new(url: &str) -> Result<Self, String> {
+        let url = url::Url::parse(url).map_err(|e| format!("webhook URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("webhook URL: only http and https".to_owned());
+        }
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("webhook client: {e}"))?;
+        Ok(WebhookAlerts { url, client })
+    }
+}
+
+#[cfg(feature = "http")]
+impl AlertSink for WebhookAlerts {
+    fn alert(&self, alert: &Alert) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(target: "guard::alerts", %alert, "webhook alert dropped: no Tokio runtime");
+            return;
+        };
+        let request = self.client.post(self.url.clone()).json(alert);
+        runtime.spawn(async move {
+            match request.send().await {
+                Ok(response) if response.status().is_success() => {}
+                Ok(response) => tracing::warn!(target: "guard::alerts",
+                    status = response.status().as_u16(), "webhook refused an alert"),
+                Err(err) => tracing::warn!(target: "guard::alerts", %err, "webhook alert not sent"),
+            }
+        });
+    }
+}
