@@ -105,6 +105,29 @@ fn dispatch(c: &mut Criterion) {
     }
 }
 
+/// What the OpenTelemetry sink adds with no provider installed (the API's
+/// no-op): the same call as `dispatch_no_output_scan`, reported to it too.
+#[cfg(feature = "otel")]
+fn otel(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let guard = Guard::builder()
+        .only(["lookup"])
+        .audit(RingSink::default())
+        .audit(guard_runtime::audit::otel::OtelSink::new())
+        .output_policy(output_policy(false))
+        .eager_schemas()
+        .build()
+        .unwrap();
+    let ctx = CallContext::new("agent-1").user("u-7").session("s-1");
+    let calls = [ToolCall::new("call_1", "lookup", ARGS)];
+    bench_dispatch(c, "dispatch_otel_noop", &rt, &guard, &ctx, &calls);
+}
+
+#[cfg(not(feature = "otel"))]
+fn otel(_: &mut Criterion) {}
+
 /// What the outbound check adds to a call with two short string arguments.
 fn outbound(c: &mut Criterion) {
     for (bench, policy) in [
@@ -168,6 +191,6 @@ fn registry_build(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = floor, dispatch, outbound, registry_build
+    targets = floor, dispatch, otel, outbound, registry_build
 }
 criterion_main!(benches);

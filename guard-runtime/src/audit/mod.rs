@@ -3,6 +3,9 @@
 
 mod event;
 mod jsonl;
+#[cfg(feature = "otel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
+pub mod otel;
 mod record;
 mod sinks;
 
