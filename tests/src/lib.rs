@@ -153,3 +153,22 @@ impl guard_runtime::state::StateBackend for RequiredOnly {
         self.0.remember(session, tool, standing)
     }
 }
+
+/// xorshift64*: a deterministic, dependency-free generator for generated
+/// test inputs and traces.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}

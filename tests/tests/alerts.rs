@@ -8,6 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use guard_runtime::alerts::{AlertThresholds, AnomalyDetector, MemoryAlerts, Observation};
 use guard_runtime::{CallContext, Guard, ToolCall, secure_tool};
+use guard_tests::Rng;
 
 /// The agents of the trace, with the tools each uses and how often.
 const AGENTS: [(&str, &[(&str, u32)]); 4] = [
@@ -47,22 +48,6 @@ fn detector(alerts: &Arc<MemoryAlerts>) -> AnomalyDetector {
         .labels("send_email", &[], &["external"])
 }
 
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// 10,000 calls: sessions of 3 to 20 calls, a few seconds apart (a second
 /// or less in busy stretches, one in four), each agent mostly sticking to
 /// its own tools with their usual weights but now and then (one call in
@@ -74,20 +59,20 @@ fn benign_trace() -> Vec<Observation> {
     let mut clock = 0u64;
     let mut session = 0u32;
     while calls.len() < 10_000 {
-        let (agent, tools) = AGENTS[rng.below(AGENTS.len() as u64) as usize];
+        let (agent, tools) = AGENTS[rng.below(AGENTS.len())];
         session += 1;
         let length = 3 + rng.below(18);
         let mut last_refused = false;
         let busy = (calls.len() / 500) % 4 == 3;
         for _ in 0..length {
-            clock += if busy { rng.below(2) } else { 1 + rng.below(6) };
+            clock += if busy { rng.below(2) } else { 1 + rng.below(6) } as u64;
             let tools = if rng.below(400) == 0 {
-                AGENTS[rng.below(AGENTS.len() as u64) as usize].1
+                AGENTS[rng.below(AGENTS.len())].1
             } else {
                 tools
             };
             let total: u32 = tools.iter().map(|(_, w)| w).sum();
-            let mut pick = rng.below(u64::from(total)) as u32;
+            let mut pick = rng.below(total as usize) as u32;
             let tool = tools
                 .iter()
                 .find(|(_, w)| {

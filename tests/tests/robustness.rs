@@ -7,22 +7,7 @@ use guard_runtime::validate::{
     CommandPolicy, PathPolicy, SqlDialect, SqlPolicy, TextPolicy, UrlPolicy, check_shell_arg,
 };
 use guard_runtime::{CallContext, Guard, ToolCall, secure_tool};
-
-/// xorshift64*: deterministic and dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use guard_tests::Rng;
 
 /// Pieces attackers and broken clients produce.
 const PIECES: &[&str] = &[
