@@ -90,7 +90,7 @@ fn benign_trace() -> Vec<Observation> {
                 tool: tool.into(),
                 refused,
                 injection: false,
-                arguments: (rng.next() as u128)
+                arguments: (rng.next_u64() as u128)
                     .to_le_bytes()
                     .repeat(2)
                     .try_into()
