@@ -172,7 +172,14 @@ impl AlertSink for WebhookAlerts {
             tracing::warn!(target: "guard::alerts", %alert, "webhook alert dropped: no Tokio runtime");
             return;
         };
-        let request = self.client.post(self.url.clone()).json(alert);
+        let Ok(body) = serde_json::to_vec(alert) else {
+            return;
+        };
+        let request = self
+            .client
+            .post(self.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
         runtime.spawn(async move {
             match request.send().await {
                 Ok(response) if response.status().is_success() => {}
