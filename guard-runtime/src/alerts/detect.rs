@@ -254,13 +254,10 @@ impl AnomalyDetector {
         raised: &mut Vec<(&'static str, String)>,
     ) {
         let t = &self.thresholds;
-        let sources_read = call
-            .session
-            .as_ref()
-            .and_then(|s| state.sessions.get(s))
-            .map(|s| s.sources.clone())
-            .unwrap_or_default();
-        let agent = state.agents.entry(call.agent.clone()).or_default();
+        let State {
+            agents, sessions, ..
+        } = state;
+        let agent = agents.entry(call.agent.clone()).or_default();
         let learned = agent.calls >= t.learning_calls;
         agent.calls += 1;
         if call.refused {
@@ -275,9 +272,14 @@ impl AnomalyDetector {
                 ),
             ));
         }
-        if self.role(&call.tool).egress {
-            for source in sources_read {
-                let pair = (source, call.tool.clone());
+        // Only an egress call looks at what its session read.
+        let read = match &call.session {
+            Some(session) if self.role(&call.tool).egress => sessions.get(session),
+            _ => None,
+        };
+        if let Some(read) = read {
+            for source in &read.sources {
+                let pair = (source.clone(), call.tool.clone());
                 if agent.pairs.insert(pair.clone()) && learned {
                     raised.push((
                         "new_sink_after_source",

@@ -105,8 +105,9 @@ fn scope() -> InstrumentationScope {
 fn decision(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Sanitized { .. } | Outcome::OutputBlocked { .. } => "modify",
-        outcome if outcome.tool_ran() => "allow",
+        // The body ran or may still run: the guard let it through.
         Outcome::Failed { .. } | Outcome::PendingApproval { .. } => "allow",
+        outcome if outcome.tool_ran() => "allow",
         _ => "deny",
     }
 }
