@@ -10,6 +10,7 @@
 //!   validators are compiled lazily, on first use).
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod support;
@@ -17,6 +18,7 @@ mod support;
 use criterion::{Criterion, criterion_group, criterion_main};
 use guard_runtime::__private::{ToolRegistration, inventory};
 use guard_runtime::outbound::OutboundPolicy;
+use guard_runtime::state::{MemoryBackend, StateBackend};
 use guard_runtime::{CallContext, Guard, ToolCall, ToolError, secure_tool};
 use serde::Deserialize;
 use support::{ARGS, RingSink, bench_dispatch, bench_dispatch_expecting, output_policy};
@@ -128,16 +130,30 @@ fn otel(c: &mut Criterion) {
 #[cfg(not(feature = "otel"))]
 fn otel(_: &mut Criterion) {}
 
-/// What the outbound check adds to a call with two short string arguments.
+/// What the outbound check adds to a call with two short string
+/// arguments: in a session that read no source content (no taint probes
+/// needed), in one that did (the arguments are probed and looked up), and
+/// with the check off.
 fn outbound(c: &mut Criterion) {
-    for (bench, policy) in [
-        ("dispatch_sink_outbound", OutboundPolicy::default()),
-        ("dispatch_sink_no_outbound", OutboundPolicy::off()),
+    for (bench, policy, tainted) in [
+        ("dispatch_sink_outbound", OutboundPolicy::default(), false),
+        (
+            "dispatch_sink_outbound_tainted_session",
+            OutboundPolicy::default(),
+            true,
+        ),
+        ("dispatch_sink_no_outbound", OutboundPolicy::off(), false),
     ] {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
+        let state = Arc::new(MemoryBackend::default());
+        if tainted {
+            rt.block_on(state.remember_content("s-1", &[1, 2, 3]))
+                .unwrap();
+        }
         let guard = Guard::builder()
+            .state(Arc::clone(&state))
             .only(["notify"])
             .audit(RingSink::default())
             .output_policy(output_policy(false))

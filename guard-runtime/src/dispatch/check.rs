@@ -69,14 +69,29 @@ impl Guard {
         let cedar_on = plan.cedar.is_some();
         #[cfg(not(feature = "cedar"))]
         let cedar_on = false;
-        if outbound_rules.is_none()
-            && tool.sandbox.is_none()
+        if tool.sandbox.is_none()
             && !cedar_on
             && entry.typed_fast_path()
             && validators.raw_text_is_enough(&call.arguments)
             && let Some(ready) = fast_path(ctx, call, entry)
         {
-            return ready.map(|invocation| (invocation, None, None));
+            let invocation = ready?;
+            let Some(rules) = outbound_rules else {
+                return Ok((invocation, None, None));
+            };
+            // Outgoing arguments read as sent; anything to redact or
+            // confirm is settled on the full path.
+            let probe = self.taint_wanted(ctx, rules, plan).await?;
+            let mut probes = Vec::new();
+            if let Some(inspection) =
+                outbound::inspect_raw(rules, outbound.key(), &call.arguments, probe, &mut probes)
+                && self
+                    .outbound_verdict(ctx, entry, rules, plan, &inspection, &probes)
+                    .await?
+                    .is_none()
+            {
+                return Ok((invocation, None, None));
+            }
         }
         let mut args = parse_arguments(&call.arguments)?;
         schema_check(entry, &mut args)?;
@@ -90,7 +105,11 @@ impl Guard {
             })?;
         let confirm = match outbound_rules {
             Some(rules) => {
-                self.check_outbound(ctx, entry, rules, outbound.key(), plan, &mut args)
+                let probe = self.taint_wanted(ctx, rules, plan).await?;
+                let mut probes = Vec::new();
+                let inspection =
+                    outbound::inspect(rules, outbound.key(), &mut args, probe, &mut probes);
+                self.outbound_verdict(ctx, entry, rules, plan, &inspection, &probes)
                     .await?
             }
             None => None,
@@ -179,27 +198,45 @@ impl Guard {
         }
     }
 
-    /// The outbound check of a call to a sink tool: credentials and personal
-    /// data in its arguments, and content a source tool returned in this
-    /// session. Redactions happen in `args`; a refusal is the `Err`; `Ok`
-    /// carries what needs confirming, if anything.
-    async fn check_outbound(
+    /// Whether a sink call's strings need taint probes: taint is checked
+    /// and the session may hold source content. A backend that cannot say
+    /// refuses the call as [`backend_failed`] decides.
+    async fn taint_wanted(
+        &self,
+        ctx: &CallContext,
+        rules: outbound::Rules,
+        plan: &PolicyPlan,
+    ) -> Result<bool, Outcome> {
+        if rules.taint == LeakAction::Off {
+            return Ok(false);
+        }
+        match self.inner.state.holds_content(ctx.state_session()).await {
+            Ok(holds) => Ok(holds),
+            Err(err) if backend_failed(plan, &err).is_some() => Err(unavailable()),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// The outbound verdict on a sink call's inspected arguments:
+    /// credentials and personal data found, and content a source tool
+    /// returned in this session (asked of the backend with `probes`). A
+    /// refusal is the `Err`; `Ok` carries what needs confirming, if
+    /// anything.
+    async fn outbound_verdict(
         &self,
         ctx: &CallContext,
         entry: &ToolEntry,
         rules: outbound::Rules,
-        key: u64,
         plan: &PolicyPlan,
-        args: &mut Value,
+        inspection: &outbound::Inspection,
+        probes: &[u64],
     ) -> Result<Option<&'static str>, Outcome> {
-        let mut probes = Vec::new();
-        let inspection = outbound::inspect(rules, key, args, &mut probes);
         let mut verdict = inspection.verdict;
         if rules.taint != LeakAction::Off && !probes.is_empty() {
             match self
                 .inner
                 .state
-                .content_seen(ctx.state_session(), &probes)
+                .content_seen(ctx.state_session(), probes)
                 .await
             {
                 // Source content cannot be cut out of reworded text: redact blocks.

@@ -265,29 +265,30 @@ pub(crate) struct Inspection {
     pub redacted: bool,
 }
 
-/// Scans every string value in `args` (at any depth) for credentials and
-/// personal data, redacting in place where the rules say `Redact`, and
-/// collects the taint probes of the strings.
-pub(crate) fn inspect(
-    rules: Rules,
-    key: u64,
-    args: &mut Value,
-    probes: &mut Vec<u64>,
-) -> Inspection {
-    let set = ScanSet::none()
-        .secrets(rules.secrets != LeakAction::Off)
-        .pii(rules.pii != LeakAction::Off);
-    let mut inspection = Inspection::default();
-    let note = |action: LeakAction, kind: &'static str, inspection: &mut Inspection| {
-        if action > inspection.verdict.map_or(LeakAction::Off, |(a, _)| a) {
-            inspection.verdict = Some((action, kind));
+impl Inspection {
+    fn note(&mut self, action: LeakAction, kind: &'static str) {
+        if action > self.verdict.map_or(LeakAction::Off, |(a, _)| a) {
+            self.verdict = Some((action, kind));
         }
-    };
-    walk(args, &mut |text: &mut String| {
-        if rules.taint != LeakAction::Off {
+    }
+
+    /// Scans one string and collects its taint probes (when `probe`);
+    /// returns the findings the rules say to redact, in order.
+    fn text(
+        &mut self,
+        rules: Rules,
+        key: u64,
+        text: &str,
+        probe: bool,
+        probes: &mut Vec<u64>,
+    ) -> Vec<Finding> {
+        if probe {
             fingerprint::probe(key, text, probes);
         }
-        let scans = set.scan(text);
+        let scans = ScanSet::none()
+            .secrets(rules.secrets != LeakAction::Off)
+            .pii(rules.pii != LeakAction::Off)
+            .scan(text);
         let mut to_redact: Vec<Finding> = Vec::new();
         for (found, action, label) in [
             (scans.secrets, rules.secrets, "secret"),
@@ -296,27 +297,79 @@ pub(crate) fn inspect(
             if found.is_empty() {
                 continue;
             }
-            inspection.kinds.extend(found.iter().map(|f| f.kind));
-            note(action, label, &mut inspection);
+            self.kinds.extend(found.iter().map(|f| f.kind));
+            self.note(action, label);
             if action == LeakAction::Redact {
                 to_redact.extend(found);
             }
         }
+        to_redact.sort_by_key(|f| f.start);
+        to_redact
+    }
+
+    /// Redacting is settled; what remains to decide is the strictest of
+    /// the rest. A redaction alone lets the call run.
+    fn settle_redactions(mut self) -> Self {
+        if self.verdict.is_some_and(|(a, _)| a == LeakAction::Redact) {
+            self.verdict = None;
+        }
+        self
+    }
+}
+
+/// Scans every string value in `args` (at any depth) for credentials and
+/// personal data, redacting in place where the rules say `Redact`, and
+/// collects the taint probes of the strings when `probe`.
+pub(crate) fn inspect(
+    rules: Rules,
+    key: u64,
+    args: &mut Value,
+    probe: bool,
+    probes: &mut Vec<u64>,
+) -> Inspection {
+    let mut inspection = Inspection::default();
+    walk(args, &mut |text: &mut String| {
+        let to_redact = inspection.text(rules, key, text, probe, probes);
         if !to_redact.is_empty() {
-            to_redact.sort_by_key(|f| f.start);
             *text = redact(text, &to_redact);
             inspection.redacted = true;
         }
     });
-    // Redacting is settled; what remains to decide is the strictest of
-    // the rest. A redaction alone lets the call run.
-    if inspection
-        .verdict
-        .is_some_and(|(a, _)| a == LeakAction::Redact)
-    {
-        inspection.verdict = None;
+    inspection.settle_redactions()
+}
+
+/// [`inspect`] over the arguments' JSON text as the model sent it, for
+/// the typed fast path: the same strings are scanned and probed, without
+/// building a JSON tree. `None` when the text cannot be read that way
+/// (it has escapes) or something in it is to be redacted: the caller
+/// takes the full path. `raw` must be valid JSON.
+pub(crate) fn inspect_raw(
+    rules: Rules,
+    key: u64,
+    raw: &str,
+    probe: bool,
+    probes: &mut Vec<u64>,
+) -> Option<Inspection> {
+    // Without escapes, quotes only delimit strings: the odd pieces between
+    // them are the strings, and a string followed by `:` is a key.
+    if raw.contains('\\') {
+        return None;
     }
-    inspection
+    let mut inspection = Inspection::default();
+    let mut pieces = raw.split('"').skip(1);
+    while let Some(string) = pieces.next() {
+        let after = pieces.next().unwrap_or("");
+        if after.trim_start().starts_with(':') {
+            continue;
+        }
+        if !inspection
+            .text(rules, key, string, probe, probes)
+            .is_empty()
+        {
+            return None;
+        }
+    }
+    Some(inspection.settle_redactions())
 }
 
 /// Calls `visit` on every string of a JSON value.
@@ -383,15 +436,66 @@ mod tests {
             taint: LeakAction::Off,
         };
         let mut args = json!({"to": "ops@example.com", "body": "key AKIAQ3EGRT5HYX2ZK7PL"});
-        let found = inspect(rules, 1, &mut args, &mut Vec::new());
+        let found = inspect(rules, 1, &mut args, true, &mut Vec::new());
         assert_eq!(found.verdict, Some((LeakAction::Block, "secret")));
         assert!(found.kinds.contains(&"aws_access_key") && found.kinds.contains(&"email"));
         assert_eq!(args["to"], "[REDACTED:email]");
 
         let mut args = json!({"body": "write to ada@example.org"});
-        let found = inspect(rules, 1, &mut args, &mut Vec::new());
+        let found = inspect(rules, 1, &mut args, true, &mut Vec::new());
         assert_eq!(found.verdict, None);
         assert!(found.redacted);
         assert_eq!(args["body"], "write to [REDACTED:email]");
+    }
+
+    /// The raw reading scans and probes exactly the strings the tree
+    /// reading does (values, not keys, at any depth), and declines what it
+    /// cannot read as sent.
+    #[test]
+    fn the_raw_reading_equals_the_tree_reading() {
+        let rules = Rules {
+            secrets: LeakAction::Block,
+            pii: LeakAction::Log,
+            taint: LeakAction::Block,
+        };
+        for raw in [
+            r#"{"to":"ops@example.com","body":"build 812 is green"}"#,
+            r#"{"AKIAQ3EGRT5HYX2ZK7PL" : "a key's name is not sent", "n": 3}"#,
+            r#"{"nested":{"list":["key AKIAQ3EGRT5HYX2ZK7PL", 4, null, true]}}"#,
+            r#"{"body":"Z2hwX3Rva2VuX2FiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6MDEyMzQ1Njc4OQ==","x":":"}"#,
+            r#"{"a":"one two three four five six seven eight nine ten eleven"}"#,
+            r#"{}"#,
+        ] {
+            let (mut tree_probes, mut raw_probes) = (Vec::new(), Vec::new());
+            let mut args: Value = serde_json::from_str(raw).unwrap();
+            let tree = inspect(rules, 7, &mut args, true, &mut tree_probes);
+            let read = inspect_raw(rules, 7, raw, true, &mut raw_probes).expect(raw);
+            assert_eq!((read, raw_probes), (tree, tree_probes), "{raw}");
+        }
+        assert_eq!(
+            inspect_raw(
+                rules,
+                7,
+                r#"{"body":"AKIA\u0051..."}"#,
+                true,
+                &mut Vec::new()
+            ),
+            None
+        );
+        let redacting = Rules {
+            pii: LeakAction::Redact,
+            ..rules
+        };
+        assert_eq!(
+            inspect_raw(
+                redacting,
+                7,
+                r#"{"to":"ops@example.com"}"#,
+                true,
+                &mut Vec::new()
+            ),
+            None
+        );
+        assert!(inspect_raw(redacting, 7, r#"{"to":"nobody"}"#, true, &mut Vec::new()).is_some());
     }
 }

@@ -259,6 +259,12 @@ impl StateBackend for MemoryBackend {
         StateFuture::ready(Ok(()))
     }
 
+    fn holds_content<'a>(&'a self, session: &'a str) -> StateFuture<'a, bool> {
+        let sessions = self.book.lock();
+        let holds = sessions.get(session).is_some_and(|s| !s.content.is_empty());
+        StateFuture::ready(Ok(holds))
+    }
+
     fn content_seen<'a>(
         &'a self,
         session: &'a str,

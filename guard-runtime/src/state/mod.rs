@@ -78,6 +78,15 @@ pub trait StateBackend: Send + Sync + fmt::Debug {
         )))
     }
 
+    /// Whether `session` may hold remembered content at all: when it
+    /// cannot, a sink call's arguments need no taint probes. The default
+    /// says it may, so a backend that cannot tell cheaply is always asked
+    /// through [`StateBackend::content_seen`].
+    fn holds_content<'a>(&'a self, session: &'a str) -> StateFuture<'a, bool> {
+        let _ = session;
+        StateFuture::ready(Ok(true))
+    }
+
     /// Whether any of `fingerprints` was remembered for `session`.
     fn content_seen<'a>(
         &'a self,
@@ -134,6 +143,10 @@ impl<B: StateBackend + ?Sized> StateBackend for std::sync::Arc<B> {
         fingerprints: &'a [u64],
     ) -> StateFuture<'a, ()> {
         (**self).remember_content(session, fingerprints)
+    }
+
+    fn holds_content<'a>(&'a self, session: &'a str) -> StateFuture<'a, bool> {
+        (**self).holds_content(session)
     }
 
     fn content_seen<'a>(

@@ -87,11 +87,15 @@ fn is_token(b: u8) -> bool {
 /// breaks between token characters removed (a space, a tab, `\n`, `\r\n`,
 /// or `\n` written out): one reading each with the first one, two and
 /// three such breaks removed, where there are that many.
-pub(super) fn rejoined_windows(text: &str, prefixes: &[&str], reach: usize) -> Vec<Folded> {
+pub(super) fn rejoined_windows(
+    text: &str,
+    prefixes: &[memmem::Finder<'_>],
+    reach: usize,
+) -> Vec<Folded> {
     let bytes = text.as_bytes();
     let mut starts: Vec<usize> = Vec::new();
     for prefix in prefixes {
-        starts.extend(memmem::find_iter(bytes, prefix.as_bytes()));
+        starts.extend(prefix.find_iter(bytes));
     }
     if starts.is_empty() {
         return Vec::new();
@@ -172,10 +176,10 @@ mod tests {
     #[test]
     fn split_keys_rejoin_only_near_prefixes() {
         let text = "key AKIAQ3EGRT5H\nYX2ZK7PL and more words";
-        let windows = rejoined_windows(text, &["AKIA"], 40);
+        let windows = rejoined_windows(text, &[memmem::Finder::new("AKIA")], 40);
         assert_eq!(windows.len(), 3);
         assert!(windows[0].text.starts_with("AKIAQ3EGRT5HYX2ZK7PL and"));
         assert!(windows[1].text.starts_with("AKIAQ3EGRT5HYX2ZK7PLand more"));
-        assert!(rejoined_windows("no prefix here", &["AKIA"], 40).is_empty());
+        assert!(rejoined_windows("no prefix here", &[memmem::Finder::new("AKIA")], 40).is_empty());
     }
 }

@@ -97,8 +97,9 @@ pub struct SecretScanner {
     regexes: Vec<Option<Regex>>,
     pem: DetectorSet,
     /// Detectors whose tokens start with a fixed prefix: the ones a split
-    /// key is rejoined for, with how far from the prefix they reach.
-    rejoinable: Vec<(usize, usize)>,
+    /// key is rejoined for, with how far from the prefix they reach and
+    /// their prefixes' searchers (built once, not per scan).
+    rejoinable: Vec<(usize, usize, Vec<memchr::memmem::Finder<'static>>)>,
     quoted_only: usize,
     dotted_only: usize,
     /// Detectors that also need one of these literals, exactly.
@@ -256,7 +257,13 @@ impl SecretScanner {
         let rejoinable = DETECTORS
             .iter()
             .enumerate()
-            .filter_map(|(i, d)| reach(d).map(|r| (i, r)))
+            .filter_map(|(i, d)| {
+                let finders = d
+                    .keywords
+                    .iter()
+                    .map(|k| memchr::memmem::Finder::new(k).into_owned());
+                reach(d).map(|r| (i, r, finders.collect()))
+            })
             .collect();
         SecretScanner {
             short_keywords,
@@ -470,14 +477,15 @@ impl SecretScanner {
     /// the others the plain pass found.
     fn rejoined(&self, text: &str, keywords: &DetectorSet) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for &(i, reach) in &self.rejoinable {
+        for (i, reach, prefixes) in &self.rejoinable {
+            let (i, reach) = (*i, *reach);
             let detector = &DETECTORS[i];
             let exact = detector.keywords.iter().all(|k| k.len() < 3);
             if !exact && !keywords.contains(i) {
                 continue;
             }
             let regex = self.regexes[i].as_ref().expect("a regex detector");
-            for window in fold::rejoined_windows(text, detector.keywords, reach) {
+            for window in fold::rejoined_windows(text, prefixes, reach) {
                 self.matches(i, regex, &window.text, &mut |start, end| {
                     let (from, to) = window.original(start, end, text);
                     if to - from > end - start {
