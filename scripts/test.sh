@@ -9,6 +9,8 @@
 # started on a free 127.0.0.1 port for the SQL tests (tests/tests/sql.rs),
 # which run every refused query against them unguarded first. The engine
 # readers need clang and protoc to build (scripts/install-build-deps.sh).
+# The dashboard test (tests/tests/dashboard.rs) drives a headless Chromium
+# (apt: chromium).
 # Ends with one total line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +30,7 @@ fi
 bash scripts/install-build-deps.sh
 missing=""
 for pair in redis-server:redis-server rsync:rsync curl:curl git:git perl:perl node:nodejs \
-        psql:postgresql mariadbd:mariadb-server mariadb:mariadb-client; do
+        psql:postgresql mariadbd:mariadb-server mariadb:mariadb-client chromium:chromium; do
     command -v "${pair%%:*}" >/dev/null || [ -x "/usr/sbin/${pair%%:*}" ] || missing="$missing ${pair#*:}"
 done
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"

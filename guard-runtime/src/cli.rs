@@ -15,6 +15,11 @@
 //! (exit status 1). `guard policy schema FILE` prints the Cedar schema
 //! generated from those tools.
 //!
+//! `guard dashboard audit.jsonl [--listen 127.0.0.1:8809] [--policy FILE]`
+//! serves a live dashboard over an audit file (see
+//! [`audit::dashboard`](crate::audit::dashboard)); it prints the address,
+//! then serves until interrupted.
+//!
 //! The stock `guard` binary links no tools, so tool sections are only
 //! parsed there. An application gets the same commands over its own tools
 //! with a binary of one line:
@@ -61,6 +66,24 @@ enum Command {
     /// Sandboxed execution.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Serve a live, read-only dashboard over an audit file.
+    Dashboard(DashboardArgs),
+}
+
+#[derive(clap::Args)]
+struct DashboardArgs {
+    /// The audit file (JSON Lines written by `JsonlAuditSink`).
+    file: PathBuf,
+    /// Where to listen; an address other than loopback needs a token.
+    #[arg(long, default_value = "127.0.0.1:8809")]
+    listen: std::net::SocketAddr,
+    /// A bearer token every request must carry (better: the
+    /// `GUARD_DASHBOARD_TOKEN` environment variable, which `ps` does not show).
+    #[arg(long)]
+    token: Option<String>,
+    /// A policy file whose `[alerts]` thresholds the detectors use.
+    #[arg(long)]
+    policy: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -484,6 +507,39 @@ fn sandbox_check() -> ExitCode {
     }
 }
 
+/// Serves the dashboard until interrupted. The tools linked into this
+/// binary lend the detectors their data-flow labels.
+fn dashboard(args: &DashboardArgs) -> Result<ExitCode, String> {
+    use crate::audit::dashboard::{Dashboard, DashboardConfig};
+    let mut config = DashboardConfig::new(&args.file).listen(args.listen);
+    if let Some(token) = args
+        .token
+        .clone()
+        .or_else(|| std::env::var("GUARD_DASHBOARD_TOKEN").ok())
+    {
+        config = config.token(token);
+    }
+    if let Some(path) = &args.policy {
+        let policy = crate::policy::Policy::from_path(path).map_err(|e| e.to_string())?;
+        if let Some(thresholds) = policy.alerts() {
+            config = config.thresholds(thresholds.clone());
+        }
+    }
+    if let Ok(guard) = crate::Guard::builder().build() {
+        config = config.labels_of(&guard);
+    }
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let dashboard = Dashboard::bind(config)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        println!("guard dashboard: http://{}/", dashboard.local_addr());
+        io::stdout().flush().map_err(|e| e.to_string())?;
+        dashboard.run().await.map_err(|e| e.to_string())?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 /// Runs the `guard` command line over the tools linked into this binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -494,6 +550,7 @@ pub fn main() -> ExitCode {
         Command::Sandbox(SandboxCommand::Check) => Ok(sandbox_check()),
         Command::Policy(PolicyCommand::Check { file }) => Ok(policy_check(file)),
         Command::Policy(PolicyCommand::Schema { file }) => Ok(policy_schema(file)),
+        Command::Dashboard(args) => dashboard(args),
     };
     match result {
         Ok(code) => code,

@@ -102,6 +102,53 @@ impl Observation {
     }
 }
 
+impl Observation {
+    /// The observation of an audit event as `JsonlAuditSink` writes it
+    /// (the `event` of a record), for detectors replaying or tailing an
+    /// audit file. `None` when the value is not such an event.
+    ///
+    /// ```
+    /// use guard_runtime::alerts::Observation;
+    /// use serde_json::json;
+    ///
+    /// let event = json!({
+    ///     "time": 1_765_000_000_000u64, "tool": "send_email",
+    ///     "context": {"agent": "support", "session": "s-1"},
+    ///     "arguments_digest": "ab".repeat(32),
+    ///     "outcome": {"kind": "denied", "reason": {"by": "role"}},
+    /// });
+    /// let seen = Observation::from_record(&event).unwrap();
+    /// assert!(seen.refused && seen.session.as_deref() == Some("s-1"));
+    /// ```
+    pub fn from_record(event: &serde_json::Value) -> Option<Self> {
+        let kind = event["outcome"]["kind"].as_str()?;
+        let ran = matches!(
+            kind,
+            "success" | "sanitized" | "output_blocked" | "tool_error"
+        );
+        let injection = kind == "output_blocked"
+            || (kind == "sanitized" && event["outcome"]["injection_score"].is_number());
+        let mut arguments = [0u8; 32];
+        let hex = event["arguments_digest"].as_str().unwrap_or("");
+        if hex.len() == 64 && hex.is_ascii() {
+            for (byte, pair) in arguments.iter_mut().zip(hex.as_bytes().chunks(2)) {
+                let pair = std::str::from_utf8(pair).ok()?;
+                *byte = u8::from_str_radix(pair, 16).ok()?;
+            }
+        }
+        let millis = event["time"].as_u64()?;
+        Some(Observation {
+            time: UNIX_EPOCH + Duration::from_millis(millis),
+            agent: event["context"]["agent"].as_str()?.to_owned(),
+            session: event["context"]["session"].as_str().map(str::to_owned),
+            tool: event["tool"].as_str()?.to_owned(),
+            refused: !ran && !matches!(kind, "failed" | "pending_approval"),
+            injection,
+            arguments,
+        })
+    }
+}
+
 /// What a tool's labels make it, for the session detectors.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Role {

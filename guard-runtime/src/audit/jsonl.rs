@@ -237,21 +237,73 @@ pub enum ChainError {
 pub fn verify(path: impl AsRef<Path>) -> io::Result<Result<Vec<Value>, ChainError>> {
     let mut reader = BufReader::new(File::open(path)?);
     let mut events = Vec::new();
-    let mut prev = GENESIS.to_owned();
-    let mut expected = 1u64;
+    let mut chain = ChainVerifier::new();
     let mut raw = String::new();
-    let mut line = 0usize;
     loop {
         raw.clear();
         if reader.read_line(&mut raw)? == 0 {
             return Ok(Ok(events));
         }
-        line += 1;
         if !raw.ends_with('\n') {
-            return Ok(Err(ChainError::Truncated { line }));
+            return Ok(Err(ChainError::Truncated {
+                line: chain.lines_read() + 1,
+            }));
         }
-        let Ok(Value::Object(mut record)) = serde_json::from_str::<Value>(raw.trim_end()) else {
-            return Ok(Err(ChainError::Malformed { line }));
+        match chain.next_record(raw.trim_end()) {
+            Ok(event) => events.push(event),
+            Err(problem) => return Ok(Err(problem)),
+        }
+    }
+}
+
+/// Checks an audit file's hash chain one line at a time, as it is read
+/// or as it grows (what [`verify`] and a tailing reader share).
+///
+/// ```
+/// use guard_runtime::audit::ChainVerifier;
+///
+/// let mut chain = ChainVerifier::new();
+/// assert!(chain.next_record("not a record").is_err());
+/// assert_eq!(chain.lines_read(), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    prev: String,
+    expected: u64,
+    line: usize,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        ChainVerifier::new()
+    }
+}
+
+impl ChainVerifier {
+    /// A verifier at the start of a file.
+    pub fn new() -> Self {
+        ChainVerifier {
+            prev: GENESIS.to_owned(),
+            expected: 1,
+            line: 0,
+        }
+    }
+
+    /// Lines checked so far.
+    pub fn lines_read(&self) -> usize {
+        self.line
+    }
+
+    /// Checks the next whole line (without its line break); returns its
+    /// `event`. After an error the chain cannot be followed further.
+    ///
+    /// # Errors
+    /// What is wrong with the line, numbered from the file's start.
+    pub fn next_record(&mut self, raw: &str) -> Result<Value, ChainError> {
+        self.line += 1;
+        let line = self.line;
+        let Ok(Value::Object(mut record)) = serde_json::from_str::<Value>(raw) else {
+            return Err(ChainError::Malformed { line });
         };
         let (Some(seq), Some(link), Some(hash), Some(event)) = (
             record.get("seq").and_then(Value::as_u64),
@@ -265,31 +317,32 @@ pub fn verify(path: impl AsRef<Path>) -> io::Result<Result<Vec<Value>, ChainErro
                 .map(str::to_owned),
             record.remove("event"),
         ) else {
-            return Ok(Err(ChainError::Malformed { line }));
+            return Err(ChainError::Malformed { line });
         };
         let event_json = serde_json::to_string(&event).expect("a parsed value serializes");
         if link_hash(seq, &link, &event_json) != hash {
-            return Ok(Err(ChainError::Modified { line, seq }));
+            return Err(ChainError::Modified { line, seq });
         }
+        let expected = self.expected;
         if seq > expected {
-            return Ok(Err(ChainError::Deleted {
+            return Err(ChainError::Deleted {
                 line,
                 expected,
                 found: seq,
-            }));
+            });
         }
         if seq < expected {
-            return Ok(Err(ChainError::Reordered {
+            return Err(ChainError::Reordered {
                 line,
                 expected,
                 found: seq,
-            }));
+            });
         }
-        if link != prev {
-            return Ok(Err(ChainError::Broken { line, seq }));
+        if link != self.prev {
+            return Err(ChainError::Broken { line, seq });
         }
-        prev = hash;
-        expected += 1;
-        events.push(event);
+        self.prev = hash;
+        self.expected += 1;
+        Ok(event)
     }
 }
