@@ -6,7 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use guard_runtime::alerts::{AlertThresholds, AnomalyDetector, MemoryAlerts, Observation};
+use guard_runtime::alerts::{
+    AlertThresholds, AnomalyDetector, MemoryAlerts, Observation, RedisObservations,
+    follow_observations,
+};
 use guard_runtime::{CallContext, Guard, ToolCall, secure_tool};
 use guard_tests::Rng;
 
@@ -252,4 +255,115 @@ async fn alerts_reach_a_webhook_as_json() {
     assert_eq!(alert["detector"], "refusal_burst");
     assert_eq!(alert["session"], "s-1");
     assert_eq!(alert["tool"], "read_customer");
+}
+
+/// Fetches a web page (untrusted input).
+#[secure_tool(risk = "low", source = ["web"])]
+fn fetch_page(url: String) -> String {
+    format!("page at {url}")
+}
+
+/// Sends an email (egress).
+#[secure_tool(risk = "medium", sink = ["external"])]
+fn send_email(to: String, body: String) -> String {
+    format!("sent {} bytes to {to}", body.len())
+}
+
+/// Two replicas publish to one Redis stream and one detector reads it: a
+/// session whose private read and egress go through one replica and whose
+/// untrusted input goes through the other is the lethal trifecta there,
+/// while the first replica's own detector, seeing two thirds of it, is
+/// silent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_one_detector_through_redis() {
+    let url = guard_tests::shared_redis_url();
+    let key = format!("guard-test:observations:{}", std::process::id());
+    let tools = ["read_customer", "fetch_page", "send_email"];
+    let replica_b = Guard::builder()
+        .only(tools)
+        .audit(RedisObservations::connect(&url, key.as_str()).unwrap())
+        .build()
+        .unwrap();
+    // Replica A also runs a detector of its own, over its calls alone.
+    let local_alerts = Arc::new(MemoryAlerts::default());
+    let local = Arc::new(
+        AnomalyDetector::new(AlertThresholds::default())
+            .sink(local_alerts.clone())
+            .labels_of(&replica_b),
+    );
+    let replica_a = Guard::builder()
+        .only(tools)
+        .audit(RedisObservations::connect(&url, key.as_str()).unwrap())
+        .audit(local.clone())
+        .build()
+        .unwrap();
+    let shared_alerts = Arc::new(MemoryAlerts::default());
+    let shared = Arc::new(
+        AnomalyDetector::new(AlertThresholds::default())
+            .sink(shared_alerts.clone())
+            .labels_of(&replica_a),
+    );
+    let follower = tokio::spawn({
+        let (url, key, shared) = (url.clone(), key.clone(), shared.clone());
+        async move { follow_observations(&url, &key, &shared, true).await }
+    });
+
+    let ctx = CallContext::new("support").session("s-across");
+    replica_a
+        .dispatch(&ctx, &[ToolCall::new("1", "read_customer", r#"{"id":7}"#)])
+        .await;
+    replica_b
+        .dispatch(
+            &ctx,
+            &[ToolCall::new(
+                "2",
+                "fetch_page",
+                r#"{"url":"https://example.com/"}"#,
+            )],
+        )
+        .await;
+    replica_a
+        .dispatch(
+            &ctx,
+            &[ToolCall::new(
+                "3",
+                "send_email",
+                r#"{"to":"a@example.com","body":"hi"}"#,
+            )],
+        )
+        .await;
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut raised = Vec::new();
+    while !raised
+        .iter()
+        .any(|a: &guard_runtime::alerts::Alert| a.detector == "lethal_trifecta")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no trifecta alert: {raised:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        raised.extend(shared_alerts.taken());
+    }
+    let trifecta = raised
+        .iter()
+        .find(|a| a.detector == "lethal_trifecta")
+        .unwrap();
+    assert_eq!(
+        (
+            trifecta.agent.as_str(),
+            trifecta.session.as_deref(),
+            trifecta.tool.as_str()
+        ),
+        ("support", Some("s-across"), "send_email")
+    );
+    assert!(
+        local_alerts
+            .taken()
+            .iter()
+            .all(|a| a.detector != "lethal_trifecta"),
+        "one replica's detector cannot see the other's calls"
+    );
+    follower.abort();
 }

@@ -103,6 +103,42 @@ impl Observation {
 }
 
 impl Observation {
+    /// The observation as an audit event's JSON, reduced to what
+    /// [`Observation::from_record`] reads back (no arguments, no output).
+    ///
+    /// ```
+    /// # use guard_runtime::alerts::Observation;
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// let seen = Observation {
+    ///     time: UNIX_EPOCH + Duration::from_millis(1_765_000_000_123),
+    ///     agent: "ops".into(), session: None, tool: "restart".into(),
+    ///     refused: false, injection: true, arguments: [7; 32],
+    /// };
+    /// assert_eq!(Observation::from_record(&seen.to_record()), Some(seen));
+    /// ```
+    pub fn to_record(&self) -> serde_json::Value {
+        let millis = self
+            .time
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let outcome = if self.refused {
+            serde_json::json!({"kind": "denied"})
+        } else if self.injection {
+            serde_json::json!({"kind": "sanitized", "injection_score": 1.0})
+        } else {
+            serde_json::json!({"kind": "success"})
+        };
+        let digest: String = self.arguments.iter().map(|b| format!("{b:02x}")).collect();
+        let mut context = serde_json::json!({"agent": self.agent});
+        if let Some(session) = &self.session {
+            context["session"] = serde_json::json!(session);
+        }
+        serde_json::json!({
+            "time": millis, "tool": self.tool, "context": context,
+            "arguments_digest": digest, "outcome": outcome,
+        })
+    }
+
     /// The observation of an audit event as `JsonlAuditSink` writes it
     /// (the `event` of a record), for detectors replaying or tailing an
     /// audit file. `None` when the value is not such an event.

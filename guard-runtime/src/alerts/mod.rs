@@ -32,11 +32,16 @@
 //! ```
 
 mod detect;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+mod shared;
 
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
 pub use detect::{AlertThresholds, AnomalyDetector, Observation};
+#[cfg(feature = "redis")]
+pub use shared::{RedisObservations, follow_observations};
 
 /// One alert: which detector raised it, about whom, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
