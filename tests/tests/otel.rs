@@ -251,3 +251,142 @@ fn calls_reach_an_otlp_receiver_as_genai_spans_and_metrics() {
     tracer_provider.shutdown().unwrap();
     meter_provider.shutdown().unwrap();
 }
+
+/// The spans the receiver got.
+fn spans_of(received: &Received) -> Vec<opentelemetry_proto::tonic::trace::v1::Span> {
+    let mut spans = Vec::new();
+    for (path, body) in received.lock().unwrap().iter() {
+        if path == "/v1/traces" {
+            let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+            for resource in request.resource_spans {
+                for scope in resource.scope_spans {
+                    spans.extend(scope.spans);
+                }
+            }
+        }
+    }
+    spans
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An MCP client's trace is continued: `traceparent` in a `tools/call`'s
+/// `_meta`, or in the HTTP request's headers, becomes the parent of the
+/// guard's span, which names the MCP method and session.
+#[test]
+fn mcp_calls_continue_the_clients_trace() {
+    use guard_runtime::integrations::mcp::GuardMcp;
+    let (address, received) = receiver();
+    let spans = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{address}/v1/traces"))
+        .build()
+        .unwrap();
+    // The batch exporter exports from its own thread: the blocking HTTP
+    // client cannot run on the server's async workers.
+    let tracer_provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(spans)
+        .build();
+    let meter_provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder().build();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let session = runtime.block_on(async {
+        let guard = Guard::builder()
+            .only(["lookup"])
+            .audit(OtelSink::with_providers(&tracer_provider, &meter_provider))
+            .build()
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+        tokio::spawn(GuardMcp::new(guard).serve_http(listener));
+        let client = reqwest::Client::new();
+        let post = |body: serde_json::Value, session: Option<&str>, parent: Option<&str>| {
+            let mut request = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .body(body.to_string());
+            if let Some(session) = session {
+                request = request.header("mcp-session-id", session);
+            }
+            if let Some(parent) = parent {
+                request = request.header("traceparent", parent);
+            }
+            request.send()
+        };
+        let initialized = post(
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "otel-test", "version": "1"}}}),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        let session = initialized.headers()["mcp-session-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(initialized.text().await.unwrap().contains("serverInfo"));
+        post(
+            serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+            Some(&session),
+            None,
+        )
+        .await
+        .unwrap();
+        let in_meta = post(
+            serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+                "name": "lookup", "arguments": {"order": 3},
+                "_meta": {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}}),
+            Some(&session),
+            None,
+        );
+        assert!(in_meta.await.unwrap().text().await.unwrap().contains("order 3"));
+        let in_header = post(
+            serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+                "name": "lookup", "arguments": {"order": 4}}}),
+            Some(&session),
+            Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        );
+        assert!(in_header.await.unwrap().text().await.unwrap().contains("order 4"));
+        session
+    });
+    tracer_provider.force_flush().unwrap();
+    let spans = spans_of(&received);
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    let seen: Vec<(String, String, String, String)> = spans
+        .iter()
+        .map(|s| {
+            let a = attributes(&s.attributes);
+            (
+                hex(&s.trace_id),
+                hex(&s.parent_span_id),
+                a["mcp.method.name"].clone(),
+                a["mcp.session.id"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "4bf92f3577b34da6a3ce929d0e0e4736".to_owned(),
+                "00f067aa0ba902b7".to_owned(),
+                "tools/call".to_owned(),
+                session.clone()
+            ),
+            (
+                "0af7651916cd43dd8448eb211c80319c".to_owned(),
+                "b7ad6b7169203331".to_owned(),
+                "tools/call".to_owned(),
+                session
+            ),
+        ]
+    );
+}

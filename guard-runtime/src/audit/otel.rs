@@ -11,6 +11,12 @@
 //! outcome and the SHA-256 of the arguments. Metric attributes are low
 //! cardinality: the tool and the outcome kind, never users, sessions,
 //! arguments or ids.
+//!
+//! A span continues the trace that is current where the call is
+//! dispatched. The MCP server continues its client's trace (W3C
+//! `traceparent` in the request's `_meta`, or the HTTP header) and adds
+//! `mcp.method.name` and `mcp.session.id`; an application with its own
+//! HTTP front does the same with [`remote_parent`].
 
 use std::borrow::Cow;
 
@@ -23,6 +29,63 @@ use crate::outcome::Outcome;
 
 /// The instrumentation scope's name.
 const SCOPE: &str = "guard";
+
+/// The context of a caller's trace, from its W3C Trace Context headers
+/// (`traceparent`, and `tracestate` if any), to dispatch calls in so that
+/// their spans continue it. `None` when `traceparent` is not a valid
+/// version-00 value.
+///
+/// ```
+/// use opentelemetry::context::FutureExt;
+/// use opentelemetry::trace::TraceContextExt;
+/// use guard_runtime::audit::otel::remote_parent;
+///
+/// let parent = remote_parent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None).unwrap();
+/// assert_eq!(parent.span().span_context().trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert!(remote_parent("00-00000000000000000000000000000000-00f067aa0ba902b7-01", None).is_none());
+/// // guard.dispatch(&ctx, &calls).with_context(parent).await
+/// ```
+pub fn remote_parent(traceparent: &str, tracestate: Option<&str>) -> Option<Context> {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    let mut parts = traceparent.trim().split('-');
+    let (Some("00"), Some(trace), Some(span), Some(flags), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let lower_hex = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if !lower_hex(trace, 32) || !lower_hex(span, 16) || !lower_hex(flags, 2) {
+        return None;
+    }
+    let trace = TraceId::from_hex(trace).ok()?;
+    let span = SpanId::from_hex(span).ok()?;
+    if trace == TraceId::INVALID || span == SpanId::INVALID {
+        return None;
+    }
+    let flags = TraceFlags::new(u8::from_str_radix(flags, 16).ok()? & TraceFlags::SAMPLED.to_u8());
+    let state = tracestate
+        .and_then(|s| s.parse::<TraceState>().ok())
+        .unwrap_or_default();
+    let remote = SpanContext::new(trace, span, flags, true, state);
+    Some(Context::new().with_remote_span_context(remote))
+}
+
+/// Marks a context as an MCP `tools/call` (and its session), for the
+/// span's `mcp.*` attributes.
+#[derive(Debug, Clone)]
+pub(crate) struct McpRequest {
+    pub(crate) session: Option<String>,
+}
 
 /// Reports each audit event as an `execute_tool` span and as metrics.
 ///
@@ -131,6 +194,12 @@ impl AuditSink for OtelSink {
             .start_with_context(&self.tracer, &parent);
         if span.is_recording() {
             span.set_attributes(span_attributes(event));
+            if let Some(mcp) = parent.get::<McpRequest>() {
+                span.set_attribute(KeyValue::new("mcp.method.name", "tools/call"));
+                if let Some(session) = &mcp.session {
+                    span.set_attribute(KeyValue::new("mcp.session.id", session.clone()));
+                }
+            }
             for finding in findings(outcome) {
                 span.add_event("gen_ai.security.finding", finding);
             }

@@ -247,6 +247,56 @@ impl ServerHandler for GuardMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        #[cfg(feature = "otel")]
+        {
+            use opentelemetry::context::FutureExt;
+            let trace = trace_context(&request, &context);
+            self.call_tool_traced(request, context)
+                .with_context(trace)
+                .await
+        }
+        #[cfg(not(feature = "otel"))]
+        self.call_tool_traced(request, context).await
+    }
+}
+
+/// The OpenTelemetry context a `tools/call` runs in: the client's trace
+/// (W3C `traceparent` in the request's `_meta`, else the HTTP header),
+/// marked as an MCP call of its session, so the guard's spans continue
+/// the trace and carry `mcp.method.name` and `mcp.session.id`.
+#[cfg(feature = "otel")]
+fn trace_context(
+    request: &CallToolRequestParams,
+    context: &RequestContext<RoleServer>,
+) -> opentelemetry::Context {
+    use crate::audit::otel::{McpRequest, remote_parent};
+    let parts = context.extensions.get::<http::request::Parts>();
+    let header = |name: &str| {
+        parts
+            .and_then(|p| p.headers.get(name))
+            .and_then(|v| v.to_str().ok())
+    };
+    let from_meta = [request.meta.as_ref(), Some(&context.meta)]
+        .into_iter()
+        .flatten()
+        .find_map(|m| {
+            m.get_traceparent()
+                .and_then(|parent| remote_parent(parent, m.get_tracestate()))
+        });
+    let parent = from_meta
+        .or_else(|| header("traceparent").and_then(|p| remote_parent(p, header("tracestate"))))
+        .unwrap_or_else(opentelemetry::Context::current);
+    parent.with_value(McpRequest {
+        session: header("mcp-session-id").map(str::to_owned),
+    })
+}
+
+impl GuardMcp {
+    async fn call_tool_traced(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         let ctx = self.context(&context);
         if let Some(state) = request.request_state.as_deref() {
             // The second leg of an elicitation: the person's answer, and the
