@@ -248,6 +248,30 @@ fn calls_reach_an_otlp_receiver_as_genai_spans_and_metrics() {
             .any(|m| m.name == "gen_ai.client.operation.duration")
     );
     assert!(metrics.iter().any(|m| m.name == "guard.tool.refusals"));
+    // Per step: every call was checked; the two that ran also executed and
+    // had their output handled.
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    let steps = metrics
+        .iter()
+        .find(|m| m.name == "guard.step.duration")
+        .expect("the step histogram");
+    let Some(Data::Histogram(histogram)) = &steps.data else {
+        panic!("a histogram");
+    };
+    let mut per_step: Vec<(String, u64)> = histogram
+        .data_points
+        .iter()
+        .map(|p| (attributes(&p.attributes)["guard.step"].clone(), p.count))
+        .collect();
+    per_step.sort();
+    assert_eq!(
+        per_step,
+        [
+            ("check".to_owned(), 3),
+            ("execute".to_owned(), 2),
+            ("output".to_owned(), 2)
+        ]
+    );
     tracer_provider.shutdown().unwrap();
     meter_provider.shutdown().unwrap();
 }

@@ -83,6 +83,22 @@ pub struct AuditEvent {
     /// worker enforced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxRecord>,
+    /// For a call whose body ran, where the time went: the checks took
+    /// the rest of `latency`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<StepTimes>,
+}
+
+/// Where a call's time went after its checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StepTimes {
+    /// Waiting for a concurrency place and running the tool body (in its
+    /// sandbox, if it has one).
+    #[serde(serialize_with = "micros", rename = "execute_us")]
+    pub execute: Duration,
+    /// The output stage: scanning, redaction, framing.
+    #[serde(serialize_with = "micros", rename = "output_us")]
+    pub output: Duration,
 }
 
 /// The sandbox a call ran in, as audited.

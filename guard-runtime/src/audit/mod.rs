@@ -12,7 +12,7 @@ pub mod otel;
 mod record;
 mod sinks;
 
-pub use event::{ArgumentsDigest, AuditEvent, SandboxRecord};
+pub use event::{ArgumentsDigest, AuditEvent, SandboxRecord, StepTimes};
 pub use jsonl::{ChainError, ChainVerifier, Durability, JsonlAuditSink, verify};
 pub(crate) use record::{CallRecord, audited_arguments, bounded, refusal_note};
 pub use sinks::{AuditSink, MemorySink, TracingSink};

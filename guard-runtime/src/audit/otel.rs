@@ -102,6 +102,7 @@ pub struct OtelSink {
     calls: Counter<u64>,
     refusals: Counter<u64>,
     duration: Histogram<f64>,
+    steps: Histogram<f64>,
 }
 
 impl std::fmt::Debug for OtelSink {
@@ -153,6 +154,13 @@ impl OtelSink {
                 .f64_histogram("gen_ai.client.operation.duration")
                 .with_unit("s")
                 .with_description("Time from a call's checks to its reply, by tool and outcome")
+                .build(),
+            steps: meter
+                .f64_histogram("guard.step.duration")
+                .with_unit("s")
+                .with_description(
+                    "Time per pipeline step (check, execute, output), by tool and step",
+                )
                 .build(),
         }
     }
@@ -217,6 +225,26 @@ impl AuditSink for OtelSink {
         self.duration.record(event.latency.as_secs_f64(), &metric);
         if refused {
             self.refusals.add(1, &metric);
+        }
+        // The checks took what execution and output did not.
+        let (execute, output) = event
+            .steps
+            .map_or((None, None), |s| (Some(s.execute), Some(s.output)));
+        let check = event
+            .latency
+            .saturating_sub(execute.unwrap_or_default() + output.unwrap_or_default());
+        for (step, took) in [
+            ("check", Some(check)),
+            ("execute", execute),
+            ("output", output),
+        ] {
+            if let Some(took) = took {
+                let attributes = [
+                    KeyValue::new("gen_ai.tool.name", event.tool.clone()),
+                    KeyValue::new("guard.step", step),
+                ];
+                self.steps.record(took.as_secs_f64(), &attributes);
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::{ArgumentsDigest, AuditEvent, SandboxRecord};
+use super::{ArgumentsDigest, AuditEvent, SandboxRecord, StepTimes};
 use crate::call::ToolCall;
 use crate::context::CallContext;
 use crate::outcome::{DenyReason, Outcome, safe_text};
@@ -31,6 +31,7 @@ pub(crate) struct CallRecord<'a> {
     pub(crate) policy: Arc<str>,
     pub(crate) latency: Duration,
     pub(crate) sandbox: Option<SandboxRecord>,
+    pub(crate) steps: Option<StepTimes>,
 }
 
 impl CallRecord<'_> {
@@ -60,6 +61,7 @@ impl CallRecord<'_> {
             policy: self.policy,
             latency: self.latency,
             sandbox: self.sandbox,
+            steps: self.steps,
         }
     }
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::audit::SandboxRecord;
+use crate::audit::{SandboxRecord, StepTimes};
 use crate::call::{ToolCall, ToolReply};
 use crate::context::CallContext;
 use crate::guard::{Guard, Inner};
@@ -209,6 +209,8 @@ pub(super) struct Answer {
     content: String,
     finished: Instant,
     sandbox: Option<SandboxRecord>,
+    /// For a call whose body ran: its time and the output stage's.
+    steps: Option<StepTimes>,
 }
 
 impl Answer {
@@ -219,6 +221,7 @@ impl Answer {
             content,
             finished: Instant::now(),
             sandbox: None,
+            steps: None,
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 
 use super::{Answer, MAX_TOOL_ERROR_CHARS, Ready};
-use crate::audit::CallRecord;
+use crate::audit::{CallRecord, StepTimes};
 use crate::call::{ToolCall, ToolReply};
 use crate::context::CallContext;
 use crate::exec;
@@ -117,6 +117,7 @@ impl Guard {
             policy: decision,
             latency: answer.finished - started,
             sandbox: answer.sandbox.clone(),
+            steps: answer.steps,
         }
         .event(self.inner.audit_content);
         for sink in &self.inner.sinks {
@@ -139,6 +140,7 @@ async fn execute(
     inner: &Inner,
 ) -> Answer {
     let name = entry.registration.name;
+    let began = Instant::now();
     let ended = exec::execute(
         name,
         invocation,
@@ -147,20 +149,29 @@ async fn execute(
         &inner.detached,
     )
     .await;
+    let ran = Instant::now();
+    let steps = |output: Instant| StepTimes {
+        execute: ran - began,
+        output: output - ran,
+    };
     let content = match ended {
         Ok(content) => content,
         Err(failure) => {
-            return Answer::refusal(
+            let mut answer = Answer::refusal(
                 failure.into_outcome(|message| without_secrets(message, MAX_TOOL_ERROR_CHARS)),
             );
+            answer.steps = Some(steps(answer.finished));
+            return answer;
         }
     };
     let handled = inner.output.handle(name, content);
     if let Some(reason) = handled.blocked {
         tracing::warn!(target: "guard::output", tool = name, reason, "tool output withheld");
-        return Answer::refusal(Outcome::OutputBlocked {
+        let mut answer = Answer::refusal(Outcome::OutputBlocked {
             reason: reason.to_owned(),
         });
+        answer.steps = Some(steps(answer.finished));
+        return answer;
     }
     let outcome =
         if handled.redacted.is_empty() && handled.injection_score.is_none() && !handled.truncated {
@@ -172,10 +183,12 @@ async fn execute(
                 truncated: handled.truncated,
             }
         };
+    let finished = Instant::now();
     Answer {
         outcome,
         content: handled.content,
-        finished: Instant::now(),
+        finished,
         sandbox: None,
+        steps: Some(steps(finished)),
     }
 }
