@@ -45,6 +45,35 @@ fn injection_detects_at_least_90_percent_with_at_most_2_percent_false_positives(
     assert!(fp.len() * 100 <= benign * 2, "{}/{benign}", fp.len());
 }
 
+/// The multilingual override rules on a set written after them (by the
+/// same hand, never trained on): five families in eight languages, and
+/// benign texts with the same trigger words. Korean has no rules: its one
+/// attack is the miss, asserted so that a change shows.
+#[test]
+fn multilingual_overrides_are_caught_by_the_rules_alone() {
+    let rules = InjectionScanner::new().learned(None);
+    let shipped = InjectionScanner::new();
+    let rows = load_fixture("injection_multilingual.jsonl");
+    let missed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.label == "attack" && !rules.scan(&r.value).flagged)
+        .map(|r| r.note.as_str())
+        .collect();
+    assert_eq!(missed, ["ko override (no rules for Korean)"]);
+    // The learned layer adds one false positive ("tu es maintenant
+    // inscrit"): it learned "tu es" from the French overrides.
+    for (name, scanner, expected) in [
+        ("rules", &rules, (34, 35, 0, 20)),
+        ("shipped", &shipped, (34, 35, 1, 20)),
+    ] {
+        let (detected, attacks, fp, benign) =
+            measure(&format!("injection, multilingual, {name}"), &rows, |t| {
+                scanner.scan(t).flagged
+            });
+        assert_eq!((detected, attacks, fp.len(), benign), expected, "{name}");
+    }
+}
+
 #[test]
 fn secrets_recall_at_least_95_percent_with_at_most_1_percent_false_positives() {
     let scanner = SecretScanner::global();

@@ -353,6 +353,188 @@ pub(crate) static STRUCTURES: &[(&str, &[&str], &Family)] = &[
         ],
         &OVERRIDE,
     ),
+    // The same override in other languages: a verb of disregarding, then
+    // what came before, then the instructions, within a sentence. The
+    // words are each language's ordinary vocabulary for the family (stems,
+    // so inflections match), not sentences of any set.
+    // German. What came before and the instructions may come in either
+    // order ("die obigen Anweisungen", "den Kontext oben").
+    (
+        r"setze? [^.!?\n]{0,10}(?:früher|vorherig|bisherig|obig)[^.!?\n]{0,30}außer kraft|(?:ignorier|vergiss|vergesst|missacht|verwirf|übergeh)[^.!?\n]{0,50}(?:(?:vorherig|vorig|bisherig|obig|oben|früher|vorangegangen|zuvor|vorher|alle)[^.!?\n]{0,40}(?:anweisung|instruktion|befehl|regel|vorgabe|richtlinie|kontext|prompt|gesagt)|(?:anweisung|instruktion|befehl|regel|vorgabe|richtlinie|kontext|prompt)[^.!?\n]{0,20}(?:oben|zuvor|vorher|außer kraft))",
+        &[
+            "ignorier",
+            "vergiss",
+            "vergesst",
+            "missacht",
+            "verwirf",
+            "übergeh",
+            "außer kraft",
+        ],
+        &OVERRIDE,
+    ),
+    // French, Spanish, Italian, Portuguese (shared stems; the adjective
+    // often follows the noun: "le contexte précédent").
+    (
+        r"(?:ignor[ae]|oubli[ea]|olvid[ae]|dimentica|esqueç[ae]|ne tiens? pas compte|no tengas en cuenta|fais abstraction|haz caso omiso|annule|anula|descarta|omite)[^.!?\n]{0,50}(?:(?:précédent|precedent|antérieur|anterior|previ|ci-dessus|plus haut|auparavant|de arriba|arriba|sopra|acima|toutes les|todas las|tutte le|todas as|tout ce|todo lo|tudo o)[^.!?\n]{0,40}(?:instruction|consigne|règle|directive|instrucci|indicaci|regla|directri|istruzion|regol|instruç|regra|prompt|contexte|contexto|contesto|dit|dijeron|detto|disseram)|(?:instruction|consigne|règle|directive|instrucci|indicaci|regla|directri|istruzion|regol|instruç|regra|contexte|contexto|contesto)[^.!?\n]{0,20}(?:précédent|precedent|antérieur|anterior|previ|ci-dessus|plus haut|de arriba|arriba|sopra|acima))",
+        &[
+            // Romance forms only: English "ignore the ..." must not run it.
+            "ignora ",
+            "ignorez",
+            "ignorer ",
+            "ignore les",
+            "ignore le ",
+            "ignore la ",
+            "ignore l'",
+            "ignore tout",
+            "ignore todas",
+            "ignore todos",
+            "ignore las",
+            "ignore los",
+            "ignore as ",
+            "ignore os ",
+            "oubli",
+            "olvid",
+            "dimentica",
+            "esqueç",
+            "tiens pas compte",
+            "no tengas en cuenta",
+            "fais abstraction",
+            "caso omiso",
+            "annule ",
+            "anula ",
+            "descarta",
+            "omite",
+        ],
+        &OVERRIDE,
+    ),
+    // Russian.
+    (
+        r"(?:игнорир|забудь|забудьте|не обращай|пренебреги|отбрось|отмени)[^.!?\n]{0,60}(?:(?:предыдущ|прежн|вышеуказанн|выше|ранее|все|всё|до этого)[^.!?\n]{0,50}(?:инструкц|указани|правил|команд|промпт|сказан|говорил|контекст)|(?:инструкц|указани|правил|команд|промпт|контекст)[^.!?\n]{0,20}(?:выше|ранее))",
+        &[
+            "игнорир",
+            "забудь",
+            "не обращай",
+            "пренебреги",
+            "отбрось",
+            "отмени",
+        ],
+        &OVERRIDE,
+    ),
+    // Chinese (simplified and traditional).
+    (
+        r"(?:忽略|忽视|忽視|无视|無視|忘记|忘記|忘掉|不要理会|不要理會|不要遵守|跳过|跳過|取消|废除|廢除)[^。！？\n]{0,20}(?:之前|以前|先前|上面|上述|以上|所有|全部|前面)[^。！？\n]{0,20}(?:指令|指示|说明|說明|规则|規則|提示|要求|命令|设定|設定|内容|內容|规定|規定)",
+        &[
+            "忽略",
+            "忽视",
+            "忽視",
+            "无视",
+            "無視",
+            "忘记",
+            "忘記",
+            "忘掉",
+            "不要理",
+            "不要遵守",
+            "跳过",
+            "跳過",
+            "取消",
+            "废除",
+            "廢除",
+        ],
+        &OVERRIDE,
+    ),
+    // Japanese: the verb comes last.
+    (
+        r"(?:以前|前|上記|上|これまで|先ほど|先程|すべて|全て)[にのでは]?[^。！？\n]{0,20}(?:指示|命令|ルール|指令|プロンプト|文脈|内容|言われたこと)[^。！？\n]{0,12}(?:無視|忘れ|破棄|取り消)",
+        &["無視", "忘れ", "破棄", "取り消"],
+        &OVERRIDE,
+    ),
+    // Role hijack in other languages: "you are now ... without limits",
+    // "from now on obey only ...". Plain "you are now" is too common in
+    // these languages ("du bist jetzt angemeldet") to count alone.
+    (
+        r"(?:du bist (?:jetzt|nun|ab sofort)|tu es (?:désormais|maintenant)|(?:ahora|desde ahora) eres|ora sei|agora você é|теперь ты|你现在是|你現在是|あなたは今から)[^.!?。！？\n]{0,60}(?:ohne|uneingeschränkt|keine einschränkung|keine regeln|sans|aucune|libre de|sin |ninguna|senza|sem |без |никаких|没有|沒有|不受|任何限制|制限のない|制約のない|制限なし|dan\b)|(?:ab sofort|von nun an|à partir de maintenant|désormais|a partir de ahora|de ahora en adelante|d'ora in poi|a partir de agora|с этого момента|отныне|从现在起|從現在起|从现在开始|今後は|これからは)[^.!?。！？\n]{0,40}(?:nur noch|ausschließlich|uniquement|seulement|solo|solamente|apenas|только|只|だけ)[^.!?。！？\n]{0,20}(?:mein|mir|mes |moi|mis |me |mie|meus|мои|мне|我|私)|(?:今後は|これからは)[^。！？\n]{0,10}私の[^。！？\n]{0,10}だけ",
+        &[
+            "du bist",
+            "tu es",
+            "ahora eres",
+            "ora sei",
+            "agora você",
+            "теперь ты",
+            "你现在是",
+            "你現在是",
+            "あなたは今から",
+            "ab sofort",
+            "von nun an",
+            "à partir de maintenant",
+            "désormais",
+            "a partir de ahora",
+            "de ahora en adelante",
+            "d'ora in poi",
+            "a partir de agora",
+            "с этого момента",
+            "отныне",
+            "从现在",
+            "從現在",
+            "今後は",
+            "これからは",
+        ],
+        &ROLE_HIJACK,
+    ),
+    // A fake system or developer instruction header in other languages.
+    (
+        r"(?:neue systemanweisung|systemanweisung|anweisung des entwicklers|entwickleranweisung|nouvelle instruction du système|instruction du système|instruction du développeur|nueva instrucción del sistema|instrucción del sistema|instrucción del desarrollador|новая системная инструкция|системная инструкция|инструкция разработчика|新的系统指令|系统指令|系統指令|开发者指令|開發者指令|新しいシステム指示|システム指示|開発者からの指示)\s*[:：]",
+        &[
+            "systemanweisung",
+            "entwickler",
+            "instruction du",
+            "instrucción del",
+            "системная инструкция",
+            "инструкция разработчика",
+            "系统指令",
+            "系統指令",
+            "开发者指令",
+            "開發者指令",
+            "システム指示",
+            "開発者からの指示",
+        ],
+        &FAKE_HEADER,
+    ),
+    // Asking for the system prompt in other languages.
+    (
+        r"(?:zeig|gib|nenn|verrat|affiche|révèle|montre|donne|revela|muestra|dime|покажи|выведи|раскрой|显示|輸出|输出|告诉我|顯示|表示|出力|教えて)[^.!?。！？\n]{0,30}(?:systemprompt|system-prompt|systemanweisungen|prompt système|prompt du système|instructions système|mensaje de sistema|prompt del sistema|instrucciones del sistema|системный промпт|системные инструкции|系统提示|系統提示|システムプロンプト)|(?:systemprompt|prompt système|prompt del sistema|mensaje de sistema|системный промпт|系统提示|系統提示|システムプロンプト)[^.!?。！？\n]{0,30}(?:zeig|affiche|révèle|revela|muestra|покажи|выведи|显示|输出|顯示|表示|出力)",
+        &[
+            "systemprompt",
+            "system-prompt",
+            "systemanweisungen",
+            "prompt système",
+            "prompt du système",
+            "instructions système",
+            "mensaje de sistema",
+            "prompt del sistema",
+            "instrucciones del sistema",
+            "системный промпт",
+            "системные инструкции",
+            "系统提示",
+            "系統提示",
+            "システムプロンプト",
+        ],
+        &PROMPT_LEAK,
+    ),
+    // "An important message for the assistant" (AgentDojo's framing) in
+    // other languages.
+    (
+        r"(?:wichtige nachricht (?:an|für) (?:den|die) (?:assistent|ki)|message important (?:pour|à) l'(?:assistant|ia)|mensaje importante para (?:el|la) (?:asistente|ia)|messaggio importante per l'(?:assistente|ia)|важное сообщение для (?:ассистента|ии)|给助手的重要消息|給助手的重要消息|给ai的重要消息|アシスタントへの重要なメッセージ)",
+        &[
+            "wichtige nachricht",
+            "message important",
+            "mensaje importante",
+            "messaggio importante",
+            "важное сообщение",
+            "重要消息",
+            "重要なメッセージ",
+        ],
+        &OVERRIDE,
+    ),
     // A chat role header at the start of a line or sentence.
     (
         r"(?:^|[.!?\]>}] |\n)\s*(?:system|assistant|developer)\s*:",
