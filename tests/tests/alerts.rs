@@ -308,6 +308,14 @@ async fn replicas_share_one_detector_through_redis() {
         async move { follow_observations(&url, &key, &shared, true).await }
     });
 
+    // The follower first waits on an empty stream for longer than a
+    // Redis client's default answer time: an idle read is no failure.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !follower.is_finished(),
+        "the follower gave up on an idle stream"
+    );
+
     let ctx = CallContext::new("support").session("s-across");
     replica_a
         .dispatch(&ctx, &[ToolCall::new("1", "read_customer", r#"{"id":7}"#)])
@@ -366,4 +374,12 @@ async fn replicas_share_one_detector_through_redis() {
         "one replica's detector cannot see the other's calls"
     );
     follower.abort();
+}
+
+/// Outside a Tokio runtime there is nothing to publish from: an error, not
+/// a panic.
+#[test]
+fn publishing_needs_a_runtime() {
+    let err = RedisObservations::connect("redis://127.0.0.1:1/", "k").unwrap_err();
+    assert_eq!(err.to_string(), "RedisObservations needs a Tokio runtime");
 }

@@ -23,8 +23,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use ::redis::aio::ConnectionManager;
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::streams::{StreamReadOptions, StreamReadReply};
 use ::redis::{AsyncCommands, Client};
 use tokio::sync::mpsc;
@@ -48,24 +49,32 @@ pub struct RedisObservations {
     dropped: Arc<AtomicU64>,
 }
 
-fn connection(url: &str) -> Result<ConnectionManager, BackendError> {
+/// A connection whose answers may take `response_timeout` at most.
+fn connection(url: &str, response_timeout: Duration) -> Result<ConnectionManager, BackendError> {
     let client = Client::open(url)
         .map_err(|err| BackendError::new(format!("redis url: {}", err.category())))?;
-    ConnectionManager::new_lazy_with_config(client, Default::default())
+    let config = ConnectionManagerConfig::new().set_response_timeout(Some(response_timeout));
+    ConnectionManager::new_lazy_with_config(client, config)
         .map_err(|err| BackendError::new(format!("redis: {}", err.category())))
 }
 
+/// How long a read waits for new observations; the reading connection
+/// allows longer, so an idle stream is no error.
+const BLOCK: Duration = Duration::from_secs(1);
+
 impl RedisObservations {
-    /// Publishes to the stream `key` at `url`. Connects on first use; must
-    /// be called inside a Tokio runtime (the publisher is a task on it).
+    /// Publishes to the stream `key` at `url`. Connects on first use; the
+    /// publisher is a task on the current Tokio runtime.
     ///
     /// # Errors
-    /// A malformed URL.
+    /// A malformed URL, or no Tokio runtime to run the publisher on.
     pub fn connect(url: &str, key: impl Into<String>) -> Result<Self, BackendError> {
-        let mut connection = connection(url)?;
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| BackendError::new("RedisObservations needs a Tokio runtime"))?;
+        let mut connection = connection(url, Duration::from_secs(5))?;
         let key = key.into();
         let (queue, mut pending) = mpsc::channel::<String>(QUEUE);
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             while let Some(observation) = pending.recv().await {
                 let added: Result<String, _> = connection
                     .xadd_maxlen(
@@ -115,9 +124,11 @@ pub async fn follow_observations(
     detector: &AnomalyDetector,
     from_start: bool,
 ) -> Result<std::convert::Infallible, BackendError> {
-    let mut connection = connection(url)?;
+    let mut connection = connection(url, BLOCK * 5)?;
     let mut last = if from_start { "0-0" } else { "$" }.to_owned();
-    let options = StreamReadOptions::default().block(1000).count(500);
+    let options = StreamReadOptions::default()
+        .block(BLOCK.as_millis() as usize)
+        .count(500);
     loop {
         let reply: StreamReadReply = connection
             .xread_options(&[key], &[&last], &options)

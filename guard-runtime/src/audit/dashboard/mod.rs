@@ -198,17 +198,19 @@ async fn follow(config: DashboardConfig, publish: watch::Sender<Arc<str>>) {
     let fresh = || Stats::new(config.thresholds.clone(), &config.labels);
     let (mut tail, mut stats) = (Tail::new(&config.file), fresh());
     let mut error: Option<String> = None;
-    let mut first = true;
+    // Something to publish: at first, and after records were read.
+    let mut dirty = true;
     loop {
         let changed = match tail.poll() {
-            Ok(Poll::Unchanged) => std::mem::take(&mut first) || error.take().is_some(),
+            Ok(Poll::Unchanged) => std::mem::take(&mut dirty) | error.take().is_some(),
             Ok(Poll::Appended(events)) => {
                 events.iter().for_each(|event| stats.add(event));
-                error = None;
-                true
+                (error, dirty) = (None, true);
+                // Catch up before publishing: a long trail comes in pieces.
+                continue;
             }
             Ok(Poll::Restart) => {
-                (tail, stats) = (Tail::new(&config.file), fresh());
+                (tail, stats, dirty) = (Tail::new(&config.file), fresh(), true);
                 continue;
             }
             Err(err) => {

@@ -10,6 +10,9 @@ use serde_json::Value;
 
 use crate::audit::ChainVerifier;
 
+/// The most read from the file in one poll.
+const CHUNK: u64 = 8 << 20;
+
 /// What a poll found.
 pub(super) enum Poll {
     /// Nothing new.
@@ -61,11 +64,23 @@ impl Tail {
             return Ok(Poll::Unchanged);
         }
         file.seek(SeekFrom::Start(self.offset))?;
-        let mut bytes = Vec::with_capacity(usize::try_from(len - self.offset).unwrap_or(0));
-        file.take(len - self.offset).read_to_end(&mut bytes)?;
-        // A line still being written waits for its line break.
-        let Some(end) = bytes.iter().rposition(|&b| b == b'\n') else {
-            return Ok(Poll::Unchanged);
+        // A bounded piece at a time: a large trail is read over several
+        // polls, never into memory whole.
+        let want = (len - self.offset).min(CHUNK);
+        let mut bytes = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+        file.take(want).read_to_end(&mut bytes)?;
+        // A line still being written waits for its line break; a "line"
+        // longer than a whole piece is no record, and is skipped.
+        let end = match bytes.iter().rposition(|&b| b == b'\n') {
+            Some(end) => end,
+            None if want < CHUNK => return Ok(Poll::Unchanged),
+            None => {
+                self.offset += want;
+                let line = self.chain.lines_read() + 1;
+                self.problem
+                    .get_or_insert_with(|| format!("line {line}: not an audit record"));
+                return Ok(Poll::Appended(Vec::new()));
+            }
         };
         self.offset += end as u64 + 1;
         let mut events = Vec::new();
@@ -119,6 +134,25 @@ mod tests {
         assert_eq!(tail.problem(), Some("line 1: not an audit record"));
         std::fs::write(&path, "{}\n").unwrap();
         assert!(matches!(tail.poll().unwrap(), Poll::Restart));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_line_longer_than_a_piece_is_skipped_as_no_record() {
+        let path =
+            std::env::temp_dir().join(format!("guard-tail-long-{}.jsonl", std::process::id()));
+        let mut text = "x".repeat(CHUNK as usize + 10);
+        text.push('\n');
+        std::fs::write(&path, text).unwrap();
+        let mut tail = Tail::new(&path);
+        let Poll::Appended(events) = tail.poll().unwrap() else {
+            panic!("the piece was not consumed");
+        };
+        assert!(events.is_empty());
+        assert_eq!(tail.problem(), Some("line 1: not an audit record"));
+        // The rest of the line is read, and is no record either.
+        assert!(matches!(tail.poll().unwrap(), Poll::Appended(e) if e.is_empty()));
+        assert!(matches!(tail.poll().unwrap(), Poll::Unchanged));
         std::fs::remove_file(&path).unwrap();
     }
 }
