@@ -79,6 +79,20 @@ fn receiver() -> (String, Received) {
     (address, received)
 }
 
+/// A tracer provider exporting over OTLP/HTTP to `address`. The batch
+/// exporter exports from its own thread: the blocking HTTP client cannot
+/// run on a server's async workers.
+fn tracer_provider(address: &str) -> opentelemetry_sdk::trace::SdkTracerProvider {
+    let spans = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{address}/v1/traces"))
+        .build()
+        .unwrap();
+    opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(spans)
+        .build()
+}
+
 fn attributes(list: &[KeyValue]) -> HashMap<String, String> {
     list.iter()
         .map(|kv| {
@@ -97,14 +111,7 @@ fn attributes(list: &[KeyValue]) -> HashMap<String, String> {
 #[test]
 fn calls_reach_an_otlp_receiver_as_genai_spans_and_metrics() {
     let (address, received) = receiver();
-    let spans = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_endpoint(format!("{address}/v1/traces"))
-        .build()
-        .unwrap();
-    let tracer_provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(spans)
-        .build();
+    let tracer_provider = tracer_provider(&address);
     let metrics = opentelemetry_otlp::MetricExporter::builder()
         .with_http()
         .with_endpoint(format!("{address}/v1/metrics"))
@@ -303,16 +310,7 @@ fn hex(bytes: &[u8]) -> String {
 fn mcp_calls_continue_the_clients_trace() {
     use guard_runtime::integrations::mcp::GuardMcp;
     let (address, received) = receiver();
-    let spans = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_endpoint(format!("{address}/v1/traces"))
-        .build()
-        .unwrap();
-    // The batch exporter exports from its own thread: the blocking HTTP
-    // client cannot run on the server's async workers.
-    let tracer_provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(spans)
-        .build();
+    let tracer_provider = tracer_provider(&address);
     let meter_provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder().build();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
