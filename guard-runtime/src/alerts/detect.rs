@@ -431,15 +431,9 @@ impl AnomalyDetector {
                     ),
                 ));
             }
-            if session.refused.len() < SESSION_MEMORY
-                || session
-                    .refused
-                    .contains_key(&(call.tool.clone(), call.arguments))
-            {
-                let times = session
-                    .refused
-                    .entry((call.tool.clone(), call.arguments))
-                    .or_default();
+            let key = (call.tool.clone(), call.arguments);
+            if session.refused.len() < SESSION_MEMORY || session.refused.contains_key(&key) {
+                let times = session.refused.entry(key).or_default();
                 *times += 1;
                 if *times == t.repeated_refusals {
                     raised.push((

@@ -48,7 +48,6 @@ struct SessionStats {
 
 /// The dashboard's aggregate of an audit trail.
 pub(super) struct Stats {
-    records: u64,
     outcomes: BTreeMap<String, u64>,
     refusals: BTreeMap<String, u64>,
     tools: BTreeMap<String, ToolStats>,
@@ -78,7 +77,6 @@ impl Stats {
             detector = detector.labels(tool, &sources, &sinks);
         }
         Stats {
-            records: 0,
             outcomes: BTreeMap::new(),
             refusals: BTreeMap::new(),
             tools: BTreeMap::new(),
@@ -94,7 +92,6 @@ impl Stats {
 
     /// Counts one audit event (a record's `event`).
     pub(super) fn add(&mut self, event: &Value) {
-        self.records += 1;
         let kind = event["outcome"]["kind"].as_str().unwrap_or("unknown");
         *self.outcomes.entry(kind.to_owned()).or_default() += 1;
         let observation = Observation::from_record(event);
@@ -229,7 +226,7 @@ impl Stats {
             })
             .collect();
         json!({
-            "records": self.records,
+            "records": self.outcomes.values().sum::<u64>(),
             "outcomes": self.outcomes,
             "refusals": self.refusals,
             "tools": tools,
