@@ -68,6 +68,11 @@ fn main() {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let rules = InjectionScanner::new().learned(None);
+    // Each held-out row's decisions, for comparing other layers on the
+    // same folds (scripts/measure_embedding_layer.py reads them).
+    let mut dump = std::env::var("GUARD_TRAIN_DUMP")
+        .ok()
+        .map(|p| std::fs::File::create(p).expect("the dump file is created"));
     let (mut all_caught, mut all_attacks, mut all_fp, mut all_benign) = (0, 0, 0, 0);
     for (family, (attacks, benign)) in &families {
         let train: Vec<(&str, bool)> = rows
@@ -100,6 +105,16 @@ fn main() {
             }
         }
         let l1 = |r: &&&Row| rules.scan(&r.text).flagged;
+        if let Some(file) = dump.as_mut() {
+            use std::io::Write;
+            for r in &held {
+                let line = serde_json::json!({
+                    "family": family, "text": r.text, "attack": r.attack, "l1": l1(&r),
+                    "l2": model.score(&r.text), "shipped": both(&r),
+                });
+                writeln!(file, "{line}").expect("the dump is written");
+            }
+        }
         let caught_l1 = held.iter().filter(|r| r.attack).filter(l1).count();
         let fp_l1 = held.iter().filter(|r| !r.attack).filter(l1).count();
         let caught_l2 = held.iter().filter(|r| r.attack).filter(l2).count();
