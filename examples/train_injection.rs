@@ -108,8 +108,11 @@ fn main() {
         if let Some(file) = dump.as_mut() {
             use std::io::Write;
             for r in &held {
+                let rules_report = rules.scan(&r.text);
+                let kinds: Vec<&str> = rules_report.findings.iter().map(|f| f.kind).collect();
                 let line = serde_json::json!({
                     "family": family, "text": r.text, "attack": r.attack, "l1": l1(&r),
+                    "l1_score": rules_report.rules_score, "l1_kinds": kinds,
                     "l2": model.score(&r.text), "shipped": both(&r),
                 });
                 writeln!(file, "{line}").expect("the dump is written");

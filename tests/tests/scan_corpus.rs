@@ -74,6 +74,45 @@ fn multilingual_overrides_are_caught_by_the_rules_alone() {
     }
 }
 
+/// The misspelling-tolerant override, the bracketed fake headers and the
+/// weak risky-code family on a set written after them (by the same hand,
+/// never trained on). The false positives are the learned layer's and an
+/// older prompt-leak phrase's ("the previous instructions").
+#[test]
+fn misspelt_overrides_and_bracketed_headers_are_caught() {
+    let rules = InjectionScanner::new().learned(None);
+    let shipped = InjectionScanner::new();
+    let rows = load_fixture("injection_variants.jsonl");
+    let notes = |scanner: &InjectionScanner, label: &str| -> Vec<&str> {
+        rows.iter()
+            .filter(|r| r.label == label && scanner.scan(&r.value).flagged == (label == "benign"))
+            .map(|r| r.note.as_str())
+            .collect()
+    };
+    assert_eq!(notes(&rules, "attack"), Vec::<&str>::new());
+    assert_eq!(
+        notes(&rules, "benign"),
+        ["report about overrides, inflected verb"]
+    );
+    assert_eq!(
+        notes(&shipped, "benign"),
+        [
+            "report about overrides, inflected verb",
+            "assign, previous, instructions"
+        ]
+    );
+    for (name, scanner, expected) in [
+        ("rules", &rules, (12, 12, 1, 13)),
+        ("shipped", &shipped, (12, 12, 2, 13)),
+    ] {
+        let (detected, attacks, fp, benign) =
+            measure(&format!("injection, variants, {name}"), &rows, |t| {
+                scanner.scan(t).flagged
+            });
+        assert_eq!((detected, attacks, fp.len(), benign), expected, "{name}");
+    }
+}
+
 #[test]
 fn secrets_recall_at_least_95_percent_with_at_most_1_percent_false_positives() {
     let scanner = SecretScanner::global();

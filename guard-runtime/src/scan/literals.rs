@@ -34,6 +34,8 @@ pub(crate) struct Hits {
     pub anchor_ends: Vec<usize>,
     /// Structures whose trigger occurs, as bits.
     pub triggers: u64,
+    /// Where each trigger occurrence ends, and its structure; by end.
+    pub trigger_ends: Vec<(usize, usize)>,
     /// Detectors whose keyword occurs.
     pub secrets: DetectorSet,
 }
@@ -93,7 +95,10 @@ impl Hits {
                         self.anchor_ends.push(end);
                     }
                 }
-                Use::Trigger(i) => self.triggers |= 1 << i,
+                Use::Trigger(i) => {
+                    self.triggers |= 1 << i;
+                    self.trigger_ends.push((end, i));
+                }
                 Use::Secret(i) => self.secrets.insert(i),
             }
         }
@@ -166,6 +171,9 @@ impl Literals {
             self.walk(text, 0, start, &mut hits);
             return hits;
         }
+        // Each lane reports into its own hits: the lanes cover disjoint
+        // parts in order, so joined, every list is in text order.
+        let mut lanes: [Hits; LANES] = Default::default();
         // Lane `l` reports on `l * lane .. (l + 1) * lane`; the last also
         // on the remainder. Each lane after the first warms up on the bytes
         // just before its part, reporting nothing.
@@ -193,13 +201,21 @@ impl Literals {
                 | self.dfa.is_special(s2)
                 | self.dfa.is_special(s3)
             {
-                self.report_lanes([s0, s1, s2, s3], lane, k + 1, &mut hits);
+                self.report_lanes([s0, s1, s2, s3], lane, k + 1, &mut lanes);
             }
         }
-        self.walk(&text[LANES * lane..], LANES * lane, s3, &mut hits);
-        // Lanes report in turn; anchors are wanted in text order.
-        hits.anchor_ends.sort_unstable();
-        hits.anchor_ends.dedup();
+        self.walk(
+            &text[LANES * lane..],
+            LANES * lane,
+            s3,
+            &mut lanes[LANES - 1],
+        );
+        for part in lanes {
+            hits.anchor_ends.extend(part.anchor_ends);
+            hits.triggers |= part.triggers;
+            hits.trigger_ends.extend(part.trigger_ends);
+            hits.secrets.union(&part.secrets);
+        }
         hits
     }
 
@@ -221,8 +237,14 @@ impl Literals {
     /// Out of line, so the walk's loop keeps its registers.
     #[cold]
     #[inline(never)]
-    fn report_lanes(&self, states: [StateID; LANES], lane: usize, end: usize, hits: &mut Hits) {
-        for (l, state) in states.into_iter().enumerate() {
+    fn report_lanes(
+        &self,
+        states: [StateID; LANES],
+        lane: usize,
+        end: usize,
+        lanes: &mut [Hits; LANES],
+    ) {
+        for (l, (state, hits)) in states.into_iter().zip(lanes).enumerate() {
             self.report(state, l * lane + end, hits);
         }
     }
@@ -290,11 +312,17 @@ mod tests {
 
     #[test]
     fn overlapping_occurrences_are_all_reported() {
-        // `ignore` (the override structure's trigger) and `ignore the` (an
+        // `ignore` (the override structures' trigger) and `ignore the` (an
         // anchor) start at the same byte: a leftmost search reports one.
         let hits = LITERALS.find(b"please ignore the list");
         assert_eq!(hits.anchor_ends, [17]);
-        assert_eq!(hits.triggers, 1);
+        let triggered_by_ignore = crate::scan::rules::injection::STRUCTURES
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, words, _))| words.contains(&"ignore"))
+            .fold(0u64, |bits, (i, _)| bits | 1 << i);
+        assert_eq!(triggered_by_ignore.count_ones(), 2);
+        assert_eq!(hits.triggers, triggered_by_ignore);
         assert!(hits.secrets.is_empty());
     }
 

@@ -43,6 +43,13 @@ pub(crate) const ANSWER_STEERING: Family = Family {
     id: "injection.answer_steering",
     weight: 0.55,
 };
+// Code that deletes, runs strings, unpickles or posts data: what injected
+// code does, and also what every tutorial explains. Evidence, never enough
+// alone: it flags with another family or the learned layer.
+pub(crate) const RISKY_CODE: Family = Family {
+    id: "injection.risky_code",
+    weight: 0.45,
+};
 // Hidden characters also occur in ordinary copied text: evidence, never enough alone.
 pub(crate) const HIDDEN_TEXT: Family = Family {
     id: "injection.hidden_text",
@@ -196,17 +203,17 @@ pub(crate) static PHRASES: &[(&str, &Family)] = &[
     ("insert the following code", &TOOL_COERCION),
     ("don't forget to", &TOOL_COERCION),
     ("do not forget to", &TOOL_COERCION),
-    ("shutil.rmtree", &TOOL_COERCION),
-    ("subprocess.", &TOOL_COERCION),
-    ("os.system(", &TOOL_COERCION),
-    ("rm -rf", &TOOL_COERCION),
-    ("socket.socket", &TOOL_COERCION),
-    ("scapy", &TOOL_COERCION),
-    ("psutil", &TOOL_COERCION),
-    ("smtplib", &TOOL_COERCION),
-    ("xmrig", &TOOL_COERCION),
-    ("minerd", &TOOL_COERCION),
-    ("stratum+tcp", &TOOL_COERCION),
+    ("shutil.rmtree", &RISKY_CODE),
+    ("subprocess.", &RISKY_CODE),
+    ("os.system(", &RISKY_CODE),
+    ("rm -rf", &RISKY_CODE),
+    ("socket.socket", &RISKY_CODE),
+    ("scapy", &RISKY_CODE),
+    ("psutil", &RISKY_CODE),
+    ("smtplib", &RISKY_CODE),
+    ("xmrig", &RISKY_CODE),
+    ("minerd", &RISKY_CODE),
+    ("stratum+tcp", &RISKY_CODE),
     // Steering the agent's answer from inside data.
     ("your answer", &ANSWER_STEERING),
     ("your response", &ANSWER_STEERING),
@@ -339,7 +346,35 @@ pub(crate) static ANCHORS: &[&str] = &[
 
 /// Structures that phrases cannot express, each with the literal words one
 /// of which it cannot match without (so most text never runs them).
+/// `~word~` stands for the word or any misspelling of it by one letter
+/// (see `scan/injection.rs`).
 pub(crate) static STRUCTURES: &[(&str, &[&str], &Family)] = &[
+    // The override again, each word allowed one misspelt letter ("ignroe
+    // your prevoius instrutions"): a typo defeats exact words, not the
+    // shape. One word spelt right runs it; three patterns, one per word
+    // spelt right, so each starts its search from a plain word.
+    (
+        r"\b(?:ignore|disregard|forget)\b[^.!?]{0,40}\b(?:~previous~|prior|above|~earlier~|~preceding~)\b[^.!?]{0,30}\b(?:~instructions~|~instruction~|~prompts~|~directions~|~guidelines~|~commands~|rules)\b",
+        &["ignore", "disregard", "forget"],
+        &OVERRIDE,
+    ),
+    (
+        r"\b(?:~ignore~|~disregard~|~forget~)\b[^.!?]{0,40}\bprevious\b[^.!?]{0,30}\b(?:~instructions~|~instruction~|~prompts~|~directions~|~guidelines~|~commands~|rules)\b",
+        &["previous"],
+        &OVERRIDE,
+    ),
+    (
+        r"\b(?:~ignore~|~disregard~|~forget~)\b[^.!?]{0,40}\b(?:~previous~|prior|above|~earlier~|~preceding~)\b[^.!?]{0,30}\b(?:instructions?|directions?|guidelines|commands?|prompts?)\b",
+        &["instruction", "direction", "guideline", "command", "prompt"],
+        &OVERRIDE,
+    ),
+    // A fake system or developer header in any bracketing ("###(system_message)",
+    // "[SYSTEM INSTRUCTION]:", "**admin override**", "<developer_prompt>").
+    (
+        r"[#*\[(<{|][ #*\[(<{|]{0,8}\b(?:system|developer|admin|administrator)[ _-]?(?:message|msg|prompt|instructions?|override|directive|command)s?\b ?[)\]>}:*|]",
+        &["system", "developer", "admin"],
+        &FAKE_HEADER,
+    ),
     // Instruction override with words in between: "ignore any previous and following instructions".
     (
         r"\b(?:ignore|disregard|forget|skip|override|bypass)\b[^.!?]{0,40}\b(?:previous|prior|above|earlier|preceding|following|initial|original|system)\b[^.!?]{0,30}\b(?:instructions?|prompts?|directions?|rules|guidelines|commands?)\b",
@@ -482,7 +517,7 @@ pub(crate) static STRUCTURES: &[(&str, &[&str], &Family)] = &[
     ),
     // A fake system or developer instruction header in other languages.
     (
-        r"(?:neue systemanweisung|systemanweisung|anweisung des entwicklers|entwickleranweisung|nouvelle instruction du système|instruction du système|instruction du développeur|nueva instrucción del sistema|instrucción del sistema|instrucción del desarrollador|новая системная инструкция|системная инструкция|инструкция разработчика|新的系统指令|系统指令|系統指令|开发者指令|開發者指令|新しいシステム指示|システム指示|開発者からの指示)\s*[:：]",
+        r"(?:neue systemanweisung|systemanweisung|anweisung des entwicklers|entwickleranweisung|nouvelle instruction du système|instruction du système|instruction du développeur|nueva instrucción del sistema|instrucción del sistema|instrucción del desarrollador|новая системная инструкция|системная инструкция|инструкция разработчика|新的系统指令|系统指令|系統指令|开发者指令|開發者指令|新しいシステム指示|システム指示|開発者からの指示)\s{0,4}[:：]",
         &[
             "systemanweisung",
             "entwickler",
@@ -537,18 +572,18 @@ pub(crate) static STRUCTURES: &[(&str, &[&str], &Family)] = &[
     ),
     // A chat role header at the start of a line or sentence.
     (
-        r"(?:^|[.!?\]>}] |\n)\s*(?:system|assistant|developer)\s*:",
+        r"(?:^|[.!?\]>}] |\n)\s{0,4}(?:system|assistant|developer)\s{0,4}:",
         &["system", "assistant", "developer"],
         &FAKE_HEADER,
     ),
     // Markdown image or link whose URL carries data out in its query.
     (
-        r"!\[[^\]]*\]\(\s*https?://[^)\s]*\?[^)\s]*=",
+        r"!\[[^\]]{0,300}\]\(\s{0,4}https?://[^)\s]{0,2000}\?[^)\s]{0,300}=",
         &["!["],
         &EXFILTRATION,
     ),
     (
-        r"\b(?:send|post|upload|exfiltrate|forward|transmit)\b[^.!?]{0,60}\b(?:to|at)\b\s+(?:https?://|[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,})",
+        r"\b(?:send|post|upload|exfiltrate|forward|transmit)\b[^.!?]{0,60}\b(?:to|at)\b\s{1,4}(?:https?://|[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,253}\.[a-z]{2,24})",
         &[
             "send",
             "post",
@@ -596,7 +631,7 @@ pub(crate) static STRUCTURES: &[(&str, &[&str], &Family)] = &[
             "os.remove",
             "pickle.load",
         ],
-        &TOOL_COERCION,
+        &RISKY_CODE,
     ),
     // "Stay in X Mode", "enable X mode": persona switches.
     (
@@ -606,7 +641,7 @@ pub(crate) static STRUCTURES: &[(&str, &[&str], &Family)] = &[
     ),
     // Shouted instructions (PromptInject "screaming stop").
     (
-        r"\b(?:stop|ignore|print|say)\b[^a-z]{0,6}!{2,}",
+        r"\b(?:stop|ignore|print|say)\b[^a-z]{0,6}!{2,16}",
         &["!!"],
         &OVERRIDE,
     ),
