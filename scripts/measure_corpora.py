@@ -18,7 +18,7 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 RUNS = [
     ("path.jsonl", ["--validator", "path"]),
     ("url.jsonl", ["--validator", "url", "--schemes", "http,https"]),
-    ("sql.jsonl", ["--validator", "sql"]),
+    ("sql.jsonl", ["--validator", "sql", "--dialect", "any"]),
     ("command.jsonl", ["--validator", "command"]),
 ]
 
