@@ -178,9 +178,10 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
             .iter()
             .map(|(pattern, triggers, _)| {
                 let regex = super::ascii_regex(&misspellings(pattern)).expect("structure compiles");
-                // Every match holds a trigger word, so a window of the
-                // longest match plus the longest trigger on either side of
-                // a trigger's end holds every match near it.
+                // A match counts where it holds a trigger word (what the
+                // gate has always meant), so a window of the longest match
+                // plus the longest trigger on either side of a trigger's
+                // end holds every match that counts.
                 let longest_match = regex_syntax::parse(regex.as_str())
                     .expect("structure parses")
                     .properties()
