@@ -111,7 +111,7 @@ fn main() {
                 let rules_report = rules.scan(&r.text);
                 let kinds: Vec<&str> = rules_report.findings.iter().map(|f| f.kind).collect();
                 let line = serde_json::json!({
-                    "family": family, "text": r.text, "attack": r.attack, "l1": l1(&r),
+                    "family": family, "text": r.text, "attack": r.attack, "l1": rules_report.flagged,
                     "l1_score": rules_report.rules_score, "l1_kinds": kinds,
                     "l2": model.score(&r.text), "shipped": both(&r),
                 });

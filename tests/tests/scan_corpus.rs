@@ -45,33 +45,59 @@ fn injection_detects_at_least_90_percent_with_at_most_2_percent_false_positives(
     assert!(fp.len() * 100 <= benign * 2, "{}/{benign}", fp.len());
 }
 
-/// The multilingual override rules on a set written after them (by the
-/// same hand, never trained on): five families in eight languages, and
-/// benign texts with the same trigger words. Korean has no rules: its one
-/// attack is the miss, asserted so that a change shows.
-#[test]
-fn multilingual_overrides_are_caught_by_the_rules_alone() {
+/// A check set written after the rules it checks: the notes of the rows
+/// the rules alone get wrong, and the counts (detected, attacks, false
+/// positives, benign) for the rules alone and for the shipped scanner.
+struct CheckSet {
+    fixture: &'static str,
+    missed_by_rules: &'static [&'static str],
+    flagged_by_rules: &'static [&'static str],
+    flagged_shipped: &'static [&'static str],
+    rules: (usize, usize, usize, usize),
+    shipped: (usize, usize, usize, usize),
+}
+
+fn assert_check_set(set: &CheckSet) {
     let rules = InjectionScanner::new().learned(None);
     let shipped = InjectionScanner::new();
-    let rows = load_fixture("injection_multilingual.jsonl");
-    let missed: Vec<&str> = rows
-        .iter()
-        .filter(|r| r.label == "attack" && !rules.scan(&r.value).flagged)
-        .map(|r| r.note.as_str())
-        .collect();
-    assert_eq!(missed, ["ko override (no rules for Korean)"]);
-    // The learned layer adds one false positive ("tu es maintenant
-    // inscrit"): it learned "tu es" from the French overrides.
+    let rows = load_fixture(set.fixture);
+    let wrong = |scanner: &InjectionScanner, label: &str| -> Vec<&str> {
+        rows.iter()
+            .filter(|r| r.label == label && scanner.scan(&r.value).flagged == (label == "benign"))
+            .map(|r| r.note.as_str())
+            .collect()
+    };
+    assert_eq!(wrong(&rules, "attack"), set.missed_by_rules);
+    assert_eq!(wrong(&rules, "benign"), set.flagged_by_rules);
+    assert_eq!(wrong(&shipped, "benign"), set.flagged_shipped);
     for (name, scanner, expected) in [
-        ("rules", &rules, (34, 35, 0, 20)),
-        ("shipped", &shipped, (34, 35, 1, 20)),
+        ("rules", &rules, set.rules),
+        ("shipped", &shipped, set.shipped),
     ] {
         let (detected, attacks, fp, benign) =
-            measure(&format!("injection, multilingual, {name}"), &rows, |t| {
+            measure(&format!("{}, {name}", set.fixture), &rows, |t| {
                 scanner.scan(t).flagged
             });
         assert_eq!((detected, attacks, fp.len(), benign), expected, "{name}");
     }
+}
+
+/// The multilingual override rules on a set written after them (by the
+/// same hand, never trained on): five families in eight languages, and
+/// benign texts with the same trigger words. Korean has no rules: its one
+/// attack is the miss, asserted so that a change shows. The learned layer
+/// adds one false positive ("tu es maintenant inscrit"): it learned "tu
+/// es" from the French overrides.
+#[test]
+fn multilingual_overrides_are_caught_by_the_rules_alone() {
+    assert_check_set(&CheckSet {
+        fixture: "injection_multilingual.jsonl",
+        missed_by_rules: &["ko override (no rules for Korean)"],
+        flagged_by_rules: &[],
+        flagged_shipped: &["fr you are now subscribed"],
+        rules: (34, 35, 0, 20),
+        shipped: (34, 35, 1, 20),
+    });
 }
 
 /// The misspelling-tolerant override, the bracketed fake headers and the
@@ -80,37 +106,17 @@ fn multilingual_overrides_are_caught_by_the_rules_alone() {
 /// older prompt-leak phrase's ("the previous instructions").
 #[test]
 fn misspelt_overrides_and_bracketed_headers_are_caught() {
-    let rules = InjectionScanner::new().learned(None);
-    let shipped = InjectionScanner::new();
-    let rows = load_fixture("injection_variants.jsonl");
-    let notes = |scanner: &InjectionScanner, label: &str| -> Vec<&str> {
-        rows.iter()
-            .filter(|r| r.label == label && scanner.scan(&r.value).flagged == (label == "benign"))
-            .map(|r| r.note.as_str())
-            .collect()
-    };
-    assert_eq!(notes(&rules, "attack"), Vec::<&str>::new());
-    assert_eq!(
-        notes(&rules, "benign"),
-        ["report about overrides, inflected verb"]
-    );
-    assert_eq!(
-        notes(&shipped, "benign"),
-        [
+    assert_check_set(&CheckSet {
+        fixture: "injection_variants.jsonl",
+        missed_by_rules: &[],
+        flagged_by_rules: &["report about overrides, inflected verb"],
+        flagged_shipped: &[
             "report about overrides, inflected verb",
-            "assign, previous, instructions"
-        ]
-    );
-    for (name, scanner, expected) in [
-        ("rules", &rules, (12, 12, 1, 13)),
-        ("shipped", &shipped, (12, 12, 2, 13)),
-    ] {
-        let (detected, attacks, fp, benign) =
-            measure(&format!("injection, variants, {name}"), &rows, |t| {
-                scanner.scan(t).flagged
-            });
-        assert_eq!((detected, attacks, fp.len(), benign), expected, "{name}");
-    }
+            "assign, previous, instructions",
+        ],
+        rules: (12, 12, 1, 13),
+        shipped: (12, 12, 2, 13),
+    });
 }
 
 #[test]

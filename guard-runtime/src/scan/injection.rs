@@ -154,17 +154,13 @@ struct Compiled {
 }
 
 /// A compiled structure, and how far from one of its trigger words a
-/// match can reach, in bytes (`None`: no bound, the whole text is searched).
+/// match can reach, in bytes.
 struct Structure {
     regex: Regex,
-    reach: Option<usize>,
+    reach: usize,
 }
 
-/// Room for the structures' enabled flags in the shared pass's bit set.
-const MAX_STRUCTURES: usize = 64;
-
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
-    assert!(STRUCTURES.len() <= MAX_STRUCTURES, "raise MAX_STRUCTURES");
     // The DFA costs some memory once and searches about twice as fast.
     let phrases = AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostLongest)
@@ -182,12 +178,14 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
                 // gate has always meant), so a window of the longest match
                 // plus the longest trigger on either side of a trigger's
                 // end holds every match that counts.
+                // Bounded, or it would be searched through whole texts.
                 let longest_match = regex_syntax::parse(regex.as_str())
                     .expect("structure parses")
                     .properties()
-                    .maximum_len();
+                    .maximum_len()
+                    .unwrap_or_else(|| panic!("structure has no longest match: {pattern}"));
                 let longest_trigger = triggers.iter().map(|t| t.len()).max().unwrap_or(0);
-                let reach = longest_match.map(|m| m + longest_trigger);
+                let reach = longest_match + longest_trigger;
                 Structure { regex, reach }
             })
             .collect(),
@@ -251,14 +249,15 @@ fn misspellings(pattern: &str) -> String {
     out
 }
 
-/// The spans of `len` bytes of text that can hold a phrase: within
-/// `reach` of an anchor's end on either side, nearby spans merged. Every
-/// phrase holds an anchor, so no phrase lies outside them, and none
-/// crosses from one span to the next; a leftmost-longest search of each
-/// span finds what a search of the whole text would.
-fn phrase_spans(anchor_ends: &[usize], reach: usize, len: usize) -> Vec<(usize, usize)> {
+/// The spans of `len` bytes of text within `reach` of a literal's end
+/// (ascending) on either side, nearby spans merged. Every phrase holds an
+/// anchor and every structure match that counts a trigger word, so none
+/// lies outside the spans of its literals, and none crosses from one span
+/// to the next: a search of each span finds what a search of the whole
+/// text would.
+fn spans_near(ends: &[usize], reach: usize, len: usize) -> Vec<(usize, usize)> {
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    for &end in anchor_ends {
+    for &end in ends {
         let (from, to) = (end.saturating_sub(reach), (end + reach).min(len));
         match spans.last_mut() {
             Some(last) if from <= last.1 => last.1 = to,
@@ -268,15 +267,20 @@ fn phrase_spans(anchor_ends: &[usize], reach: usize, len: usize) -> Vec<(usize, 
     spans
 }
 
-/// Structure `i`'s matches in `haystack`, searched only where it can match.
+/// A structure's matches in `haystack`, searched only within reach of
+/// where its trigger words end (ascending).
 fn structure_matches(
     structure: &Structure,
-    i: usize,
-    trigger_ends: &[(usize, usize)],
+    trigger_ends: &[usize],
     haystack: &str,
 ) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
-    for (from, to) in structure_spans(structure.reach, trigger_ends, i, haystack) {
+    for (from, to) in spans_near(trigger_ends, structure.reach, haystack.len()) {
+        // On character boundaries: widening keeps every match inside.
+        let (from, to) = (
+            haystack.floor_char_boundary(from),
+            haystack.ceil_char_boundary(to),
+        );
         // Text after `to` cannot hold a match near these triggers;
         // `find_at` still reads what precedes `from`.
         let window = &haystack[..to];
@@ -295,34 +299,6 @@ fn structure_matches(
         }
     }
     found
-}
-
-/// Where structure `i` can match: near its triggers' ends if its matches
-/// are bounded, else everywhere; on character boundaries.
-fn structure_spans(
-    reach: Option<usize>,
-    trigger_ends: &[(usize, usize)],
-    i: usize,
-    haystack: &str,
-) -> Vec<(usize, usize)> {
-    let Some(reach) = reach else {
-        return vec![(0, haystack.len())];
-    };
-    let ends: Vec<usize> = trigger_ends
-        .iter()
-        .filter(|&&(_, structure)| structure == i)
-        .map(|&(end, _)| end)
-        .collect();
-    let mut spans = phrase_spans(&ends, reach, haystack.len());
-    for (from, to) in &mut spans {
-        while !haystack.is_char_boundary(*from) {
-            *from -= 1;
-        }
-        while !haystack.is_char_boundary(*to) {
-            *to += 1;
-        }
-    }
-    spans
 }
 
 impl Default for InjectionScanner {
@@ -395,8 +371,7 @@ impl InjectionScanner {
                             findings: &mut Vec<Finding>|
          -> DetectorSet {
             let hits = LITERALS.find(haystack.as_bytes());
-            for (from, to) in
-                phrase_spans(&hits.anchor_ends, compiled.longest_phrase, haystack.len())
+            for (from, to) in spans_near(&hits.anchor_ends, compiled.longest_phrase, haystack.len())
             {
                 let input = aho_corasick::Input::new(haystack).span(from..to);
                 for m in compiled.phrases.find_iter(input) {
@@ -404,11 +379,9 @@ impl InjectionScanner {
                     note(PHRASES[m.pattern().as_usize()].1, start, end, findings);
                 }
             }
-            for (i, structure) in compiled.structures.iter().enumerate() {
-                if hits.triggers & (1 << i) == 0 {
-                    continue;
-                }
-                for (start, end) in structure_matches(structure, i, &hits.trigger_ends, haystack) {
+            for (i, ends) in hits.trigger_ends.iter().enumerate() {
+                let structure = &compiled.structures[i];
+                for (start, end) in structure_matches(structure, ends, haystack) {
                     let (start, end) = map(start, end);
                     note(STRUCTURES[i].2, start, end, findings);
                 }
@@ -664,10 +637,10 @@ mod tests {
         let mut fired = 0;
         for (i, structure) in compiled.structures.iter().enumerate() {
             let longest_trigger = STRUCTURES[i].1.iter().map(|t| t.len()).max().unwrap();
+            let ends = hits.trigger_ends.get(i).map_or(&[][..], Vec::as_slice);
             let holds_trigger = |start: usize, end: usize| {
-                hits.trigger_ends
-                    .iter()
-                    .any(|&(e, s)| s == i && e > start && e <= end + longest_trigger)
+                ends.iter()
+                    .any(|&e| e > start && e <= end + longest_trigger)
             };
             let whole: Vec<(usize, usize)> = structure
                 .regex
@@ -675,29 +648,11 @@ mod tests {
                 .map(|m| (m.start(), m.end()))
                 .filter(|&(start, end)| holds_trigger(start, end))
                 .collect();
-            let near = if hits.triggers & (1 << i) == 0 {
-                Vec::new()
-            } else {
-                structure_matches(structure, i, &hits.trigger_ends, &text)
-            };
+            let near = structure_matches(structure, ends, &text);
             assert_eq!(near, whole, "structure {i}: {}", STRUCTURES[i].0);
             fired += usize::from(!whole.is_empty());
         }
         assert!(fired >= 12, "{fired}");
-    }
-
-    /// An unbounded structure is searched through the whole text wherever
-    /// one of its triggers occurs: keep every match bounded.
-    #[test]
-    fn every_structure_is_searched_near_its_triggers() {
-        let unbounded: Vec<&str> = COMPILED
-            .structures
-            .iter()
-            .zip(STRUCTURES)
-            .filter(|(s, _)| s.reach.is_none())
-            .map(|(_, (pattern, _, _))| *pattern)
-            .collect();
-        assert_eq!(unbounded, Vec::<&str>::new());
     }
 
     #[test]
@@ -730,7 +685,7 @@ mod tests {
             .map(|m| (m.start(), m.end(), m.pattern()))
             .collect();
         let hits = LITERALS.find(text.as_bytes());
-        let near: Vec<_> = phrase_spans(&hits.anchor_ends, compiled.longest_phrase, text.len())
+        let near: Vec<_> = spans_near(&hits.anchor_ends, compiled.longest_phrase, text.len())
             .into_iter()
             .flat_map(|(from, to)| {
                 compiled
@@ -746,12 +701,9 @@ mod tests {
 
     #[test]
     fn nearby_anchor_spans_merge() {
-        assert_eq!(
-            phrase_spans(&[50, 60, 500], 40, 520),
-            [(10, 100), (460, 520)]
-        );
-        assert_eq!(phrase_spans(&[10], 40, 30), [(0, 30)]);
-        assert!(phrase_spans(&[], 40, 30).is_empty());
+        assert_eq!(spans_near(&[50, 60, 500], 40, 520), [(10, 100), (460, 520)]);
+        assert_eq!(spans_near(&[10], 40, 30), [(0, 30)]);
+        assert!(spans_near(&[], 40, 30).is_empty());
     }
 
     #[test]

@@ -32,10 +32,9 @@ pub(crate) enum Use {
 pub(crate) struct Hits {
     /// End offsets of anchor occurrences, ascending.
     pub anchor_ends: Vec<usize>,
-    /// Structures whose trigger occurs, as bits.
-    pub triggers: u64,
-    /// Where each trigger occurrence ends, and its structure; by end.
-    pub trigger_ends: Vec<(usize, usize)>,
+    /// By structure index: where its trigger words end, ascending (empty,
+    /// or missing at the end: none occurs).
+    pub trigger_ends: Vec<Vec<usize>>,
     /// Detectors whose keyword occurs.
     pub secrets: DetectorSet,
 }
@@ -96,8 +95,10 @@ impl Hits {
                     }
                 }
                 Use::Trigger(i) => {
-                    self.triggers |= 1 << i;
-                    self.trigger_ends.push((end, i));
+                    if self.trigger_ends.len() <= i {
+                        self.trigger_ends.resize_with(i + 1, Vec::new);
+                    }
+                    self.trigger_ends[i].push(end);
                 }
                 Use::Secret(i) => self.secrets.insert(i),
             }
@@ -212,8 +213,13 @@ impl Literals {
         );
         for part in lanes {
             hits.anchor_ends.extend(part.anchor_ends);
-            hits.triggers |= part.triggers;
-            hits.trigger_ends.extend(part.trigger_ends);
+            if hits.trigger_ends.len() < part.trigger_ends.len() {
+                hits.trigger_ends
+                    .resize_with(part.trigger_ends.len(), Vec::new);
+            }
+            for (all, ends) in hits.trigger_ends.iter_mut().zip(part.trigger_ends) {
+                all.extend(ends);
+            }
             hits.secrets.union(&part.secrets);
         }
         hits
@@ -302,7 +308,7 @@ mod tests {
                     assert!(
                         lanes.anchor_ends.contains(&(at + literal.len()))
                             || !lanes.secrets.is_empty()
-                            || lanes.triggers != 0,
+                            || !lanes.trigger_ends.is_empty(),
                         "{literal:?} at {at} was not seen"
                     );
                 }
@@ -316,13 +322,20 @@ mod tests {
         // anchor) start at the same byte: a leftmost search reports one.
         let hits = LITERALS.find(b"please ignore the list");
         assert_eq!(hits.anchor_ends, [17]);
-        let triggered_by_ignore = crate::scan::rules::injection::STRUCTURES
+        let triggered_by_ignore: Vec<usize> = crate::scan::rules::injection::STRUCTURES
             .iter()
             .enumerate()
             .filter(|(_, (_, words, _))| words.contains(&"ignore"))
-            .fold(0u64, |bits, (i, _)| bits | 1 << i);
-        assert_eq!(triggered_by_ignore.count_ones(), 2);
-        assert_eq!(hits.triggers, triggered_by_ignore);
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(triggered_by_ignore.len(), 2);
+        let triggered: Vec<usize> = (0..hits.trigger_ends.len())
+            .filter(|&i| !hits.trigger_ends[i].is_empty())
+            .collect();
+        assert_eq!(triggered, triggered_by_ignore);
+        for i in triggered {
+            assert_eq!(hits.trigger_ends[i], [13]);
+        }
         assert!(hits.secrets.is_empty());
     }
 
