@@ -96,10 +96,13 @@ pub struct SecretScanner {
     /// By detector; `None` for PEM blocks, which are read, not matched.
     regexes: Vec<Option<Regex>>,
     pem: DetectorSet,
-    /// Detectors whose tokens start with a fixed prefix: the ones a split
-    /// key is rejoined for, with how far from the prefix they reach and
-    /// their prefixes' searchers (built once, not per scan).
-    rejoinable: Vec<(usize, usize, Vec<memchr::memmem::Finder<'static>>)>,
+    /// By detector, for those whose tokens start with a fixed prefix (the
+    /// ones a split key is rejoined for): how far from the prefix they
+    /// reach and their prefixes' searchers (built once, not per scan).
+    rejoinable: Vec<Option<(usize, Vec<memchr::memmem::Finder<'static>>)>>,
+    /// The rejoinable detectors whose keywords are all short, so exact that
+    /// their windows are searched in every text.
+    rejoin_always: DetectorSet,
     quoted_only: usize,
     dotted_only: usize,
     /// Detectors that also need one of these literals, exactly.
@@ -254,22 +257,28 @@ impl SecretScanner {
                 })
             })
             .collect();
-        let rejoinable = DETECTORS
+        let rejoinable: Vec<_> = DETECTORS
             .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
+            .map(|d| {
                 let finders = d
                     .keywords
                     .iter()
                     .map(|k| memchr::memmem::Finder::new(k).into_owned());
-                reach(d).map(|r| (i, r, finders.collect()))
+                reach(d).map(|r| (r, finders.collect()))
             })
             .collect();
+        let mut rejoin_always = DetectorSet::default();
+        for (i, d) in DETECTORS.iter().enumerate() {
+            if rejoinable[i].is_some() && d.keywords.iter().all(|k| k.len() < 3) {
+                rejoin_always.insert(i);
+            }
+        }
         SecretScanner {
             short_keywords,
             regexes,
             pem,
             rejoinable,
+            rejoin_always,
             quoted_only: position("aws_secret_key_shaped"),
             dotted_only: position("discord_bot_token"),
             requires: DETECTORS
@@ -477,13 +486,14 @@ impl SecretScanner {
     /// the others the plain pass found.
     fn rejoined(&self, text: &str, keywords: &DetectorSet) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for (i, reach, prefixes) in &self.rejoinable {
-            let (i, reach) = (*i, *reach);
-            let detector = &DETECTORS[i];
-            let exact = detector.keywords.iter().all(|k| k.len() < 3);
-            if !exact && !keywords.contains(i) {
+        let mut wanted = *keywords;
+        wanted.union(&self.rejoin_always);
+        for i in wanted.iter() {
+            let Some((reach, prefixes)) = &self.rejoinable[i] else {
                 continue;
-            }
+            };
+            let reach = *reach;
+            let detector = &DETECTORS[i];
             let regex = self.regexes[i].as_ref().expect("a regex detector");
             for window in fold::rejoined_windows(text, prefixes, reach) {
                 self.matches(i, regex, &window.text, &mut |start, end| {
