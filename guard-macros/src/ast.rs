@@ -3,6 +3,7 @@
 //! that belong to the generated arguments struct split off.
 
 use proc_macro2::Span;
+use quote::ToTokens as _;
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Ident, ItemFn, Pat, Type};
 
@@ -150,7 +151,25 @@ pub(crate) fn parse(mut item: ItemFn, errors: &mut Errors) -> ToolFn {
             }
         }
     }
+    let has_receiver = matches!(item.sig.inputs.first(), Some(FnArg::Receiver(_)));
+    if let Some(span) = self_type_in(item.sig.to_token_stream()).filter(|_| !has_receiver) {
+        errors.push(syn::Error::new(
+            span,
+            "#[secure_tool] works on free functions; `Self` in the signature means this one is \
+             inside an impl block: move it out of the impl",
+        ));
+    }
     ToolFn { item, params, doc }
+}
+
+/// Where the signature names `Self`, if it does: only a function inside an
+/// impl block can.
+fn self_type_in(tokens: proc_macro2::TokenStream) -> Option<Span> {
+    tokens.into_iter().find_map(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) if ident == "Self" => Some(ident.span()),
+        proc_macro2::TokenTree::Group(group) => self_type_in(group.stream()),
+        _ => None,
+    })
 }
 
 /// What `#[serde(...)]` on a parameter says about its wire name.

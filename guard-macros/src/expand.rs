@@ -63,6 +63,7 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
     let item = &tool.item;
     let fn_ident = &item.sig.ident;
     let fn_name = fn_ident.to_string();
+    let registration = format_ident!("__GUARD_TOOL_{}", fn_name.trim_start_matches("r#"));
 
     let mut fields = Vec::new();
     let mut bindings = Vec::new();
@@ -186,8 +187,11 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
     quote! {
         #item
 
-        #[allow(non_camel_case_types, non_snake_case, unused_variables, clippy::all)]
-        const _: () = {
+        // Named, not `_`: inside an impl block an unnamed const is a syntax
+        // error that hides the real one (the tool function is not found).
+        #[doc(hidden)]
+        #[allow(dead_code, non_camel_case_types, non_snake_case, non_upper_case_globals, unused_variables, clippy::all)]
+        const #registration: () = {
             use #private::{ViaPlain as _, ViaResult as _};
 
             #[derive(#private::serde::Deserialize, #private::schemars::JsonSchema)]

@@ -124,6 +124,14 @@ pub use registry::ToolInfo;
 /// A tool needs a doc comment or a `description`. Unknown keys, repeated
 /// keys and values of the wrong type are compile errors, all reported at once.
 ///
+/// The function must be a free function (in a module, not an `impl`
+/// block): a tool is registered when the program is linked, and an
+/// associated function has no path the registration could name. A
+/// `self` parameter or `Self` in the signature is reported as such; an
+/// associated function without either is reported by the compiler as its
+/// own name not found. Write the tool as a free function that calls the
+/// method.
+///
 /// # Parameters
 ///
 /// - Each parameter becomes a property of the arguments object. Its type must
