@@ -105,7 +105,13 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
                     None => (implied.as_ref(), false),
                 };
                 if let Some(validator) = validator {
-                    specs.push(arg_spec(&private, json_name, explicit, validator));
+                    specs.push(arg_spec(
+                        &private,
+                        json_name,
+                        ident.span(),
+                        explicit,
+                        validator,
+                    ));
                 }
                 match (validator, explicit) {
                     (Some(validator), true) => {
@@ -255,7 +261,13 @@ fn generate(tool: &ToolFn, checked: &Checked) -> TokenStream {
 }
 
 /// One `ArgSpec` of the registration.
-fn arg_spec(private: &TokenStream, name: &str, explicit: bool, v: &Validator) -> TokenStream {
+fn arg_spec(
+    private: &TokenStream,
+    name: &str,
+    name_span: Span,
+    explicit: bool,
+    v: &Validator,
+) -> TokenStream {
     let spec = quote!(#private::ValidatorSpec);
     let strings = |items: &[String]| quote!(&[#(#items),*]);
     let validator = match v.kind {
@@ -283,7 +295,14 @@ fn arg_spec(private: &TokenStream, name: &str, explicit: bool, v: &Validator) ->
                 }
                 None => quote!(::core::option::Option::None),
             };
-            quote!(#spec::Sql { tables: #tables, write: #write, dialect: #dialect, functions: #functions })
+            // A build without the SQL reader fails here, at the parameter.
+            let span = name_span;
+            let private = respan(private, span);
+            quote_spanned!(span=> {
+                const SQL: () = #private::sql_validator();
+                let () = SQL;
+                #spec::Sql { tables: #tables, write: #write, dialect: #dialect, functions: #functions }
+            })
         }
         Kind::Command => {
             let programs = strings(&v.programs);

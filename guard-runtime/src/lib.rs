@@ -153,7 +153,7 @@ pub use registry::ToolInfo;
 /// |---|---|---|
 /// | `#[arg(path)]`, `#[arg(path(exists, ext = ["md"], deny = [".env"]))]` | stays inside the root | [`validate::CheckedPath`], `PathBuf`, `String` |
 /// | `#[arg(url)]`, `#[arg(url(schemes = [..], hosts = [..], ports = [..], resolve))]` | public host, allowed scheme (SSRF) | [`validate::CheckedUrl`], `String` |
-/// | `#[arg(sql)]`, `#[arg(sql(tables = [..], write = [..], dialect = ".."))]` | one read-only query | [`validate::CheckedSql`], `String` |
+/// | `#[arg(sql)]`, `#[arg(sql(tables = [..], write = [..], dialect = ".."))]` | one read-only query (feature `sql`: without it, the build fails at the parameter) | [`validate::CheckedSql`], `String` |
 /// | `#[arg(command)]`, `#[arg(command(programs = [..]))]` | no shell syntax | [`validate::Argv`], `String` |
 /// | `#[arg(shell_arg)]` | no metacharacters, no leading `-` | `String` |
 /// | `#[arg(none)]` | opts out of the validator the name implies | any |
@@ -232,6 +232,6 @@ pub mod __private {
     pub use crate::exec::{ToolResult, ViaPlain, ViaResult, Wrap};
     pub use crate::policy::Risk;
     pub use crate::registry::{Invocation, ToolRegistration, args_schema};
-    pub use crate::validate::sql_dialect;
     pub use crate::validate::{ArgSpec, CheckedArgs, FromChecked, ValidatorSpec, kinds};
+    pub use crate::validate::{sql_dialect, sql_validator};
 }

@@ -31,9 +31,9 @@ pub use command::{Argv, CommandPolicy, check_shell_arg};
 pub use path::{CheckedPath, PathPolicy};
 pub(crate) use schema::{check, compile};
 pub(crate) use shape::serde_enforces;
-#[doc(hidden)]
-pub use sql::sql_dialect;
 pub use sql::{CheckedSql, DEFAULT_MAX_GENERATED, MAX_SQL_BYTES, SqlDialect, SqlPolicy, WriteKind};
+#[doc(hidden)]
+pub use sql::{sql_dialect, sql_validator};
 pub use text::TextPolicy;
 pub use url::{CheckedUrl, Resolver, SystemResolver, UrlPolicy};
 pub use violation::Violation;

@@ -27,8 +27,15 @@
 //! same way by all of them (a comment one dialect nests and another ends is
 //! refused), and every reading that parses must pass.
 
+// Without the `sql` feature the policy types stay (the attribute's specs
+// and policy files name them) and `check` refuses every query; the
+// readers and the rules they feed are not built.
+#![cfg_attr(not(feature = "sql"), allow(dead_code, unused_imports))]
+
+#[cfg(feature = "sql")]
 mod bound;
 mod catalogue;
+#[cfg(feature = "sql")]
 mod parsed;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -41,7 +48,9 @@ use std::str::FromStr;
 #[cfg(feature = "sqlite")]
 use std::sync::Arc;
 
+#[cfg(feature = "sql")]
 use sqlparser::dialect::Dialect;
+#[cfg(feature = "sql")]
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use self::reading::{Kind, Reading, Table};
@@ -158,6 +167,7 @@ impl SqlDialect {
     }
 
     /// sqlparser's grammar for the dialect (stateless, so one static each).
+    #[cfg(feature = "sql")]
     fn grammar(self) -> &'static dyn Dialect {
         use sqlparser::dialect::*;
         match self {
@@ -217,6 +227,18 @@ pub const fn sql_dialect(name: &str) -> &str {
         i += 1;
     }
     panic!("{}", UNKNOWN_DIALECT)
+}
+
+/// Evaluated by the compiler for every SQL argument of a `#[secure_tool]`:
+/// without the `sql` feature the build fails at the parameter, rather than
+/// every query being refused at run time.
+#[doc(hidden)]
+pub const fn sql_validator() {
+    #[cfg(not(feature = "sql"))]
+    panic!(
+        "this argument is SQL (`#[arg(sql)]`, or a parameter named `sql` or `sql_query`): \
+         enable guard-runtime's `sql` feature, or mark it `#[arg(none)]`"
+    );
 }
 
 /// ASCII case-insensitive equality, in a `const fn`.
@@ -289,6 +311,7 @@ pub const DEFAULT_MAX_GENERATED: u64 = 100_000;
 /// use guard_runtime::validate::{SqlDialect, SqlPolicy};
 ///
 /// let policy = SqlPolicy::for_dialect(SqlDialect::Postgres).tables(["orders", "customers"]);
+/// # #[cfg(feature = "sql")] {
 /// assert!(policy.check("SELECT id FROM orders WHERE total > 10").is_ok());
 /// assert_eq!(policy.check("SELECT 1; DROP TABLE users").unwrap_err().code, "sql.stacked");
 /// assert_eq!(policy.check("DELETE FROM orders").unwrap_err().code, "sql.not_read_only");
@@ -300,7 +323,12 @@ pub const DEFAULT_MAX_GENERATED: u64 = 100_000;
 ///     policy.check("WITH orders AS (SELECT * FROM users) SELECT * FROM orders").unwrap_err().code,
 ///     "sql.table_not_allowed"
 /// );
+/// # }
 /// ```
+///
+/// Reading SQL needs the `sql` feature (sqlparser); `postgres` and
+/// `sqlite` add those databases' own readers. Without it the policy
+/// types remain and [`SqlPolicy::check`] refuses every query.
 #[derive(Clone)]
 pub struct SqlPolicy {
     dialect: Option<SqlDialect>,
@@ -540,7 +568,24 @@ impl SqlPolicy {
     /// `sql.data_modifying_cte`, `sql.locking`, `sql.recursive`,
     /// `sql.dangerous_function`, `sql.function_not_allowed`, `sql.cost`,
     /// `sql.system_table` or `sql.table_not_allowed`.
+    ///
+    /// Without the `sql` feature every query is refused with
+    /// `sql.unavailable`: nothing here can read it.
     pub fn check(&self, value: &str) -> Result<CheckedSql, Violation> {
+        #[cfg(feature = "sql")]
+        return self.read_and_check(value);
+        #[cfg(not(feature = "sql"))]
+        {
+            let _ = value;
+            Err(Violation::new(
+                "sql.unavailable",
+                "this build reads no SQL (guard-runtime's `sql` feature is off)",
+            ))
+        }
+    }
+
+    #[cfg(feature = "sql")]
+    fn read_and_check(&self, value: &str) -> Result<CheckedSql, Violation> {
         let Some(dialect) = self.dialect else {
             return Err(Violation::new(
                 "sql.no_dialect",
@@ -586,6 +631,7 @@ impl SqlPolicy {
     }
 
     /// Every common reading must tokenise alike, and each that parses must pass.
+    #[cfg(feature = "sql")]
     fn check_any(&self, value: &str) -> Result<CheckedSql, Violation> {
         let mut tokens: Option<Option<Vec<String>>> = None;
         for dialect in ANY_READINGS {
@@ -626,6 +672,7 @@ impl SqlPolicy {
     }
 
     /// The rules, once for every reader.
+    #[cfg(feature = "sql")]
     fn judge(&self, dialect: SqlDialect, reading: &Reading, sql: &str) -> Result<(), Violation> {
         match reading.statements {
             0 => return Err(Violation::new("sql.empty", "no SQL statement")),
@@ -774,6 +821,7 @@ fn has_executable_comment(value: &str) -> bool {
 
 /// The tokens a dialect reads as code (whitespace and comments dropped),
 /// or `None` when it cannot tokenise the text.
+#[cfg(feature = "sql")]
 fn code_tokens(grammar: &dyn Dialect, value: &str) -> Option<Vec<String>> {
     let tokens = Tokenizer::new(grammar, value).tokenize().ok()?;
     Some(
@@ -819,7 +867,7 @@ fn decode_unicode_escapes(name: &str) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sql"))]
 mod tests {
     use super::*;
 
