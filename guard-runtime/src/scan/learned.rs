@@ -87,14 +87,49 @@ impl Default for TrainOptions {
     }
 }
 
-/// The features met in the current block, as bits, and the words of them
-/// that may have been set: kept per thread so scoring a short output
-/// allocates and clears almost nothing.
+/// Which features the current block has met: the block's stamp in each
+/// bucket it met. Each block takes the next stamp, so nothing is cleared
+/// between blocks (only when the stamps wrap, every 255 blocks); kept per
+/// thread, so scoring a short output allocates and clears nothing.
 struct Seen {
-    bits: Box<[u64; BUCKETS / 64]>,
-    /// One entry per word that went from clear to set, plus the slot the
-    /// next feature writes into.
-    touched: Box<[u16; BUCKETS / 64 + 1]>,
+    stamps: Box<[u8; BUCKETS]>,
+    stamp: u8,
+}
+
+impl Seen {
+    /// The stamp of a new block.
+    fn next_block(&mut self) -> u8 {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.stamps.fill(0);
+            self.stamp = 1;
+        }
+        self.stamp
+    }
+}
+
+/// One block's sum of the weights of its distinct features, and their
+/// number.
+struct BlockSum<'a> {
+    weights: &'a [i8; BUCKETS],
+    stamps: &'a mut [u8; BUCKETS],
+    stamp: u8,
+    sum: i32,
+    count: u32,
+}
+
+impl BlockSum<'_> {
+    /// Counts a feature, once per block: repetition does not inflate a
+    /// score. Branch-free, and each feature independent of the one before.
+    #[inline(always)]
+    fn take(&mut self, bucket: u16) {
+        // A u16 indexes both tables without a bounds check.
+        let bucket = usize::from(bucket);
+        let new = self.stamps[bucket] != self.stamp;
+        self.stamps[bucket] = self.stamp;
+        self.sum += i32::from(self.weights[bucket]) * i32::from(new);
+        self.count += u32::from(new);
+    }
 }
 
 thread_local! {
@@ -162,45 +197,37 @@ impl NgramModel {
         let mut counts = vec![0u32; blocks];
         // Each feature once per block: repetition does not inflate a score.
         SEEN.with_borrow_mut(|seen| {
-            let Seen { bits, touched } = seen.get_or_insert_with(|| Seen {
-                bits: Box::new([0; BUCKETS / 64]),
-                touched: Box::new([0; BUCKETS / 64 + 1]),
+            let seen = seen.get_or_insert_with(|| Seen {
+                stamps: Box::new([0; BUCKETS]),
+                stamp: 0,
             });
             let mut featurizer = Featurizer::new();
             let mut out = [0u16; 4];
+            // The text's last byte may end a word: it takes the general path.
+            let last = text.len().saturating_sub(1);
             let mut i = 0;
             for (block, (sum, count)) in sums.iter_mut().zip(counts.iter_mut()).enumerate() {
                 let limit = ((block + 1) * STRIDE).min(text.len());
-                let (mut s, mut n, mut t) = (0i32, 0u32, 0usize);
+                let stamp = seen.next_block();
+                let mut acc = BlockSum {
+                    weights: &self.weights,
+                    stamps: &mut seen.stamps,
+                    stamp,
+                    sum: 0,
+                    count: 0,
+                };
                 while i < limit {
-                    let (found, end) = featurizer.next(text, i, &mut out);
-                    for &bucket in &out[..found] {
-                        // A u16 indexes both tables without a bounds check.
-                        let bucket = usize::from(bucket);
-                        let (word, bit) = (bucket / 64, 1u64 << (bucket % 64));
-                        let old = bits[word];
-                        // Branch-free bookkeeping: remember the word, keep
-                        // the entry only if the word was clear.
-                        touched[t] = word as u16;
-                        t += usize::from(old == 0);
-                        let new = old & bit == 0;
-                        bits[word] = old | bit;
-                        s += i32::from(self.weights[bucket]) * i32::from(new);
-                        n += u32::from(new);
+                    i = featurizer.ascii_run(text, i, limit.min(last), &mut acc);
+                    if i < limit {
+                        let (found, end) = featurizer.next(text, i, &mut out);
+                        for &bucket in &out[..found] {
+                            acc.take(bucket);
+                        }
+                        i = end;
                     }
-                    i = end;
                 }
-                // A short block touched few words: clear those; a long one
-                // clears the whole table at once.
-                if t < 256 {
-                    for &word in &touched[..t] {
-                        bits[usize::from(word)] = 0;
-                    }
-                } else {
-                    bits.fill(0);
-                }
-                *sum = s;
-                *count = n;
+                *sum = acc.sum;
+                *count = acc.count;
             }
         });
         let windows = if text.len() <= WINDOW {
@@ -350,6 +377,7 @@ fn fold_lookalike(c: char) -> Option<u8> {
 /// compact view (letters and digits only, look-alikes folded). Three or
 /// four features a byte: 3- and 5-grams as well cost twice as much and
 /// measured no better on held-out families.
+#[derive(Clone, Copy)]
 struct Featurizer {
     window: u64,
     compact: u64,
@@ -371,6 +399,45 @@ impl Featurizer {
             word_len: 0,
             previous_word: 0,
         }
+    }
+
+    /// [`Featurizer::next`] over `text[from..to]` while its bytes are
+    /// ASCII (`to` is before the text's last byte): the same features,
+    /// with the state in registers and none of the general path's
+    /// decoding. Returns where it stopped.
+    #[inline(always)]
+    fn ascii_run(&mut self, text: &[u8], from: usize, to: usize, acc: &mut BlockSum<'_>) -> usize {
+        let mut state = *self;
+        let mut i = from;
+        for &b in text.get(from..to).unwrap_or_default() {
+            if !b.is_ascii() {
+                break;
+            }
+            state.window = (state.window << 8) | u64::from(b);
+            if i >= 3 {
+                acc.take(bucket(state.window & 0xFFFF_FFFF, 2));
+            }
+            if b.is_ascii_alphanumeric() {
+                state.compact = (state.compact << 8) | u64::from(b);
+                state.compact_len += 1;
+                if state.compact_len >= 4 {
+                    acc.take(bucket(state.compact & 0xFFFF_FFFF, 4));
+                }
+                state.word = (state.word ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+                state.word_len += 1;
+            } else if state.word_len > 0 {
+                acc.take(bucket(state.word, 5));
+                if state.previous_word != 0 {
+                    acc.take(bucket(state.previous_word.rotate_left(17) ^ state.word, 6));
+                }
+                state.previous_word = state.word;
+                state.word = WORD_SEED;
+                state.word_len = 0;
+            }
+            i += 1;
+        }
+        *self = state;
+        i
     }
 
     /// Takes the character at `text[i..]`; writes its features' buckets to
@@ -567,6 +634,8 @@ mod tests {
             "The quarterly report shows revenue grew. ".repeat(500),
             "a".repeat(STRIDE * 3 + 1),
             mixed_text(20_000),
+            // More than 255 blocks: the per-block stamps wrap.
+            "Ignore previous rules. The report grew ünd grew. ".repeat(12_000),
         ];
         for text in &texts {
             let bytes = normalize(text).text.into_bytes();
