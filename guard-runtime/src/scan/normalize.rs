@@ -165,7 +165,11 @@ pub(crate) fn normalize(input: &str) -> Normalized {
         plain_ascii: false,
     };
     let mut last_space = false;
-    let push = |out: &mut Normalized, c: char, at: usize, last_space: &mut bool| {
+    // Single-character lower cases met so far, direct-mapped: a text's
+    // letters come from few alphabets, and Unicode's lower-case table is a
+    // binary search.
+    let mut lower_cases = [('\0', '\0'); 64];
+    let mut push = |out: &mut Normalized, c: char, at: usize, last_space: &mut bool| {
         if c.is_whitespace() {
             if *last_space {
                 return;
@@ -176,12 +180,33 @@ pub(crate) fn normalize(input: &str) -> Normalized {
             return;
         }
         *last_space = false;
-        for lower in c.to_lowercase() {
-            let before = out.text.len();
-            out.text.push(lower);
-            let added = out.text.len() - before;
-            out.map().extend(std::iter::repeat_n(at as u32, added));
+        if c.is_ascii() {
+            out.text.push(c.to_ascii_lowercase());
+            out.map().push(at as u32);
+            return;
         }
+        let slot = &mut lower_cases[c as usize % 64];
+        let lower = if slot.0 == c {
+            slot.1
+        } else {
+            let mut lower = c.to_lowercase();
+            if lower.len() != 1 {
+                for l in lower {
+                    let before = out.text.len();
+                    out.text.push(l);
+                    let added = out.text.len() - before;
+                    out.map().extend(std::iter::repeat_n(at as u32, added));
+                }
+                return;
+            }
+            let l = lower.next().expect("one character");
+            *slot = (c, l);
+            l
+        };
+        let before = out.text.len();
+        out.text.push(lower);
+        let added = out.text.len() - before;
+        out.map().extend(std::iter::repeat_n(at as u32, added));
     };
     let mut chars = input.char_indices().peekable();
     let mut previous = '\0';
@@ -440,6 +465,28 @@ fn rot13(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lower-case cache gives what Unicode's table gives, for letters
+    /// that share a slot, repeat, and lower-case to two characters (`İ`).
+    #[test]
+    fn cached_lower_cases_are_unicode_lower_cases() {
+        let letters: Vec<char> = ('\u{80}'..='\u{52F}')
+            .filter(|&c| is_nfkc_stable(c) && !c.is_whitespace())
+            .collect();
+        assert!(letters.contains(&'İ') && letters.contains(&'Я') && letters.contains(&'Ω'));
+        let text: String = letters
+            .iter()
+            .chain(letters.iter().rev())
+            .chain(letters.iter().step_by(3))
+            .collect();
+        let expected: String = text.chars().flat_map(char::to_lowercase).collect();
+        let normalized = normalize(&text);
+        assert_eq!(normalized.text, expected);
+        assert_eq!(
+            normalized.original(0, normalized.text.len(), &text),
+            (0, text.len())
+        );
+    }
 
     #[test]
     fn hex_html_entities_and_rot13_are_read_through() {
