@@ -296,9 +296,8 @@ fn arg_spec(
                 None => quote!(::core::option::Option::None),
             };
             // A build without the SQL reader fails here, at the parameter.
-            let span = name_span;
-            let private = respan(private, span);
-            quote_spanned!(span=> {
+            let private = respan(private, name_span);
+            quote_spanned!(name_span=> {
                 const SQL: () = #private::sql_validator();
                 let () = SQL;
                 #spec::Sql { tables: #tables, write: #write, dialect: #dialect, functions: #functions }

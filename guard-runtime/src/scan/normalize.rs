@@ -58,6 +58,13 @@ impl Normalized {
             Offsets::Checkpoints(_) => unreachable!("the ASCII path builds no per-byte map"),
         }
     }
+
+    /// Appends `c`, each of its bytes mapped to the original offset `at`.
+    fn push_from(&mut self, c: char, at: usize) {
+        self.text.push(c);
+        let map = self.map();
+        map.extend(std::iter::repeat_n(at as u32, c.len_utf8()));
+    }
 }
 
 /// Runs of whitespace, once folded to spaces.
@@ -175,38 +182,26 @@ pub(crate) fn normalize(input: &str) -> Normalized {
                 return;
             }
             *last_space = true;
-            out.text.push(' ');
-            out.map().push(at as u32);
+            out.push_from(' ', at);
             return;
         }
         *last_space = false;
         if c.is_ascii() {
-            out.text.push(c.to_ascii_lowercase());
-            out.map().push(at as u32);
+            out.push_from(c.to_ascii_lowercase(), at);
             return;
         }
         let slot = &mut lower_cases[c as usize % 64];
-        let lower = if slot.0 == c {
-            slot.1
-        } else {
-            let mut lower = c.to_lowercase();
-            if lower.len() != 1 {
-                for l in lower {
-                    let before = out.text.len();
-                    out.text.push(l);
-                    let added = out.text.len() - before;
-                    out.map().extend(std::iter::repeat_n(at as u32, added));
-                }
-                return;
-            }
-            let l = lower.next().expect("one character");
-            *slot = (c, l);
-            l
-        };
-        let before = out.text.len();
-        out.text.push(lower);
-        let added = out.text.len() - before;
-        out.map().extend(std::iter::repeat_n(at as u32, added));
+        if slot.0 == c {
+            out.push_from(slot.1, at);
+            return;
+        }
+        let lower = c.to_lowercase();
+        if lower.len() == 1 {
+            *slot = (c, lower.clone().next().expect("one character"));
+        }
+        for l in lower {
+            out.push_from(l, at);
+        }
     };
     let mut chars = input.char_indices().peekable();
     let mut previous = '\0';
@@ -257,9 +252,7 @@ pub(crate) fn normalize(input: &str) -> Normalized {
             push(&mut out, c, at, &mut last_space);
         } else if is_caseless_stable(c) {
             last_space = false;
-            out.text.push(c);
-            let len = c.len_utf8();
-            out.map().extend(std::iter::repeat_n(at as u32, len));
+            out.push_from(c, at);
         } else if is_nfkc_stable(c) {
             push(&mut out, c, at, &mut last_space);
         } else {

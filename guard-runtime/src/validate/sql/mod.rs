@@ -867,6 +867,29 @@ fn decode_unicode_escapes(name: &str) -> String {
     out
 }
 
+/// Without the feature nothing reads SQL, so every query is refused (CI
+/// runs these tests with default features).
+#[cfg(all(test, not(feature = "sql")))]
+mod without_the_feature {
+    use super::*;
+
+    #[test]
+    fn every_query_is_refused_as_unavailable() {
+        let policy = SqlPolicy::for_dialect(SqlDialect::Postgres);
+        for sql in ["SELECT 1", "DROP TABLE users", ""] {
+            let refusal = policy.check(sql).unwrap_err();
+            assert_eq!(
+                (refusal.code, refusal.detail.as_str()),
+                (
+                    "sql.unavailable",
+                    "this build reads no SQL (guard-runtime's `sql` feature is off)"
+                ),
+                "{sql}"
+            );
+        }
+    }
+}
+
 #[cfg(all(test, feature = "sql"))]
 mod tests {
     use super::*;
