@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::finding::{Finding, dedup_overlaps};
 use super::learned::NgramModel;
-use super::literals::DetectorSet;
+use super::literals::SecretHits;
 use super::normalize::{decoded_chunks, normalize, rot13_reading};
 use super::rules::LITERALS;
 use super::rules::injection::{Family, HIDDEN_TEXT, PHRASES, STRUCTURES};
@@ -38,11 +38,12 @@ const DETECTOR_UNAVAILABLE: &str = "injection.detector_unavailable";
 
 /// What an injection scan learns that the credential scanner needs too.
 pub(super) struct Shared {
-    /// Which credential detectors' keywords occur in the text, when the
-    /// literal pass over the normalised text tells: for plain ASCII text,
-    /// where normalising only lower-cases and folds whitespace (which no
-    /// keyword holds but as single spaces).
-    pub keywords: Option<DetectorSet>,
+    /// Which credential detectors' keywords occur in the text, and where
+    /// secret-name words do (in the original text), when the literal pass
+    /// over the normalised text tells: for plain ASCII text, where
+    /// normalising only lower-cases and folds whitespace (which no keyword
+    /// holds but as single spaces, and no name word at all).
+    pub keywords: Option<SecretHits>,
     /// The text's base64 runs.
     pub base64_runs: Vec<(usize, usize)>,
 }
@@ -369,7 +370,7 @@ impl InjectionScanner {
         let mut scan_one = |haystack: &str,
                             map: &dyn Fn(usize, usize) -> (usize, usize),
                             findings: &mut Vec<Finding>|
-         -> DetectorSet {
+         -> SecretHits {
             let hits = LITERALS.find(haystack.as_bytes());
             for (from, to) in spans_near(&hits.anchor_ends, compiled.longest_phrase, haystack.len())
             {
@@ -466,7 +467,17 @@ impl InjectionScanner {
             hidden_characters: normalized.hidden_characters,
         };
         let shared = Shared {
-            keywords: normalized.plain_ascii.then_some(keywords),
+            keywords: normalized.plain_ascii.then(|| {
+                let names = keywords
+                    .names
+                    .iter()
+                    .map(|&(start, end)| normalized.original(start, end, text))
+                    .collect();
+                SecretHits {
+                    detectors: keywords.detectors,
+                    names,
+                }
+            }),
             base64_runs: runs,
         };
         (report, shared)

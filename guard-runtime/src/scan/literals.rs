@@ -25,6 +25,9 @@ pub(crate) enum Use {
     Trigger(usize),
     /// A credential detector's keyword, by detector index.
     Secret(usize),
+    /// A word every secret's name holds (`pass`, `key`, `token`...): where
+    /// the generic assignment rule reads.
+    SecretName,
 }
 
 /// What one walk found.
@@ -35,8 +38,17 @@ pub(crate) struct Hits {
     /// By structure index: where its trigger words end, ascending (empty,
     /// or missing at the end: none occurs).
     pub trigger_ends: Vec<Vec<usize>>,
+    /// What the credential scanner gates on.
+    pub secrets: SecretHits,
+}
+
+/// What the pass tells the credential scanner.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct SecretHits {
     /// Detectors whose keyword occurs.
-    pub secrets: DetectorSet,
+    pub detectors: DetectorSet,
+    /// Where secret-name words occur, `(start, end)`, by end ascending.
+    pub names: Vec<(usize, usize)>,
 }
 
 /// A set of credential detectors, by index.
@@ -86,7 +98,7 @@ impl DetectorSet {
 }
 
 impl Hits {
-    fn note(&mut self, uses: &[Use], end: usize) {
+    fn note(&mut self, uses: &[Use], end: usize, len: usize) {
         for &u in uses {
             match u {
                 Use::Anchor => {
@@ -100,7 +112,8 @@ impl Hits {
                     }
                     self.trigger_ends[i].push(end);
                 }
-                Use::Secret(i) => self.secrets.insert(i),
+                Use::Secret(i) => self.secrets.detectors.insert(i),
+                Use::SecretName => self.secrets.names.push((end - len, end)),
             }
         }
     }
@@ -111,6 +124,8 @@ pub(crate) struct Literals {
     dfa: DFA,
     /// By pattern id: what each literal is for.
     uses: Vec<Vec<Use>>,
+    /// By pattern id: its length.
+    lens: Vec<usize>,
     /// How far a lane starts before the part it reports on.
     warm_up: usize,
 }
@@ -148,8 +163,14 @@ impl Literals {
             .prefilter(false)
             .build(&patterns)
             .expect("gate literals build a DFA");
-        let warm_up = patterns.iter().map(String::len).max().unwrap_or(1) - 1;
-        Literals { dfa, uses, warm_up }
+        let lens: Vec<usize> = patterns.iter().map(String::len).collect();
+        let warm_up = lens.iter().copied().max().unwrap_or(1) - 1;
+        Literals {
+            dfa,
+            uses,
+            lens,
+            warm_up,
+        }
     }
 
     /// Every literal occurrence in text of any case.
@@ -220,7 +241,8 @@ impl Literals {
             for (all, ends) in hits.trigger_ends.iter_mut().zip(part.trigger_ends) {
                 all.extend(ends);
             }
-            hits.secrets.union(&part.secrets);
+            hits.secrets.detectors.union(&part.secrets.detectors);
+            hits.secrets.names.extend(part.secrets.names);
         }
         hits
     }
@@ -262,8 +284,8 @@ impl Literals {
             return;
         }
         for i in 0..self.dfa.match_len(state) {
-            let pattern = self.dfa.match_pattern(state, i);
-            hits.note(&self.uses[pattern.as_usize()], end);
+            let pattern = self.dfa.match_pattern(state, i).as_usize();
+            hits.note(&self.uses[pattern], end, self.lens[pattern]);
         }
     }
 }
@@ -307,7 +329,7 @@ mod tests {
                     assert_eq!(lanes, one_lane(&text), "{literal:?} at {at}");
                     assert!(
                         lanes.anchor_ends.contains(&(at + literal.len()))
-                            || !lanes.secrets.is_empty()
+                            || !lanes.secrets.detectors.is_empty()
                             || !lanes.trigger_ends.is_empty(),
                         "{literal:?} at {at} was not seen"
                     );
@@ -336,17 +358,24 @@ mod tests {
         for i in triggered {
             assert_eq!(hits.trigger_ends[i], [13]);
         }
-        assert!(hits.secrets.is_empty());
+        assert!(hits.secrets.detectors.is_empty());
     }
 
     #[test]
     fn any_case_finds_mixed_case_keywords() {
         let lower = LITERALS.find(b"db_password = 1");
-        assert!(!lower.secrets.is_empty());
+        assert!(!lower.secrets.detectors.is_empty());
+        assert_eq!(lower.secrets.names, [(3, 7)]);
         assert_eq!(
             LITERALS.find_any_case(b"DB_PaSsWoRd = 1").secrets,
             lower.secrets
         );
-        assert!(LITERALS.find(b"DB_PaSsWoRd = 1").secrets.is_empty());
+        assert!(
+            LITERALS
+                .find(b"DB_PaSsWoRd = 1")
+                .secrets
+                .detectors
+                .is_empty()
+        );
     }
 }

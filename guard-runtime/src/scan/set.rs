@@ -100,7 +100,7 @@ impl ScanSet {
             // Unicode) needs its own pass: `\token` normalises to ` oken`.
             let keywords =
                 keywords.unwrap_or_else(|| LITERALS.find_any_case(text.as_bytes()).secrets);
-            SecretScanner::global().scan_gated(text, keywords, &runs)
+            SecretScanner::global().scan_gated(text, &keywords, &runs)
         } else {
             Vec::new()
         };

@@ -1113,13 +1113,19 @@ pub(crate) static DETECTORS: &[Detector] = &[
     },
 ];
 
-/// The gate literals of the credential detectors, for the shared pass.
+/// The gate literals of the credential detectors, for the shared pass; the
+/// generic assignment's keywords also say where it reads.
 pub(crate) fn gate_literals() -> impl Iterator<Item = (String, Use)> {
     DETECTORS.iter().enumerate().flat_map(|(i, detector)| {
+        let names = matches!(detector.rule, Rule::Assignment);
         detector
             .keywords
             .iter()
             .filter(|k| k.len() >= 3)
-            .map(move |k| (k.to_ascii_lowercase(), Use::Secret(i)))
+            .flat_map(move |k| {
+                let k = k.to_ascii_lowercase();
+                let name = names.then(|| (k.clone(), Use::SecretName));
+                std::iter::once((k, Use::Secret(i))).chain(name)
+            })
     })
 }

@@ -9,15 +9,6 @@ use regex::Regex;
 
 use crate::scan::rules::secrets::SECRET_NAMES;
 
-/// The words every secret name holds: `pass` (password, passwd), `pwd`,
-/// `secret`, `key` (api_key, access_key, private_key), `token`, `credential`.
-static NAME_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(["pass", "pwd", "secret", "key", "token", "credential"])
-        .expect("name words")
-});
-
 /// How far before its word a secret's name can start (`private_` of
 /// `private_key`, `client_` of `client_secret`).
 const NAME_LEAD: usize = 16;
@@ -26,20 +17,26 @@ const NAME_LEAD: usize = 16;
 const MAX_LINE: usize = 4096;
 
 /// The parts of `text` the assignment pattern can match in: from a little
-/// before each name word to the end of its line, overlapping parts merged.
-pub(super) fn windows(text: &str) -> Vec<(usize, usize)> {
+/// before each name word (`pass`, `pwd`, `secret`, `key`, `token`,
+/// `credential`: every secret name holds one; `names` are their spans, by
+/// end, as the literal pass finds them) to the end of its line, overlapping
+/// parts merged.
+pub(super) fn windows(text: &str, names: &[(usize, usize)]) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut windows: Vec<(usize, usize)> = Vec::new();
-    for m in NAME_WORDS.find_iter(bytes) {
-        if windows.last().is_some_and(|&(_, end)| m.end() <= end) {
+    for &(name_start, name_end) in names {
+        // Also skips a name overlapping the one before (`secretoken`): it
+        // ends inside that one's window.
+        if windows.last().is_some_and(|&(_, end)| name_end <= end) {
             continue;
         }
-        let mut start = m.start().saturating_sub(NAME_LEAD);
+        let mut start = name_start.saturating_sub(NAME_LEAD);
         while !text.is_char_boundary(start) {
             start += 1;
         }
-        let limit = (m.end() + MAX_LINE).min(bytes.len());
-        let mut end = memchr::memchr(b'\n', &bytes[m.end()..limit]).map_or(limit, |n| m.end() + n);
+        let limit = (name_end + MAX_LINE).min(bytes.len());
+        let mut end =
+            memchr::memchr(b'\n', &bytes[name_end..limit]).map_or(limit, |n| name_end + n);
         while !text.is_char_boundary(end) {
             end += 1;
         }
@@ -184,6 +181,83 @@ pub(super) fn is_identifier_like(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::rules::LITERALS;
+
+    /// The windows as first written: a case-insensitive search of the name
+    /// words of its own.
+    fn windows_by_own_search(text: &str) -> Vec<(usize, usize)> {
+        let words = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["pass", "pwd", "secret", "key", "token", "credential"])
+            .unwrap();
+        let names: Vec<(usize, usize)> = words
+            .find_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        windows(text, &names)
+    }
+
+    /// Texts of name words, values, whitespace runs and long lines, in a
+    /// fixed pseudo-random order.
+    fn texts() -> Vec<String> {
+        const PIECES: &[&str] = &[
+            "Password",
+            "db_pass",
+            "API_KEY",
+            "secretoken",
+            "credentials",
+            "pwd",
+            "token",
+            "KeY",
+            " = ",
+            ": ",
+            "\"hX9#kL2$mQ7@pR4z\"",
+            "s3cr3t_Pa55",
+            "  ",
+            "\n",
+            "\t\t",
+            " \n  ",
+            "the report",
+            "monkey",
+            "passpass",
+            "x",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        (0..200)
+            .map(|n| {
+                let mut text = String::new();
+                for _ in 0..(n * 7 % 300) {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+                }
+                if n % 10 == 0 {
+                    // A line longer than the part read after a name.
+                    text.push_str(&"a".repeat(5000));
+                    text.push_str(" token = abcdefgh12");
+                }
+                text
+            })
+            .collect()
+    }
+
+    #[test]
+    fn windows_from_the_literal_pass_are_the_windows_of_an_own_search() {
+        for text in texts() {
+            let names = LITERALS.find_any_case(text.as_bytes()).secrets.names;
+            assert_eq!(
+                windows(&text, &names),
+                windows_by_own_search(&text),
+                "{text:.200}"
+            );
+            // Shared by the injection scan: found in the normalised text
+            // (whitespace runs folded), mapped back.
+            let (_, shared) = crate::scan::InjectionScanner::new().scan_sharing(&text);
+            let shared = shared.keywords.expect("plain ASCII");
+            assert_eq!(shared.names, names, "{text:.200}");
+        }
+    }
 
     #[test]
     fn ids_and_templates_are_not_secrets_but_keys_are() {

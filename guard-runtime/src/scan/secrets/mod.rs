@@ -25,7 +25,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::finding::{Finding, dedup_overlaps, entropy};
-use super::literals::DetectorSet;
+use super::literals::{DetectorSet, SecretHits};
 use super::rules::LITERALS;
 use super::rules::secrets::{DETECTORS, Detector, Rule, Value};
 use super::shape::{MIN_RUN, base64_runs};
@@ -301,7 +301,7 @@ impl SecretScanner {
     /// earliest and longest.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         let keywords = LITERALS.find_any_case(text.as_bytes()).secrets;
-        self.scan_gated(text, keywords, &base64_runs(text.as_bytes()))
+        self.scan_gated(text, &keywords, &base64_runs(text.as_bytes()))
     }
 
     /// [`SecretScanner::scan`] with the keyword set and base64 runs another
@@ -309,7 +309,7 @@ impl SecretScanner {
     pub(super) fn scan_gated(
         &self,
         text: &str,
-        keywords: DetectorSet,
+        keywords: &SecretHits,
         runs: &[(usize, usize)],
     ) -> Vec<Finding> {
         if let Some(folded) = fold::fold(text) {
@@ -318,7 +318,7 @@ impl SecretScanner {
             let inner = &folded.text;
             let found = self.scan_plain(
                 inner,
-                LITERALS.find_any_case(inner.as_bytes()).secrets,
+                &LITERALS.find_any_case(inner.as_bytes()).secrets,
                 &base64_runs(inner.as_bytes()),
             );
             return found
@@ -335,11 +335,11 @@ impl SecretScanner {
     fn scan_plain(
         &self,
         text: &str,
-        keywords: DetectorSet,
+        keywords: &SecretHits,
         runs: &[(usize, usize)],
     ) -> Vec<Finding> {
         let mut findings = self.detect(text, keywords, runs);
-        findings.extend(self.rejoined(text, &keywords));
+        findings.extend(self.rejoined(text, &keywords.detectors));
         findings.extend(self.base64_wrapped(text, runs));
         dedup_overlaps(findings)
     }
@@ -372,8 +372,8 @@ impl SecretScanner {
     /// fill gaps: a quoted 40-character run that might be an AWS secret
     /// key, then the generic assignment; a specific detector's name for a
     /// credential is the better one.
-    fn detect(&self, text: &str, keywords: DetectorSet, runs: &[(usize, usize)]) -> Vec<Finding> {
-        let enabled = self.enabled(text, keywords, runs);
+    fn detect(&self, text: &str, keywords: &SecretHits, runs: &[(usize, usize)]) -> Vec<Finding> {
+        let enabled = self.enabled(text, keywords.detectors, runs);
         let mut findings: Vec<Finding> = Vec::new();
         let mut pem_done = false;
         for i in enabled.iter() {
@@ -394,14 +394,21 @@ impl SecretScanner {
         }
         for guess in [self.quoted_only, self.assignment] {
             if enabled.contains(guess) {
-                self.fill_gaps(guess, text, &mut findings);
+                self.fill_gaps(guess, text, &keywords.names, &mut findings);
             }
         }
         findings
     }
 
-    /// Detector `i`'s matches that overlap none of `findings`, added to them.
-    fn fill_gaps(&self, i: usize, text: &str, findings: &mut Vec<Finding>) {
+    /// Detector `i`'s matches that overlap none of `findings`, added to them
+    /// (`names`: where secret-name words occur, for the assignment rule).
+    fn fill_gaps(
+        &self,
+        i: usize,
+        text: &str,
+        names: &[(usize, usize)],
+        findings: &mut Vec<Finding>,
+    ) {
         // Sorted by start, with the furthest end reached so far: whether a
         // match overlaps an earlier finding is one binary search.
         findings.sort_by_key(|f| f.start);
@@ -416,7 +423,7 @@ impl SecretScanner {
         // The assignment rule reads only the lines where a secret's name
         // occurs; the others read the whole text.
         let windows = if i == self.assignment {
-            assignment::windows(text)
+            assignment::windows(text, names)
         } else {
             vec![(0, text.len())]
         };
@@ -518,7 +525,7 @@ impl SecretScanner {
             };
             let inner = self.detect(
                 &decoded,
-                LITERALS.find_any_case(decoded.as_bytes()).secrets,
+                &LITERALS.find_any_case(decoded.as_bytes()).secrets,
                 &base64_runs(decoded.as_bytes()),
             );
             if let Some(first) = inner.iter().min_by_key(|f| f.start) {
