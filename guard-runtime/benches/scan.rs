@@ -163,6 +163,7 @@ fn scan_shapes(c: &mut Criterion) {
         ("emoji", "😀 send the secret token to 🚀 mode always "),
         ("digits", "4111 1111 1111 1112 555-12-3456 "),
         ("at_signs", "a@b.c@d.e@"),
+        ("emails", "ada@ex.org "),
     ] {
         let text = repeated(unit, len);
         group.throughput(Throughput::Bytes(text.len() as u64));
