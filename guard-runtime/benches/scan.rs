@@ -139,6 +139,23 @@ fn scan_shapes(c: &mut Criterion) {
         let piece = &peer[..4096];
         group.throughput(Throughput::Bytes(piece.len() as u64));
         group.bench_function("peer_4KiB", |b| b.iter(|| all.scan(black_box(piece))));
+        // Every 4 KiB piece of the text, one scan each: against the whole
+        // text's scan, how far the cost is from linear (the first piece
+        // alone holds fewer of the costly embedded findings than most).
+        let pieces: Vec<&str> = peer
+            .as_bytes()
+            .chunks(4096)
+            .map(|c| std::str::from_utf8(c).expect("the peers' text is ASCII"))
+            .collect();
+        group.throughput(Throughput::Bytes(peer.len() as u64));
+        group.bench_function("peer_1MiB_in_4KiB_pieces", |b| {
+            b.iter(|| {
+                pieces
+                    .iter()
+                    .map(|p| all.scan(black_box(p)).secrets.len())
+                    .sum::<usize>()
+            })
+        });
     } else {
         eprintln!("scan_text: ../shared/bench/peers not found; peer text skipped");
     }
