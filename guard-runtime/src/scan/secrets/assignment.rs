@@ -63,6 +63,9 @@ static ENV_REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("env reference pattern")
 });
 
+/// The characters a match of [`ENV_REFERENCE`] can start with.
+const ENV_REFERENCE_STARTS: [char; 8] = ['$', '{', '%', '<', 'o', 'e', 'g', 'p'];
+
 /// Values that stand in for a secret rather than being one.
 pub(super) fn is_placeholder(secret: &str) -> bool {
     const STAND_INS: [&str; 12] = [
@@ -86,7 +89,8 @@ pub(super) fn is_placeholder(secret: &str) -> bool {
         // Words with spaces are prose ("My Admin API Key"), not a credential.
         || (secret.matches(' ').count() >= 2 && secret.chars().all(|c| c.is_alphabetic() || c == ' '))
         || secret.bytes().all(|b| b == secret.as_bytes()[0])
-        || ENV_REFERENCE.is_match(secret)
+        // Only these bytes start a reference: most values skip the regex.
+        || (secret.starts_with(ENV_REFERENCE_STARTS) && ENV_REFERENCE.is_match(secret))
 }
 
 /// Parts of a value that make it a stand-in, in any case.
@@ -152,24 +156,29 @@ static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("template pattern")
 });
 
+/// The characters a match of [`TEMPLATE`] can start with.
+const TEMPLATE_STARTS: [char; 4] = ['{', '[', '%', '$'];
+
 /// Values of a generic assignment that are names or ids rather than
 /// secrets: lower-case words joined by `-`, `_`, `.` or `/` with at most
 /// short digit runs (`cmp2-qat-1208358310`, `my_app.db_user`), snake or
 /// kebab case identifiers, version strings, paths and host names.
 pub(super) fn is_identifier_like(value: &str) -> bool {
-    if TEMPLATE.is_match(value) {
+    // Only these bytes start a template: most values skip the regex.
+    if value.starts_with(TEMPLATE_STARTS) && TEMPLATE.is_match(value) {
         return true;
     }
-    let segments: Vec<&str> = value
-        .split(['-', '_', '.', '/', ':'])
-        .filter(|s| !s.is_empty())
-        .collect();
-    if segments.len() < 2 {
+    let segments = || {
+        value
+            .split(['-', '_', '.', '/', ':'])
+            .filter(|s| !s.is_empty())
+    };
+    if segments().nth(1).is_none() {
         return false;
     }
     // Every segment reads as a word, a word with a short number on its end,
     // or a number: nothing of the mixed-case, mixed-digit texture of a key.
-    segments.iter().all(|segment| {
+    segments().all(|segment| {
         let letters = segment.trim_end_matches(|c: char| c.is_ascii_digit());
         let digits = segment.len() - letters.len();
         (letters.is_empty() && digits <= 12)
@@ -240,6 +249,26 @@ mod tests {
                 text
             })
             .collect()
+    }
+
+    /// The first-character checks skip no match: every prefix the regexes'
+    /// own parser finds starts with one of the characters.
+    #[test]
+    fn first_character_checks_cover_every_match() {
+        use regex_syntax::hir::literal::Extractor;
+        for (regex, starts) in [
+            (&*ENV_REFERENCE, &ENV_REFERENCE_STARTS[..]),
+            (&*TEMPLATE, &TEMPLATE_STARTS[..]),
+        ] {
+            let hir = regex_syntax::parse(regex.as_str()).unwrap();
+            let prefixes = Extractor::new().extract(&hir);
+            let literals = prefixes.literals().expect("finitely many prefixes");
+            assert!(!literals.is_empty());
+            for literal in literals {
+                let first = literal.as_bytes().first().copied().map(char::from);
+                assert!(first.is_some_and(|c| starts.contains(&c)), "{literal:?}");
+            }
+        }
     }
 
     #[test]
