@@ -94,3 +94,26 @@ pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
     }
     regex::Regex::new(&out)
 }
+
+/// Texts for comparing two readings of one thing: `count` texts, the n-th
+/// made of `n % longest + 1` of `pieces`, picked in a fixed pseudo-random
+/// order (xorshift from `seed`).
+#[cfg(test)]
+pub(crate) fn generated_texts(
+    pieces: &'static [&'static str],
+    count: usize,
+    longest: usize,
+    seed: u64,
+) -> impl Iterator<Item = String> {
+    let mut state = seed;
+    (0..count).map(move |n| {
+        let mut text = String::new();
+        for _ in 0..(n % longest + 1) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+        }
+        text
+    })
+}

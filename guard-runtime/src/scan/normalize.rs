@@ -84,7 +84,9 @@ fn normalize_ascii(input: &str) -> Option<Normalized> {
         for (to, &b) in mapped.iter_mut().zip(block) {
             // Branch-free, so the loop is done sixteen bytes at a time.
             other |= !b.is_ascii() | (b == b'\\');
-            let space = b.is_ascii_whitespace();
+            // Unicode's whitespace in ASCII, vertical tab included (which
+            // `is_ascii_whitespace` leaves out), as on the general path.
+            let space = b.is_ascii_whitespace() | (b == 0x0B);
             let lower = b | (u8::from(b.is_ascii_uppercase()) << 5);
             *to = if space { b' ' } else { lower };
         }
@@ -206,6 +208,28 @@ pub(crate) fn normalize(input: &str) -> Normalized {
     let mut chars = input.char_indices().peekable();
     let mut previous = '\0';
     while let Some((at, c)) = chars.next() {
+        if c.is_ascii() && c != '\\' {
+            // A run of plain ASCII characters, in one loop: none is hidden,
+            // a selector or an escape.
+            let (mut at, mut c) = (at, c);
+            loop {
+                previous = c;
+                if c.is_whitespace() {
+                    if !last_space {
+                        last_space = true;
+                        out.push_from(' ', at);
+                    }
+                } else {
+                    last_space = false;
+                    out.push_from(c.to_ascii_lowercase(), at);
+                }
+                match chars.next_if(|&(_, n)| n.is_ascii() && n != '\\') {
+                    Some((next_at, next)) => (at, c) = (next_at, next),
+                    None => break,
+                }
+            }
+            continue;
+        }
         let before = std::mem::replace(&mut previous, c);
         if is_hidden(c) {
             out.hidden_characters = true;
@@ -264,6 +288,16 @@ pub(crate) fn normalize(input: &str) -> Normalized {
     out
 }
 
+/// The byte an invisible character carries, if it carries one.
+fn smuggled_byte(c: char) -> Option<u8> {
+    Some(match c {
+        '\u{E0020}'..='\u{E007E}' => c as u32 - 0xE0000,
+        '\u{FE00}'..='\u{FE0F}' => c as u32 - 0xFE00,
+        '\u{E0100}'..='\u{E01EF}' => c as u32 - 0xE0100 + 16,
+        _ => return None,
+    } as u8)
+}
+
 /// Text hidden in invisible characters, decoded: tag characters spell
 /// ASCII (U+E0041 is `A`), and runs of variation selectors carry a byte
 /// each (U+FE00 to U+FE0F are 0 to 15, U+E0100 to U+E01EF 16 to 255).
@@ -277,19 +311,21 @@ fn smuggled(text: &str) -> Vec<(usize, usize, String)> {
             found.push((start, end, String::from_utf8_lossy(&bytes).into_owned()));
         }
     };
-    for (at, c) in text.char_indices() {
-        let byte = match c {
-            '\u{E0020}'..='\u{E007E}' => Some(c as u32 - 0xE0000),
-            '\u{FE00}'..='\u{FE0F}' => Some(c as u32 - 0xFE00),
-            '\u{E0100}'..='\u{E01EF}' => Some(c as u32 - 0xE0100 + 16),
-            _ => None,
-        };
+    // Every such character starts with one of two lead bytes (U+FE0x with
+    // 0xEF, U+E00xx and U+E01xx with 0xF3), which never continue another
+    // character: only those are decoded, and a run holds only neighbours.
+    for at in memchr::memchr2_iter(0xEF, 0xF3, text.as_bytes()) {
+        let c = text[at..].chars().next().expect("a character starts here");
+        let byte = smuggled_byte(c);
         match (byte, &mut run) {
-            (Some(b), Some((_, end, bytes))) => {
-                bytes.push(b as u8);
+            (Some(b), Some((_, end, bytes))) if *end == at => {
+                bytes.push(b);
                 *end = at + c.len_utf8();
             }
-            (Some(b), None) => run = Some((at, at + c.len_utf8(), vec![b as u8])),
+            (Some(b), _) => {
+                flush(&mut run);
+                run = Some((at, at + c.len_utf8(), vec![b]));
+            }
             (None, _) => flush(&mut run),
         }
     }
@@ -547,6 +583,84 @@ mod tests {
         let at = n.text.find("previous").unwrap();
         let (start, end) = n.original(at, at + 8, input);
         assert_eq!(&input[start..end], "previous");
+    }
+
+    /// On ASCII text without escapes, the general path agrees with the
+    /// ASCII path: the same text and the same offsets.
+    #[test]
+    fn the_general_path_reads_ascii_as_the_ascii_path_does() {
+        const PIECES: &[&str] = &[
+            "Ignore", "the", " ", "  ", "\t", "\n", "\u{b}", "\r\n", "A1", "#!", "x",
+        ];
+        for text in super::super::generated_texts(PIECES, 2_000, 30, 0x0dd_ba11) {
+            let ascii = normalize_ascii(&text).expect("plain ASCII");
+            // A final non-ASCII letter sends the whole text down the general path.
+            let general = normalize(&format!("{text}é"));
+            assert!(!general.plain_ascii);
+            assert_eq!(general.text, format!("{}é", ascii.text), "{text:?}");
+            for i in 0..ascii.text.len() {
+                assert_eq!(
+                    general.original_offset(i),
+                    ascii.original_offset(i),
+                    "{text:?} at {i}"
+                );
+            }
+        }
+    }
+
+    /// Smuggled text as first read: every character decoded.
+    fn smuggled_by_every_character(text: &str) -> Vec<(usize, usize, String)> {
+        let mut found = Vec::new();
+        let mut run: Option<(usize, usize, Vec<u8>)> = None;
+        let flush = |run: &mut Option<(usize, usize, Vec<u8>)>, found: &mut Vec<_>| {
+            if let Some((start, end, bytes)) = run.take()
+                && bytes.len() >= 4
+            {
+                found.push((start, end, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        };
+        for (at, c) in text.char_indices() {
+            let byte = smuggled_byte(c);
+            match (byte, &mut run) {
+                (Some(b), Some((_, end, bytes))) => {
+                    bytes.push(b);
+                    *end = at + c.len_utf8();
+                }
+                (Some(b), None) => run = Some((at, at + c.len_utf8(), vec![b])),
+                (None, _) => flush(&mut run, &mut found),
+            }
+        }
+        flush(&mut run, &mut found);
+        found
+    }
+
+    #[test]
+    fn smuggled_text_is_found_from_lead_bytes_as_from_every_character() {
+        // Tag characters, both selector ranges, other characters with the
+        // same lead bytes (full-width, private use), emoji and ASCII.
+        const PIECES: &[&str] = &[
+            "\u{E0041}",
+            "\u{E0062}",
+            "\u{FE0F}",
+            "\u{FE00}",
+            "\u{E0100}",
+            "\u{E01EF}",
+            "\u{FF21}",
+            "\u{F0000}",
+            "\u{EFFFF}",
+            "😀",
+            "a",
+            " ",
+            "é",
+            "\u{E007F}",
+        ];
+        let mut found = 0;
+        for text in super::super::generated_texts(PIECES, 3_000, 40, 0x51a7_c0de) {
+            let fast = smuggled(&text);
+            assert_eq!(fast, smuggled_by_every_character(&text), "{text:?}");
+            found += fast.len();
+        }
+        assert!(found > 300, "{found}");
     }
 
     #[test]

@@ -611,16 +611,8 @@ mod tests {
             "..",
             "ada@example.org",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
         let mut found = 0;
-        for n in 0..8_000 {
-            let mut text = String::new();
-            for _ in 0..(n % 24 + 1) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-            }
+        for text in crate::scan::generated_texts(PIECES, 8_000, 24, 0x2545_f491_4f6c_dd1d) {
             let mut direct = Vec::new();
             PiiScanner::global().emails(&text, &mut 0, &mut direct);
             assert_eq!(direct, emails_by_regex(&text), "{text:?}");

@@ -231,16 +231,9 @@ mod tests {
             "passpass",
             "x",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        (0..200)
-            .map(|n| {
-                let mut text = String::new();
-                for _ in 0..(n * 7 % 300) {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-                }
+        crate::scan::generated_texts(PIECES, 200, 300, 0x9e37_79b9_7f4a_7c15)
+            .enumerate()
+            .map(|(n, mut text)| {
                 if n % 10 == 0 {
                     // A line longer than the part read after a name.
                     text.push_str(&"a".repeat(5000));
