@@ -113,9 +113,17 @@ static STAND_IN_PARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("stand-in parts")
 });
 
+/// The pattern's `\s`: ASCII whitespace, vertical tab included (which
+/// `is_ascii_whitespace` leaves out).
+fn is_space(b: &u8) -> bool {
+    b.is_ascii_whitespace() || *b == 0x0B
+}
+
 /// Where the value lies in a match of [`pattern`]: after the name, an
 /// optional quote, the operator and an optional `@`; inside its quotes
-/// when it is quoted.
+/// when it is quoted. The pattern backtracks: `=>` and `:=` are read as
+/// `=` and `:`, and `@` as part of the value, when only then is what
+/// follows a whole value. The readings are tried in the pattern's order.
 pub(super) fn value_span(m: &str) -> Option<(usize, usize)> {
     let b = m.as_bytes();
     let skip = |mut i: usize, test: fn(&u8) -> bool| {
@@ -128,22 +136,47 @@ pub(super) fn value_span(m: &str) -> Option<(usize, usize)> {
     if matches!(b.get(i), Some(b'\'' | b'"')) {
         i += 1;
     }
-    i = skip(i, u8::is_ascii_whitespace);
-    i += match (b.get(i), b.get(i + 1)) {
-        (Some(b':'), Some(b'=')) | (Some(b'='), Some(b'>')) => 2,
-        (Some(b'=' | b':'), _) => 1,
+    i = skip(i, is_space);
+    let operators: &[usize] = match (b.get(i), b.get(i + 1)) {
+        (Some(b':'), Some(b'=')) | (Some(b'='), Some(b'>')) => &[2, 1],
+        (Some(b'=' | b':'), _) => &[1],
         _ => return None,
     };
-    i = skip(i, u8::is_ascii_whitespace);
-    if b.get(i) == Some(&b'@') {
-        i += 1;
-    }
-    match b.get(i) {
-        Some(q @ (b'"' | b'\'' | b'`')) if b.len() > i + 1 && b.last() == Some(q) => {
-            Some((i + 1, b.len() - 1))
+    for &operator in operators {
+        let at = skip(i + operator, is_space);
+        let starts: &[usize] = if b.get(at) == Some(&b'@') {
+            &[1, 0]
+        } else {
+            &[0]
+        };
+        for &skipped in starts {
+            if let Some(span) = whole_value(m, at + skipped) {
+                return Some(span);
+            }
         }
-        Some(_) => Some((i, b.len())),
-        None => None,
+    }
+    None
+}
+
+/// The value of the pattern's alternatives that `m[from..]` is, whole: a
+/// quoted one (the span inside the quotes) or an unquoted one.
+fn whole_value(m: &str, from: usize) -> Option<(usize, usize)> {
+    let value = &m[from..];
+    let long_enough = |s: &str| s.chars().nth(7).is_some();
+    match value.as_bytes().first()? {
+        &q @ (b'"' | b'\'' | b'`') => {
+            let inner = value.get(1..value.len() - 1)?;
+            (value.len() >= 2
+                && value.as_bytes()[value.len() - 1] == q
+                && !inner.bytes().any(|c| c == q || c == b'\n')
+                && long_enough(inner))
+            .then_some((from + 1, m.len() - 1))
+        }
+        _ => (!value
+            .bytes()
+            .any(|c| is_space(&c) || matches!(c, b'\'' | b'"' | b'`' | b',' | b';'))
+            && long_enough(value))
+        .then_some((from, m.len())),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Credentials: a catalogue of detectors (`catalogue.rs`) for provider
+//! Credentials: a catalogue of detectors (`rules/secrets.rs`) for provider
 //! tokens, keys in URLs, command lines and headers, PEM private keys and
 //! generic `name = value` assignments, run by the engine here.
 //!
@@ -19,6 +19,7 @@
 mod assignment;
 mod fold;
 mod pem;
+mod spans;
 
 use std::sync::LazyLock;
 
@@ -108,7 +109,21 @@ pub struct SecretScanner {
     /// Detectors that also need one of these literals, exactly.
     requires: Vec<(usize, Vec<memchr::memmem::Finder<'static>>)>,
     assignment: usize,
+    /// By detector: where its secret lies in a match, for those whose
+    /// pattern fixes it (no capture search then).
+    readers: Vec<Option<SpanReader>>,
 }
+
+/// Where a secret lies in a match of its detector's pattern.
+type SpanReader = fn(&str) -> Option<(usize, usize)>;
+
+/// The detectors whose secret is read off the match.
+const READERS: [(&str, SpanReader); 4] = [
+    ("generic_secret_assignment", assignment::value_span),
+    ("database_url_password", spans::url_password),
+    ("url_password", spans::url_password),
+    ("secret_comparison", spans::compared_value),
+];
 
 impl std::fmt::Debug for SecretScanner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -294,6 +309,13 @@ impl SecretScanner {
                 })
                 .collect(),
             assignment: position("generic_secret_assignment"),
+            readers: {
+                let mut readers = vec![None; DETECTORS.len()];
+                for (id, reader) in READERS {
+                    readers[position(id)] = Some(reader);
+                }
+                readers
+            },
         }
     }
 
@@ -454,10 +476,10 @@ impl SecretScanner {
             }
             found(start, end);
         };
-        if i == self.assignment {
-            // The value is read off the match: no capture groups to resolve.
+        if let Some(read) = self.readers[i] {
+            // The secret is read off the match: no capture groups to resolve.
             for m in regex.find_iter(text) {
-                if let Some((start, end)) = assignment::value_span(m.as_str()) {
+                if let Some((start, end)) = read(m.as_str()) {
                     check(m.start() + start, m.start() + end);
                 }
             }
