@@ -95,6 +95,14 @@ pub(crate) fn ascii_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
     regex::Regex::new(&out)
 }
 
+/// Whether a byte is whitespace in ASCII as Unicode and the scanner
+/// patterns' `[[:space:]]` count it: vertical tab included, which
+/// `u8::is_ascii_whitespace` leaves out.
+#[inline]
+pub(crate) fn is_ascii_space(b: u8) -> bool {
+    b.is_ascii_whitespace() | (b == 0x0B)
+}
+
 /// Texts for comparing two readings of one thing: `count` texts, the n-th
 /// made of `n % longest + 1` of `pieces`, picked in a fixed pseudo-random
 /// order (xorshift from `seed`).

@@ -84,9 +84,8 @@ fn normalize_ascii(input: &str) -> Option<Normalized> {
         for (to, &b) in mapped.iter_mut().zip(block) {
             // Branch-free, so the loop is done sixteen bytes at a time.
             other |= !b.is_ascii() | (b == b'\\');
-            // Unicode's whitespace in ASCII, vertical tab included (which
-            // `is_ascii_whitespace` leaves out), as on the general path.
-            let space = b.is_ascii_whitespace() | (b == 0x0B);
+            // As on the general path: vertical tab included.
+            let space = super::is_ascii_space(b);
             let lower = b | (u8::from(b.is_ascii_uppercase()) << 5);
             *to = if space { b' ' } else { lower };
         }
@@ -214,15 +213,7 @@ pub(crate) fn normalize(input: &str) -> Normalized {
             let (mut at, mut c) = (at, c);
             loop {
                 previous = c;
-                if c.is_whitespace() {
-                    if !last_space {
-                        last_space = true;
-                        out.push_from(' ', at);
-                    }
-                } else {
-                    last_space = false;
-                    out.push_from(c.to_ascii_lowercase(), at);
-                }
+                push(&mut out, c, at, &mut last_space);
                 match chars.next_if(|&(_, n)| n.is_ascii() && n != '\\') {
                     Some((next_at, next)) => (at, c) = (next_at, next),
                     None => break,
@@ -592,7 +583,7 @@ mod tests {
         const PIECES: &[&str] = &[
             "Ignore", "the", " ", "  ", "\t", "\n", "\u{b}", "\r\n", "A1", "#!", "x",
         ];
-        for text in super::super::generated_texts(PIECES, 2_000, 30, 0x0dd_ba11) {
+        for text in crate::scan::generated_texts(PIECES, 2_000, 30, 0x0dd_ba11) {
             let ascii = normalize_ascii(&text).expect("plain ASCII");
             // A final non-ASCII letter sends the whole text down the general path.
             let general = normalize(&format!("{text}é"));
@@ -655,7 +646,7 @@ mod tests {
             "\u{E007F}",
         ];
         let mut found = 0;
-        for text in super::super::generated_texts(PIECES, 3_000, 40, 0x51a7_c0de) {
+        for text in crate::scan::generated_texts(PIECES, 3_000, 40, 0x51a7_c0de) {
             let fast = smuggled(&text);
             assert_eq!(fast, smuggled_by_every_character(&text), "{text:?}");
             found += fast.len();

@@ -113,10 +113,9 @@ static STAND_IN_PARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .expect("stand-in parts")
 });
 
-/// The pattern's `\s`: ASCII whitespace, vertical tab included (which
-/// `is_ascii_whitespace` leaves out).
+/// The pattern's `\s` (`[[:space:]]`).
 fn is_space(b: &u8) -> bool {
-    b.is_ascii_whitespace() || *b == 0x0B
+    crate::scan::is_ascii_space(*b)
 }
 
 /// Where the value lies in a match of [`pattern`]: after the name, an
