@@ -1,7 +1,9 @@
 //! Personal data: e-mail addresses, phone numbers, payment cards (Luhn),
 //! IBANs (ISO 13616 mod-97), US social security numbers (valid ranges) and
-//! public IP addresses. Candidates come from regexes (e-mail addresses from
-//! a direct reading of one, [`email_at`]); each is then validated, so order
+//! public IP addresses. Candidates come from regexes; e-mail addresses,
+//! cards, SSNs and national phone numbers from direct readings of theirs
+//! ([`email_at`], [`card_at`], [`ssn_at`], [`national_phone_at`]), each
+//! tested against its regex. Each candidate is then validated, so order
 //! numbers, versions, dates and failed checksums pass.
 //!
 //! The regexes never run over the whole text. Cheap anchors pick small
@@ -28,10 +30,8 @@ use super::finding::{Finding, dedup_overlaps};
 /// assert!(kinds("order 4111 1111 1111 1112 shipped; see react@18.2.0").is_empty());
 /// ```
 pub struct PiiScanner {
-    card: Regex,
     iban: Regex,
-    ssn: Regex,
-    phone: Regex,
+    international_phone: Regex,
     ipv4: Regex,
     ipv6: Regex,
 }
@@ -42,15 +42,14 @@ impl std::fmt::Debug for PiiScanner {
     }
 }
 
+/// A phone number with a country code; the national shape, `(415)
+/// 555-2671` or `415-555-2671`, is read directly ([`national_phone_at`]).
+const INTERNATIONAL_PHONE: &str = r"\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}\b";
+
 static GLOBAL: LazyLock<PiiScanner> = LazyLock::new(|| PiiScanner {
-    card: super::ascii_regex(r"\b(?:\d[ -]?){12,18}\d\b").expect("card"),
     iban: super::ascii_regex(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
         .expect("iban"),
-    ssn: super::ascii_regex(r"\b(\d{3})-(\d{2})-(\d{4})\b").expect("ssn"),
-    phone: super::ascii_regex(
-        r"\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}\b|(?:\(\d{3}\)|\b\d{3})[ .-]\d{3}[ .-]\d{4}\b",
-    )
-    .expect("phone"),
+    international_phone: super::ascii_regex(INTERNATIONAL_PHONE).expect("phone"),
     ipv4: super::ascii_regex(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").expect("ipv4"),
     ipv6: super::ascii_regex(r"(?i)\b(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?:[0-9a-f:]*)\b")
         .expect("ipv6"),
@@ -76,25 +75,139 @@ fn matches_in<'t>(
     )
 }
 
-/// [`matches_in`] with capture groups, for the patterns that need them
-/// (a group search costs more than a plain one).
-fn captures_in<'t>(
-    regex: &'t Regex,
+/// The leftmost match at or after `at` of the national phone shape,
+/// `(?:\(\d{3}\)|\b\d{3})[ .-]\d{3}[ .-]\d{4}\b`, read directly.
+fn national_phone_at(haystack: &[u8], at: usize) -> Option<(usize, usize)> {
+    let digits = |from: usize, n: usize| {
+        haystack
+            .get(from..from + n)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let separator = |i: usize| matches!(haystack.get(i), Some(b' ' | b'.' | b'-'));
+    (at..haystack.len()).find_map(|start| {
+        let area_end = match haystack[start] {
+            b'(' if digits(start + 1, 3) && haystack.get(start + 4) == Some(&b')') => start + 5,
+            b'0'..=b'9' if (start == 0 || !is_word(haystack[start - 1])) && digits(start, 3) => {
+                start + 3
+            }
+            _ => return None,
+        };
+        let end = area_end + 9;
+        (separator(area_end)
+            && digits(area_end + 1, 3)
+            && separator(area_end + 4)
+            && digits(area_end + 5, 4)
+            && haystack.get(end).is_none_or(|&b| !is_word(b)))
+        .then_some((start, end))
+    })
+}
+
+/// `find` with its last answer kept: asked again, in the same haystack,
+/// from further on, the answer still holds while no match was found or the
+/// match found starts there or later (for a pattern whose match at a start
+/// does not depend on where the search began). Without it, merging two
+/// searches could read the rest of a window again for every match of the
+/// other.
+fn remembered<'t>(
+    find: impl Fn(&'t str, usize) -> Option<(usize, usize)>,
+) -> impl Fn(&'t str, usize) -> Option<(usize, usize)> {
+    let last = std::cell::Cell::new(None::<(usize, Option<(usize, usize)>)>);
+    move |haystack, at| {
+        if let Some((from, found)) = last.get()
+            && from <= at
+            && found.is_none_or(|(start, _)| start >= at)
+        {
+            return found;
+        }
+        let found = find(haystack, at);
+        last.set(Some((at, found)));
+        found
+    }
+}
+
+/// A pattern read directly: the leftmost match `(start, end)` at or after
+/// `at` in the haystack, as the regex's `find_at` gives it.
+type Reader = fn(&[u8], usize) -> Option<(usize, usize)>;
+
+/// [`matches_in`] for a pattern read directly.
+fn spans_in<'t>(
+    find: Reader,
     text: &'t str,
     start: usize,
     end: usize,
     cursor: &'t mut usize,
-) -> impl Iterator<Item = regex::Captures<'t>> + 't {
+) -> impl Iterator<Item = (usize, usize)> + 't {
     in_window(
-        move |haystack, at| regex.captures_at(haystack, at),
-        |c| {
-            let whole = c.get(0).expect("group 0");
-            (whole.start(), whole.end())
-        },
+        move |haystack: &'t str, at| find(haystack.as_bytes(), at),
+        |&span| span,
         text,
         (start, end),
         cursor,
     )
+}
+
+/// A word character for the patterns' ASCII `\b`.
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The leftmost match at or after `at` of `\b(?:\d[ -]?){12,18}\d\b`, a
+/// card number's shape, read directly: a regex search per candidate costs
+/// more than the reading, and a text can be all digits.
+///
+/// From a digit at a word boundary, the digits that follow one by one,
+/// each right after the last or after one space or hyphen; of the 13th to
+/// 19th, the last one at a word boundary ends the match (the repetition is
+/// greedy and gives back one unit at a time).
+fn card_at(haystack: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut from = at;
+    while let Some(start) = next_digit(haystack, from) {
+        from = start + 1;
+        if start > 0 && is_word(haystack[start - 1]) {
+            continue;
+        }
+        let (mut digit, mut count, mut end) = (start, 1, None);
+        loop {
+            let after = haystack.get(digit + 1).copied();
+            if count >= 13 && !after.is_some_and(is_word) {
+                end = Some(digit + 1);
+            }
+            if count == 19 {
+                break;
+            }
+            digit = match after {
+                Some(b) if b.is_ascii_digit() => digit + 1,
+                Some(b' ' | b'-') if haystack.get(digit + 2).is_some_and(u8::is_ascii_digit) => {
+                    digit + 2
+                }
+                _ => break,
+            };
+            count += 1;
+        }
+        if let Some(end) = end {
+            return Some((start, end));
+        }
+    }
+    None
+}
+
+/// The leftmost match at or after `at` of `\b\d{3}-\d{2}-\d{4}\b`, a US
+/// social security number's shape, read directly at each hyphen.
+fn ssn_at(haystack: &[u8], at: usize) -> Option<(usize, usize)> {
+    let digits = |range: std::ops::Range<usize>| haystack[range].iter().all(u8::is_ascii_digit);
+    memchr::memchr_iter(b'-', haystack.get(at + 3..)?)
+        .map(|q| at + q)
+        .find(|&start| {
+            let end = start + 11;
+            end <= haystack.len()
+                && (start == 0 || !is_word(haystack[start - 1]))
+                && haystack.get(end).is_none_or(|&b| !is_word(b))
+                && digits(start..start + 3)
+                && digits(start + 4..start + 6)
+                && haystack[start + 6] == b'-'
+                && digits(start + 7..end)
+        })
+        .map(|start| (start, start + 11))
 }
 
 fn in_window<'t, T: 't>(
@@ -340,21 +453,24 @@ impl PiiScanner {
     ) {
         let (start, end) = (cluster.start, cluster.end);
         if cluster.digits >= 13 {
-            for m in matches_in(&self.card, text, start, end, &mut cursors.card) {
-                let digits: Vec<u8> = m
-                    .as_str()
-                    .bytes()
-                    .filter(u8::is_ascii_digit)
+            for (m_start, m_end) in spans_in(card_at, text, start, end, &mut cursors.card) {
+                let digits: Vec<u8> = text.as_bytes()[m_start..m_end]
+                    .iter()
+                    .filter(|b| b.is_ascii_digit())
                     .map(|b| b - b'0')
                     .collect();
                 if is_card(&digits) {
-                    findings.push(Finding::new("payment_card", m.start(), m.end()));
+                    findings.push(Finding::new("payment_card", m_start, m_end));
                 }
             }
         }
         if cluster.digits >= 9 {
-            for c in captures_in(&self.ssn, text, start, end, &mut cursors.ssn) {
-                let (area, group, serial) = (&c[1], &c[2], &c[3]);
+            for (m_start, m_end) in spans_in(ssn_at, text, start, end, &mut cursors.ssn) {
+                let (area, group, serial) = (
+                    &text[m_start..m_start + 3],
+                    &text[m_start + 4..m_start + 6],
+                    &text[m_start + 7..m_end],
+                );
                 let area_n: u16 = area.parse().unwrap_or(0);
                 if area != "000"
                     && area != "666"
@@ -362,15 +478,14 @@ impl PiiScanner {
                     && group != "00"
                     && serial != "0000"
                 {
-                    let m = c.get(0).expect("match");
-                    findings.push(Finding::new("us_ssn", m.start(), m.end()));
+                    findings.push(Finding::new("us_ssn", m_start, m_end));
                 }
             }
         }
         if cluster.digits >= 8 {
-            for m in matches_in(&self.phone, text, start, end, &mut cursors.phone) {
-                if is_phone(text, m.start(), m.end()) {
-                    findings.push(Finding::new("phone", m.start(), m.end()));
+            for (m_start, m_end) in self.phones_in(text, start, end, &mut cursors.phone) {
+                if is_phone(text, m_start, m_end) {
+                    findings.push(Finding::new("phone", m_start, m_end));
                 }
             }
         }
@@ -381,6 +496,35 @@ impl PiiScanner {
                 }
             }
         }
+    }
+
+    /// [`matches_in`] for the phone pattern, `INTERNATIONAL_PHONE` or the
+    /// national shape: the two begin with different characters, so the
+    /// leftmost match of either is the leftmost match of both.
+    fn phones_in<'t>(
+        &'t self,
+        text: &'t str,
+        start: usize,
+        end: usize,
+        cursor: &'t mut usize,
+    ) -> impl Iterator<Item = (usize, usize)> + 't {
+        let national = remembered(|haystack: &str, at| national_phone_at(haystack.as_bytes(), at));
+        let international = remembered(move |haystack: &str, at| {
+            // The search starts at the first `+`, where every match starts.
+            let plus = at + memchr::memchr(b'+', haystack.as_bytes().get(at..)?)?;
+            let found = self.international_phone.find_at(haystack, plus)?;
+            Some((found.start(), found.end()))
+        });
+        in_window(
+            move |haystack, at| match (national(haystack, at), international(haystack, at)) {
+                (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+                (a, b) => a.or(b),
+            },
+            |&span| span,
+            text,
+            (start, end),
+            cursor,
+        )
     }
 
     fn ibans(&self, text: &str, start: usize, cursor: &mut usize, findings: &mut Vec<Finding>) {
@@ -620,6 +764,101 @@ mod tests {
         }
         // The comparison means something only if addresses were found.
         assert!(found > 800, "{found}");
+    }
+
+    /// Digit groups, separators and their neighbours.
+    const NUMBER_PIECES: &[&str] = &[
+        "4",
+        "1111",
+        "4111",
+        "12",
+        "0",
+        "-",
+        " ",
+        "  ",
+        "a",
+        "_",
+        "x9",
+        "é",
+        "\n",
+        ".",
+        "+",
+        "(",
+        ")",
+        "555-12-3456",
+        "-12-",
+        "123-45",
+        "3456",
+        "4111 1111 1111 1111",
+        "378282246310005",
+        "(415) 555-2671",
+        "415.555.2671",
+        "+44 20 7946 0958",
+        "+1 (415) 555",
+    ];
+
+    /// The card, SSN and national phone readers against their regexes, from
+    /// every start position of generated texts.
+    #[test]
+    fn numbers_read_directly_are_the_regex_matches() {
+        let readers: [(Reader, &str); 3] = [
+            (card_at, r"\b(?:\d[ -]?){12,18}\d\b"),
+            (ssn_at, r"\b\d{3}-\d{2}-\d{4}\b"),
+            (
+                national_phone_at,
+                r"(?:\(\d{3}\)|\b\d{3})[ .-]\d{3}[ .-]\d{4}\b",
+            ),
+        ];
+        for (read, pattern) in readers {
+            let regex = crate::scan::ascii_regex(pattern).unwrap();
+            let mut found = 0;
+            for text in
+                crate::scan::generated_texts(NUMBER_PIECES, 3_000, 30, 0x9e37_79b9_7f4a_7c15)
+            {
+                for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                    let expected = regex.find_at(&text, at).map(|m| (m.start(), m.end()));
+                    assert_eq!(
+                        read(text.as_bytes(), at),
+                        expected,
+                        "{pattern} {at} {text:?}"
+                    );
+                    found += usize::from(expected.is_some_and(|(start, _)| start == at));
+                }
+            }
+            // The comparison means something only if matches were found.
+            assert!(found > 300, "{pattern}: {found}");
+        }
+    }
+
+    /// The phone search, the national shape read directly and merged with
+    /// the international regex's, against one regex for both, window by
+    /// window as the scan runs them.
+    #[test]
+    fn phones_are_the_regex_matches() {
+        let regex = crate::scan::ascii_regex(&format!(
+            r"{INTERNATIONAL_PHONE}|(?:\(\d{{3}}\)|\b\d{{3}})[ .-]\d{{3}}[ .-]\d{{4}}\b"
+        ))
+        .unwrap();
+        let scanner = PiiScanner::global();
+        let mut found = 0;
+        for text in crate::scan::generated_texts(NUMBER_PIECES, 6_000, 30, 0x2545_f491_4f6c_dd1d) {
+            // Windows as the scan picks them: the clusters of digits.
+            let (mut direct, mut expected) = (Vec::new(), Vec::new());
+            let (mut cursor, mut regex_cursor, mut from) = (0, 0, 0);
+            while let Some(digit) = next_digit(text.as_bytes(), from) {
+                let cluster = cluster_at(text.as_bytes(), digit);
+                from = cluster.end.max(digit + 1);
+                let (start, end) = (cluster.start, cluster.end);
+                direct.extend(scanner.phones_in(&text, start, end, &mut cursor));
+                expected.extend(
+                    matches_in(&regex, &text, start, end, &mut regex_cursor)
+                        .map(|m| (m.start(), m.end())),
+                );
+            }
+            assert_eq!(direct, expected, "{text:?}");
+            found += direct.len();
+        }
+        assert!(found > 1_000, "{found}");
     }
 
     fn kinds(text: &str) -> Vec<&'static str> {
