@@ -6,7 +6,8 @@
 //! detectors run at all: it finds token prefixes (`ghp_`, `AKIA`, ...) and
 //! key names (`password`, `token`, ...) in any case, so `pAsSwOrD = ...`
 //! is checked like `PASSWORD = ...`. Each regex then matches with its own
-//! case rules. What the text does to hide a credential is undone first:
+//! case rules; where a text can hold matches densely (credentials in
+//! URLs), they are found directly (`urls.rs`), as the regex would. What the text does to hide a credential is undone first:
 //! hidden characters and full-width forms are folded (`fold.rs`), keys
 //! split by one space or line break are rejoined near their prefixes, and
 //! base64-wrapped text is decoded and read too.
@@ -20,6 +21,7 @@ mod assignment;
 mod fold;
 mod pem;
 mod spans;
+mod urls;
 
 use std::sync::LazyLock;
 
@@ -112,6 +114,9 @@ pub struct SecretScanner {
     /// By detector: where its secret lies in a match, for those whose
     /// pattern fixes it (no capture search then).
     readers: Vec<Option<SpanReader>>,
+    /// By detector: its matches found directly, for those a text can hold
+    /// densely (no regex search per match then).
+    finders: Vec<Option<urls::MatchFinder>>,
 }
 
 /// Where a secret lies in a match of its detector's pattern.
@@ -123,6 +128,12 @@ const READERS: [(&str, SpanReader); 4] = [
     ("database_url_password", spans::url_password),
     ("url_password", spans::url_password),
     ("secret_comparison", spans::compared_value),
+];
+
+/// The detectors whose matches are found directly.
+const FINDERS: [(&str, urls::MatchFinder); 2] = [
+    ("database_url_password", urls::database_url),
+    ("url_password", urls::web_url),
 ];
 
 impl std::fmt::Debug for SecretScanner {
@@ -316,6 +327,13 @@ impl SecretScanner {
                 }
                 readers
             },
+            finders: {
+                let mut finders = vec![None; DETECTORS.len()];
+                for (id, finder) in FINDERS {
+                    finders[position(id)] = Some(finder);
+                }
+                finders
+            },
         }
     }
 
@@ -478,9 +496,20 @@ impl SecretScanner {
         };
         if let Some(read) = self.readers[i] {
             // The secret is read off the match: no capture groups to resolve.
-            for m in regex.find_iter(text) {
-                if let Some((start, end)) = read(m.as_str()) {
-                    check(m.start() + start, m.start() + end);
+            let mut secret = |m_start: usize, m_end: usize| {
+                if let Some((start, end)) = read(&text[m_start..m_end]) {
+                    check(m_start + start, m_start + end);
+                }
+            };
+            if let Some(find) = self.finders[i] {
+                let mut at = 0;
+                while let Some((start, end)) = find(text, at) {
+                    secret(start, end);
+                    at = end;
+                }
+            } else {
+                for m in regex.find_iter(text) {
+                    secret(m.start(), m.end());
                 }
             }
             return;

@@ -9,9 +9,10 @@
 /// password no `@`, so the password runs from the first `:` after `://`
 /// to the next `@`.
 pub(super) fn url_password(m: &str) -> Option<(usize, usize)> {
-    let user = m.find("://")? + 3;
-    let start = user + m[user..].find(':')? + 1;
-    let end = start + m[start..].find('@')?;
+    let bytes = m.as_bytes();
+    let user = memchr::memmem::find(bytes, b"://")? + 3;
+    let start = user + memchr::memchr(b':', &bytes[user..])? + 1;
+    let end = start + memchr::memchr(b'@', &bytes[start..])?;
     Some((start, end))
 }
 
