@@ -118,6 +118,123 @@ fn is_space(b: &u8) -> bool {
     crate::scan::is_ascii_space(*b)
 }
 
+/// Every literal a secret's name can start with, in any ASCII case: where
+/// a match of [`pattern`] can start (regex-syntax's prefixes of the names,
+/// so the two cannot drift apart).
+static NAME_STARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let names = regex_syntax::parse(SECRET_NAMES).expect("the names parse");
+    let prefixes = regex_syntax::hir::literal::Extractor::new().extract(&names);
+    let literals = prefixes.literals().expect("the names are a finite set");
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(literals.iter().map(|l| l.as_bytes()))
+        .expect("plain literals")
+});
+
+/// Whether `text` holds a character that [`pattern`]'s `(?i)` reads as an
+/// ASCII letter: the long s (U+017F) as `s`, the Kelvin sign (U+212A) as
+/// `k`. [`find`] reads names in ASCII case only, so such text takes the
+/// regex.
+pub(super) fn folds_to_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memmem::find(bytes, "\u{17F}".as_bytes()).is_some()
+        || memchr::memmem::find(bytes, "\u{212A}".as_bytes()).is_some()
+}
+
+/// The leftmost match at or after `at` of [`pattern`], read directly, in
+/// text without the characters [`folds_to_ascii`] looks for: a regex
+/// search per match costs more than the reading, and a text can assign a
+/// token every few bytes.
+///
+/// A match starts at a name and runs on over word characters, so every
+/// name inside one run of them reads on alike: once one fails, the others
+/// in its run are skipped. That keeps the reading linear.
+pub(super) fn find(text: &str, at: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let mut from = at;
+    let mut failed_run_end = 0;
+    while let Some(name) = NAME_STARTS.find(aho_corasick::Input::new(bytes).span(from..bytes.len()))
+    {
+        let start = name.start();
+        from = start + 1;
+        if start < failed_run_end {
+            continue;
+        }
+        let name_end = start + bytes[start..].iter().take_while(|b| word(b)).count();
+        if let Some(end) = after_name(bytes, name_end) {
+            return Some((start, end));
+        }
+        failed_run_end = name_end;
+    }
+    None
+}
+
+/// Where a match ends whose name's word characters end at `i`: the first
+/// of the value's possible starts that holds a whole value.
+fn after_name(b: &[u8], i: usize) -> Option<usize> {
+    value_starts(b, i).find_map(|from| value_end(b, from))
+}
+
+/// Where the value can start after a name whose word characters end at
+/// `i`: past an optional quote, the operator and an optional `@`, in the
+/// order the pattern tries them. It backtracks: `:=` and `=>` are also
+/// read as `:` and `=`, and an `@` as part of the value.
+fn value_starts(b: &[u8], mut i: usize) -> impl Iterator<Item = usize> {
+    let skip_spaces = |mut i: usize| {
+        while b.get(i).is_some_and(is_space) {
+            i += 1;
+        }
+        i
+    };
+    if matches!(b.get(i), Some(b'\'' | b'"')) {
+        i += 1;
+    }
+    i = skip_spaces(i);
+    let operators: &[usize] = match (b.get(i), b.get(i + 1)) {
+        (Some(b':'), Some(b'=')) | (Some(b'='), Some(b'>')) => &[2, 1],
+        (Some(b'=' | b':'), _) => &[1],
+        _ => &[],
+    };
+    let (mut starts, mut count) = ([0; 4], 0);
+    for &operator in operators {
+        let at = skip_spaces(i + operator);
+        let skips: &[usize] = if b.get(at) == Some(&b'@') {
+            &[1, 0]
+        } else {
+            &[0]
+        };
+        for &skipped in skips {
+            starts[count] = at + skipped;
+            count += 1;
+        }
+    }
+    starts.into_iter().take(count)
+}
+
+/// Where the value starting at `from` ends, if it is one of the pattern's:
+/// quoted (eight characters or more, no line break, up to the closing
+/// quote) or bare (eight or more, up to whitespace, a quote, `,` or `;`).
+fn value_end(b: &[u8], from: usize) -> Option<usize> {
+    // Characters, not bytes: every byte but UTF-8's continuation bytes.
+    let long_enough = |s: &[u8]| s.iter().filter(|&&c| c & 0xC0 != 0x80).count() >= 8;
+    match *b.get(from)? {
+        quote @ (b'"' | b'\'' | b'`') => {
+            let inside = &b[from + 1..];
+            let close = from + 1 + inside.iter().position(|&c| c == quote || c == b'\n')?;
+            (b[close] == quote && long_enough(&b[from + 1..close])).then_some(close + 1)
+        }
+        _ => {
+            let len = b[from..]
+                .iter()
+                .take_while(|c| !is_space(c) && !matches!(c, b'\'' | b'"' | b'`' | b',' | b';'))
+                .count();
+            long_enough(&b[from..from + len]).then_some(from + len)
+        }
+    }
+}
+
 /// Where the value lies in a match of [`pattern`]: after the name, an
 /// optional quote, the operator and an optional `@`; inside its quotes
 /// when it is quoted. The pattern backtracks: `=>` and `:=` are read as
@@ -125,36 +242,11 @@ fn is_space(b: &u8) -> bool {
 /// follows a whole value. The readings are tried in the pattern's order.
 pub(super) fn value_span(m: &str) -> Option<(usize, usize)> {
     let b = m.as_bytes();
-    let skip = |mut i: usize, test: fn(&u8) -> bool| {
-        while b.get(i).is_some_and(test) {
-            i += 1;
-        }
-        i
-    };
-    let mut i = skip(0, |c| c.is_ascii_alphanumeric() || *c == b'_');
-    if matches!(b.get(i), Some(b'\'' | b'"')) {
-        i += 1;
-    }
-    i = skip(i, is_space);
-    let operators: &[usize] = match (b.get(i), b.get(i + 1)) {
-        (Some(b':'), Some(b'=')) | (Some(b'='), Some(b'>')) => &[2, 1],
-        (Some(b'=' | b':'), _) => &[1],
-        _ => return None,
-    };
-    for &operator in operators {
-        let at = skip(i + operator, is_space);
-        let starts: &[usize] = if b.get(at) == Some(&b'@') {
-            &[1, 0]
-        } else {
-            &[0]
-        };
-        for &skipped in starts {
-            if let Some(span) = whole_value(m, at + skipped) {
-                return Some(span);
-            }
-        }
-    }
-    None
+    let name_end = b
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+        .count();
+    value_starts(b, name_end).find_map(|from| whole_value(m, from))
 }
 
 /// The value of the pattern's alternatives that `m[from..]` is, whole: a
@@ -223,6 +315,75 @@ pub(super) fn is_identifier_like(value: &str) -> bool {
 mod tests {
     use super::*;
     use crate::scan::rules::LITERALS;
+
+    /// The direct reading against the detector's regex, from every start
+    /// position of generated text: names in any case and inside words,
+    /// quotes, whitespace, each operator, `@`, values one character short
+    /// and long enough, multi-byte characters, separators.
+    #[test]
+    fn the_direct_reading_is_the_regex() {
+        const PIECES: &[&str] = &[
+            "password",
+            "PASS",
+            "Token",
+            "api_key",
+            "apiKey",
+            "secret_key",
+            "my",
+            "x",
+            "_",
+            "9",
+            "'",
+            "\"",
+            "`",
+            " ",
+            "\u{b}",
+            "\t",
+            "\n",
+            "=",
+            ":",
+            ":=",
+            "=>",
+            "@",
+            ",",
+            ";",
+            "abcdefg",
+            "abcdefgh",
+            "é",
+            "ééééééé",
+            "tokentoken",
+            "s3cr3tvalue",
+            "\"s3cr3tvalue\"",
+            "'quoted value'",
+            "`ab`",
+            "pass = @hunter22",
+        ];
+        let regex = crate::scan::ascii_regex(&pattern()).unwrap();
+        let mut matched = 0;
+        for text in crate::scan::generated_texts(PIECES, 3_000, 16, 0xa55e_7b1e) {
+            assert!(!folds_to_ascii(&text));
+            for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                let expected = regex.find_at(&text, at).map(|m| (m.start(), m.end()));
+                assert_eq!(find(&text, at), expected, "{at} {text:?}");
+                matched += usize::from(expected.is_some_and(|(start, _)| start == at));
+            }
+        }
+        assert!(matched > 1_000, "{matched}");
+    }
+
+    /// The characters the direct reading leaves to the regex are the only
+    /// ones `(?i)` reads as ASCII letters.
+    #[test]
+    fn only_the_long_s_and_the_kelvin_sign_fold_to_ascii_letters() {
+        let letter = regex::Regex::new("(?i)^[a-z]$").unwrap();
+        let folding: Vec<char> = (0x80..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| letter.is_match(c.encode_utf8(&mut [0; 4])))
+            .collect();
+        assert_eq!(folding, ['\u{17F}', '\u{212A}']);
+        assert!(folds_to_ascii("api_\u{212A}ey = abcdefgh"));
+        assert!(folds_to_ascii("pa\u{17F}s = abcdefgh"));
+    }
 
     /// The windows as first written: a case-insensitive search of the name
     /// words of its own.

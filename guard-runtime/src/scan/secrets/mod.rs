@@ -7,7 +7,8 @@
 //! key names (`password`, `token`, ...) in any case, so `pAsSwOrD = ...`
 //! is checked like `PASSWORD = ...`. Each regex then matches with its own
 //! case rules; where a text can hold matches densely (credentials in
-//! URLs), they are found directly (`urls.rs`), as the regex would. What the text does to hide a credential is undone first:
+//! URLs, generic assignments), they are found directly (`urls.rs`,
+//! `assignment.rs`), as the regex would. What the text does to hide a credential is undone first:
 //! hidden characters and full-width forms are folded (`fold.rs`), keys
 //! split by one space or line break are rejoined near their prefixes, and
 //! base64-wrapped text is decoded and read too.
@@ -115,8 +116,8 @@ pub struct SecretScanner {
     /// pattern fixes it (no capture search then).
     readers: Vec<Option<SpanReader>>,
     /// By detector: its matches found directly, for those a text can hold
-    /// densely (no regex search per match then).
-    finders: Vec<Option<urls::MatchFinder>>,
+    /// densely (no regex search per match then), and the texts it can read.
+    finders: Vec<Option<(MatchFinder, Reads)>>,
 }
 
 /// Where a secret lies in a match of its detector's pattern.
@@ -130,10 +131,21 @@ const READERS: [(&str, SpanReader); 4] = [
     ("secret_comparison", spans::compared_value),
 ];
 
-/// The detectors whose matches are found directly.
-const FINDERS: [(&str, urls::MatchFinder); 2] = [
-    ("database_url_password", urls::database_url),
-    ("url_password", urls::web_url),
+/// The leftmost match at or after a position of a detector's pattern, read
+/// directly.
+type MatchFinder = fn(&str, usize) -> Option<(usize, usize)>;
+
+/// Whether a finder can read a text (when it cannot, the regex does).
+type Reads = fn(&str) -> bool;
+
+/// The detectors whose matches are found directly, and the texts each
+/// finder reads.
+const FINDERS: [(&str, MatchFinder, Reads); 3] = [
+    ("database_url_password", urls::database_url, |_| true),
+    ("url_password", urls::web_url, |_| true),
+    ("generic_secret_assignment", assignment::find, |text| {
+        !assignment::folds_to_ascii(text)
+    }),
 ];
 
 impl std::fmt::Debug for SecretScanner {
@@ -329,8 +341,8 @@ impl SecretScanner {
             },
             finders: {
                 let mut finders = vec![None; DETECTORS.len()];
-                for (id, finder) in FINDERS {
-                    finders[position(id)] = Some(finder);
+                for (id, finder, reads) in FINDERS {
+                    finders[position(id)] = Some((finder, reads));
                 }
                 finders
             },
@@ -501,7 +513,7 @@ impl SecretScanner {
                     check(m_start + start, m_start + end);
                 }
             };
-            if let Some(find) = self.finders[i] {
+            if let Some((find, _)) = self.finders[i].filter(|(_, reads)| reads(text)) {
                 let mut at = 0;
                 while let Some((start, end)) = find(text, at) {
                     secret(start, end);

@@ -11,9 +11,6 @@ use std::sync::LazyLock;
 
 use crate::scan::is_ascii_space;
 
-/// The leftmost match at or after `at` of a detector's pattern.
-pub(super) type MatchFinder = fn(&str, usize) -> Option<(usize, usize)>;
-
 /// The schemes of `database_url_password`.
 const DATABASE_SCHEMES: [&str; 14] = [
     "postgres",
@@ -209,7 +206,10 @@ mod tests {
             "redis://a:éééé@h",
         ];
         let scanner = SecretScanner::global();
-        for (id, find) in FINDERS {
+        for (id, find, _) in FINDERS
+            .into_iter()
+            .filter(|(id, _, _)| id.ends_with("url_password"))
+        {
             let i = DETECTORS.iter().position(|d| d.id == id).unwrap();
             let regex = scanner.regexes[i].as_ref().unwrap();
             let mut matched = 0;
@@ -234,7 +234,10 @@ mod tests {
         ];
         for scheme in DATABASE_SCHEMES.iter().chain(&WEB_SCHEMES).chain(&others) {
             let text = format!("see {scheme}://ada:s3cr3tpw@db.example.com now");
-            for (id, find) in FINDERS {
+            for (id, find, _) in FINDERS
+                .into_iter()
+                .filter(|(id, _, _)| id.ends_with("url_password"))
+            {
                 let i = DETECTORS.iter().position(|d| d.id == id).unwrap();
                 let regex = scanner.regexes[i].as_ref().unwrap();
                 let expected = regex.find(&text).map(|m| (m.start(), m.end()));
