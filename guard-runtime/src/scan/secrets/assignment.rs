@@ -118,12 +118,14 @@ fn is_space(b: &u8) -> bool {
     crate::scan::is_ascii_space(*b)
 }
 
-/// Every literal a secret's name can start with, in any ASCII case: where
-/// a match of [`pattern`] can start (regex-syntax's prefixes of the names,
-/// so the two cannot drift apart).
+/// Every secret name, in any ASCII case: where a match of [`pattern`] can
+/// start (regex-syntax's literals of the name alternation, so the two
+/// cannot drift apart).
 static NAME_STARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     let names = regex_syntax::parse(SECRET_NAMES).expect("the names parse");
     let prefixes = regex_syntax::hir::literal::Extractor::new().extract(&names);
+    // [`find`] takes a literal found for a whole name: each must be one.
+    assert!(prefixes.is_exact(), "the secret names are plain words");
     let literals = prefixes.literals().expect("the names are a finite set");
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
