@@ -103,6 +103,45 @@ pub(crate) fn is_ascii_space(b: u8) -> bool {
     b.is_ascii_whitespace() | (b == 0x0B)
 }
 
+/// Whether a byte is a word character for the scanner patterns' ASCII
+/// `\b`: a letter, a digit or `_`.
+#[inline]
+pub(crate) fn is_ascii_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// How many characters UTF-8 bytes hold: every byte but the continuation
+/// bytes starts one. (The patterns' counted repetitions count characters.)
+pub(crate) fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+}
+
+/// A direct reading against its regex, from every character boundary of
+/// each text: `find(text, at)` must give the span `regex.find_at(text, at)`
+/// gives. Returns how many of those matches start where the search did, so
+/// that a caller can check the comparison met matches at all.
+#[cfg(test)]
+pub(crate) fn assert_reads_as_regex(
+    regex: &regex::Regex,
+    find: impl Fn(&str, usize) -> Option<(usize, usize)>,
+    texts: impl Iterator<Item = String>,
+) -> usize {
+    let mut matched = 0;
+    for text in texts {
+        for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+            let expected = regex.find_at(&text, at).map(|m| (m.start(), m.end()));
+            assert_eq!(
+                find(&text, at),
+                expected,
+                "{} {at} {text:?}",
+                regex.as_str()
+            );
+            matched += usize::from(expected.is_some_and(|(start, _)| start == at));
+        }
+    }
+    matched
+}
+
 /// Texts for comparing two readings of one thing: `count` texts, the n-th
 /// made of `n % longest + 1` of `pieces`, picked in a fixed pseudo-random
 /// order (xorshift from `seed`).

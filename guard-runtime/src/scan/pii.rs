@@ -19,6 +19,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::finding::{Finding, dedup_overlaps};
+use super::is_ascii_word as is_word;
 
 /// Scans text for personal data.
 ///
@@ -144,11 +145,6 @@ fn spans_in<'t>(
         (start, end),
         cursor,
     )
-}
-
-/// A word character for the patterns' ASCII `\b`.
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// The leftmost match at or after `at` of `\b(?:\d[ -]?){12,18}\d\b`, a
@@ -285,11 +281,7 @@ fn emails_with(
 /// The search takes the leftmost start, then, as a backtracking search
 /// would, the most labels after which a top-level domain still fits.
 fn email_at(bytes: &[u8], from: usize, at: usize) -> Option<(usize, usize)> {
-    let word = |i: usize| {
-        bytes
-            .get(i)
-            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-    };
+    let word = |i: usize| bytes.get(i).is_some_and(|&b| is_word(b));
     let start = (from..at).find(|&p| (p > 0 && word(p - 1)) != word(p))?;
     let domain = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-';
     let mut label = at + 1;
@@ -766,6 +758,9 @@ mod tests {
         assert!(found > 800, "{found}");
     }
 
+    /// The national phone shape [`national_phone_at`] reads.
+    const NATIONAL_PHONE: &str = r"(?:\(\d{3}\)|\b\d{3})[ .-]\d{3}[ .-]\d{4}\b";
+
     /// Digit groups, separators and their neighbours.
     const NUMBER_PIECES: &[&str] = &[
         "4",
@@ -804,27 +799,17 @@ mod tests {
         let readers: [(Reader, &str); 3] = [
             (card_at, r"\b(?:\d[ -]?){12,18}\d\b"),
             (ssn_at, r"\b\d{3}-\d{2}-\d{4}\b"),
-            (
-                national_phone_at,
-                r"(?:\(\d{3}\)|\b\d{3})[ .-]\d{3}[ .-]\d{4}\b",
-            ),
+            (national_phone_at, NATIONAL_PHONE),
         ];
         for (read, pattern) in readers {
             let regex = crate::scan::ascii_regex(pattern).unwrap();
-            let mut found = 0;
-            for text in
-                crate::scan::generated_texts(NUMBER_PIECES, 3_000, 30, 0x9e37_79b9_7f4a_7c15)
-            {
-                for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
-                    let expected = regex.find_at(&text, at).map(|m| (m.start(), m.end()));
-                    assert_eq!(
-                        read(text.as_bytes(), at),
-                        expected,
-                        "{pattern} {at} {text:?}"
-                    );
-                    found += usize::from(expected.is_some_and(|(start, _)| start == at));
-                }
-            }
+            let texts =
+                crate::scan::generated_texts(NUMBER_PIECES, 3_000, 30, 0x9e37_79b9_7f4a_7c15);
+            let found = crate::scan::assert_reads_as_regex(
+                &regex,
+                |text, at| read(text.as_bytes(), at),
+                texts,
+            );
             // The comparison means something only if matches were found.
             assert!(found > 300, "{pattern}: {found}");
         }
@@ -835,10 +820,8 @@ mod tests {
     /// window as the scan runs them.
     #[test]
     fn phones_are_the_regex_matches() {
-        let regex = crate::scan::ascii_regex(&format!(
-            r"{INTERNATIONAL_PHONE}|(?:\(\d{{3}}\)|\b\d{{3}})[ .-]\d{{3}}[ .-]\d{{4}}\b"
-        ))
-        .unwrap();
+        let regex =
+            crate::scan::ascii_regex(&format!("{INTERNATIONAL_PHONE}|{NATIONAL_PHONE}")).unwrap();
         let scanner = PiiScanner::global();
         let mut found = 0;
         for text in crate::scan::generated_texts(NUMBER_PIECES, 6_000, 30, 0x2545_f491_4f6c_dd1d) {

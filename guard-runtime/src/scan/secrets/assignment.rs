@@ -8,6 +8,7 @@ use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use crate::scan::rules::secrets::SECRET_NAMES;
+use crate::scan::{char_count, is_ascii_word};
 
 /// How far before its word a secret's name can start (`private_` of
 /// `private_key`, `client_` of `client_secret`).
@@ -154,7 +155,6 @@ pub(super) fn folds_to_ascii(text: &str) -> bool {
 /// in its run are skipped. That keeps the reading linear.
 pub(super) fn find(text: &str, at: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     let mut from = at;
     let mut failed_run_end = 0;
     while let Some(name) = NAME_STARTS.find(aho_corasick::Input::new(bytes).span(from..bytes.len()))
@@ -164,13 +164,19 @@ pub(super) fn find(text: &str, at: usize) -> Option<(usize, usize)> {
         if start < failed_run_end {
             continue;
         }
-        let name_end = start + bytes[start..].iter().take_while(|b| word(b)).count();
+        let name_end = start + name_len(&bytes[start..]);
         if let Some(end) = after_name(bytes, name_end) {
             return Some((start, end));
         }
         failed_run_end = name_end;
     }
     None
+}
+
+/// The length of the name at the start of `b`: its word characters (the
+/// name and the pattern's `[A-Za-z0-9_]*` after it).
+fn name_len(b: &[u8]) -> usize {
+    b.iter().take_while(|&&c| is_ascii_word(c)).count()
 }
 
 /// Where a match ends whose name's word characters end at `i`: the first
@@ -219,8 +225,7 @@ fn value_starts(b: &[u8], mut i: usize) -> impl Iterator<Item = usize> {
 /// quoted (eight characters or more, no line break, up to the closing
 /// quote) or bare (eight or more, up to whitespace, a quote, `,` or `;`).
 fn value_end(b: &[u8], from: usize) -> Option<usize> {
-    // Characters, not bytes: every byte but UTF-8's continuation bytes.
-    let long_enough = |s: &[u8]| s.iter().filter(|&&c| c & 0xC0 != 0x80).count() >= 8;
+    let long_enough = |s: &[u8]| char_count(s) >= 8;
     match *b.get(from)? {
         quote @ (b'"' | b'\'' | b'`') => {
             let inside = &b[from + 1..];
@@ -244,33 +249,20 @@ fn value_end(b: &[u8], from: usize) -> Option<usize> {
 /// follows a whole value. The readings are tried in the pattern's order.
 pub(super) fn value_span(m: &str) -> Option<(usize, usize)> {
     let b = m.as_bytes();
-    let name_end = b
-        .iter()
-        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-        .count();
-    value_starts(b, name_end).find_map(|from| whole_value(m, from))
+    value_starts(b, name_len(b)).find_map(|from| whole_value(m, from))
 }
 
 /// The value of the pattern's alternatives that `m[from..]` is, whole: a
 /// quoted one (the span inside the quotes) or an unquoted one.
 fn whole_value(m: &str, from: usize) -> Option<(usize, usize)> {
-    let value = &m[from..];
-    let long_enough = |s: &str| s.chars().nth(7).is_some();
-    match value.as_bytes().first()? {
-        &q @ (b'"' | b'\'' | b'`') => {
-            let inner = value.get(1..value.len() - 1)?;
-            (value.len() >= 2
-                && value.as_bytes()[value.len() - 1] == q
-                && !inner.bytes().any(|c| c == q || c == b'\n')
-                && long_enough(inner))
-            .then_some((from + 1, m.len() - 1))
+    let b = m.as_bytes();
+    (value_end(b, from)? == b.len()).then(|| {
+        if matches!(b[from], b'"' | b'\'' | b'`') {
+            (from + 1, b.len() - 1)
+        } else {
+            (from, b.len())
         }
-        _ => (!value
-            .bytes()
-            .any(|c| is_space(&c) || matches!(c, b'\'' | b'"' | b'`' | b',' | b';'))
-            && long_enough(value))
-        .then_some((from, m.len())),
-    }
+    })
 }
 
 /// Template syntax around a whole value: `{SumoAccessKey}`, `[[token]]`,
@@ -361,15 +353,9 @@ mod tests {
             "pass = @hunter22",
         ];
         let regex = crate::scan::ascii_regex(&pattern()).unwrap();
-        let mut matched = 0;
-        for text in crate::scan::generated_texts(PIECES, 3_000, 16, 0xa55e_7b1e) {
-            assert!(!folds_to_ascii(&text));
-            for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
-                let expected = regex.find_at(&text, at).map(|m| (m.start(), m.end()));
-                assert_eq!(find(&text, at), expected, "{at} {text:?}");
-                matched += usize::from(expected.is_some_and(|(start, _)| start == at));
-            }
-        }
+        let texts = crate::scan::generated_texts(PIECES, 3_000, 16, 0xa55e_7b1e)
+            .inspect(|text| assert!(!folds_to_ascii(text)));
+        let matched = crate::scan::assert_reads_as_regex(&regex, find, texts);
         assert!(matched > 1_000, "{matched}");
     }
 

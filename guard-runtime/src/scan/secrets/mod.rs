@@ -8,10 +8,10 @@
 //! is checked like `PASSWORD = ...`. Each regex then matches with its own
 //! case rules; where a text can hold matches densely (credentials in
 //! URLs, generic assignments), they are found directly (`urls.rs`,
-//! `assignment.rs`), as the regex would. What the text does to hide a credential is undone first:
-//! hidden characters and full-width forms are folded (`fold.rs`), keys
-//! split by one space or line break are rejoined near their prefixes, and
-//! base64-wrapped text is decoded and read too.
+//! `assignment.rs`), as the regex would. What the text does to hide a
+//! credential is undone first: hidden characters and full-width forms are
+//! folded (`fold.rs`), keys split by one space or line break are rejoined
+//! near their prefixes, and base64-wrapped text is decoded and read too.
 //!
 //! Every step is linear in the text: regexes use ASCII word boundaries
 //! (a Unicode one sends the regex engine to its slow path on any
@@ -139,7 +139,8 @@ type MatchFinder = fn(&str, usize) -> Option<(usize, usize)>;
 type Reads = fn(&str) -> bool;
 
 /// The detectors whose matches are found directly, and the texts each
-/// finder reads.
+/// finder reads. Each also has a reader in [`READERS`]: the finder stands
+/// in for the regex's match search only, not for its capture groups.
 const FINDERS: [(&str, MatchFinder, Reads); 3] = [
     ("database_url_password", urls::database_url, |_| true),
     ("url_password", urls::web_url, |_| true),
@@ -617,6 +618,15 @@ fn readable_base64(run: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A finder is used only where its detector's secret is read off the
+    /// match, so one without a reader would never run.
+    #[test]
+    fn every_finder_has_a_reader() {
+        for (id, _, _) in FINDERS {
+            assert!(READERS.iter().any(|(reader, _)| *reader == id), "{id}");
+        }
+    }
 
     fn kinds(text: &str) -> Vec<&'static str> {
         SecretScanner::global()

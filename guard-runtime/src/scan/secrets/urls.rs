@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use crate::scan::is_ascii_space;
+use crate::scan::{char_count, is_ascii_space, is_ascii_word};
 
 /// The schemes of `database_url_password`.
 const DATABASE_SCHEMES: [&str; 14] = [
@@ -119,9 +119,8 @@ fn scheme_start(text: &str, end: usize, scheme: &str) -> Option<usize> {
 
 /// The patterns' ASCII `\b` before `at`.
 fn word_boundary(bytes: &[u8], at: usize) -> bool {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let before = at.checked_sub(1).is_some_and(|i| word(bytes[i]));
-    before != bytes.get(at).is_some_and(|&b| word(b))
+    let before = at.checked_sub(1).is_some_and(|i| is_ascii_word(bytes[i]));
+    before != bytes.get(at).is_some_and(|&b| is_ascii_word(b))
 }
 
 /// After `://`: a user without whitespace, `:`, `/` or `@`; a `:`; a
@@ -149,12 +148,9 @@ fn credential_end(
     }
     let password = user_end + 1;
     let password_end = run(password, &|b| is_ascii_space(b) || matches!(b, b'@' | b'/'));
-    // Characters, not bytes: every byte but UTF-8's continuation bytes.
-    let characters = bytes[password..password_end]
-        .iter()
-        .filter(|&&b| b & 0xC0 != 0x80)
-        .count();
-    if characters < shortest || bytes.get(password_end) != Some(&b'@') {
+    if char_count(&bytes[password..password_end]) < shortest
+        || bytes.get(password_end) != Some(&b'@')
+    {
         return None;
     }
     let host_start = password_end + 1;
@@ -212,14 +208,8 @@ mod tests {
         {
             let i = DETECTORS.iter().position(|d| d.id == id).unwrap();
             let regex = scanner.regexes[i].as_ref().unwrap();
-            let mut matched = 0;
-            for text in crate::scan::generated_texts(PIECES, 4_000, 14, 0x0u64.wrapping_sub(7)) {
-                for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
-                    let expected = regex.find_at(&text, at).map(|m| (m.start(), m.end()));
-                    assert_eq!(find(&text, at), expected, "{id} {at} {text:?}");
-                    matched += usize::from(expected.is_some_and(|(start, _)| start == at));
-                }
-            }
+            let texts = crate::scan::generated_texts(PIECES, 4_000, 14, 0x0u64.wrapping_sub(7));
+            let matched = crate::scan::assert_reads_as_regex(regex, find, texts);
             assert!(matched > 300, "{id}: {matched} matches");
         }
     }
