@@ -158,7 +158,9 @@ fn pii_finds_99_percent_of_valid_numbers_and_never_flags_failed_checksums() {
 /// Scanning together shares normalising, the literal pass and the base64
 /// runs; every finding must be what each scanner reports on its own, on
 /// plain rows, rows with escapes and mixed case (which take the general
-/// normalising path), and long texts (which the literal pass cuts into lanes).
+/// normalising path), rows among CJK, emoji and lower-case Cyrillic (which
+/// normalising keeps, so the literal pass is shared), and long texts (which
+/// the literal pass cuts into lanes).
 #[test]
 fn scanning_together_finds_exactly_what_each_scanner_finds() {
     use guard_runtime::scan::ScanSet;
@@ -169,6 +171,7 @@ fn scanning_together_finds_exactly_what_each_scanner_finds() {
         for row in load_fixture(fixture) {
             texts.push(row.value.replace(' ', "\\n"));
             texts.push(row.value.to_uppercase());
+            texts.push(format!("说明 😀 {}\nещё é", row.value));
             texts.push(row.value);
         }
     }

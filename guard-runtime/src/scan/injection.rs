@@ -40,9 +40,11 @@ const DETECTOR_UNAVAILABLE: &str = "injection.detector_unavailable";
 pub(super) struct Shared {
     /// Which credential detectors' keywords occur in the text, and where
     /// secret-name words do (in the original text), when the literal pass
-    /// over the normalised text tells: for plain ASCII text, where
-    /// normalising only lower-cases and folds whitespace (which no keyword
-    /// holds but as single spaces, and no name word at all).
+    /// over the normalised text tells: where normalising only lower-cased
+    /// ASCII letters and folded whitespace (which no keyword holds but as
+    /// single spaces, and no name word at all), keeping every other
+    /// character: plain ASCII, and text whose other characters are CJK,
+    /// emoji or lower-case letters.
     pub keywords: Option<SecretHits>,
     /// The text's base64 runs.
     pub base64_runs: Vec<(usize, usize)>,
@@ -467,7 +469,7 @@ impl InjectionScanner {
             hidden_characters: normalized.hidden_characters,
         };
         let shared = Shared {
-            keywords: normalized.plain_ascii.then(|| {
+            keywords: normalized.case_and_space_only.then(|| {
                 let names = keywords
                     .names
                     .iter()

@@ -340,7 +340,7 @@ fn bucket(x: u64, kind: u64) -> u16 {
 
 /// Look-alike letters folded to Latin in the compact view: Cyrillic,
 /// Greek and small capitals an attacker swaps in to dodge matching.
-fn fold_lookalike(c: char) -> Option<u8> {
+const fn fold_lookalike(c: char) -> Option<u8> {
     Some(match c {
         'а' | 'α' | 'ᴀ' => b'a',
         'ʙ' | 'в' => b'b',
@@ -370,6 +370,59 @@ fn fold_lookalike(c: char) -> Option<u8> {
         'ᴢ' => b'z',
         _ => return None,
     })
+}
+
+/// [`fold_lookalike`] of the characters below U+0800 (two bytes in
+/// UTF-8), 0 for none: Cyrillic and Greek text looks each up once.
+static FOLD_BELOW_800: [u8; 0x800] = fold_table(0);
+
+/// [`fold_lookalike`] of U+1D00 to U+1D7F, the small capitals' block.
+static FOLD_SMALL_CAPITALS: [u8; 0x80] = fold_table(0x1D00);
+
+const fn fold_table<const N: usize>(first: u32) -> [u8; N] {
+    let mut table = [0; N];
+    let mut i = 0;
+    while i < N {
+        if let Some(c) = char::from_u32(first + i as u32)
+            && let Some(b) = fold_lookalike(c)
+        {
+            table[i] = b;
+        }
+        i += 1;
+    }
+    table
+}
+
+/// [`fold_lookalike`] of a decoded scalar value, by table where the
+/// look-alikes are dense; a test holds it to `fold_lookalike` for every
+/// character.
+#[inline(always)]
+fn fold_scalar(c: u32) -> Option<u8> {
+    let folded = match c {
+        0..0x800 => FOLD_BELOW_800[c as usize],
+        0x1D00..0x1D80 => FOLD_SMALL_CAPITALS[(c - 0x1D00) as usize],
+        // Latin Extended-D (`ꜱ`) and the rest of the plane; CJK, below
+        // it, has no look-alike.
+        0xA000..0x10000 => return char::from_u32(c).and_then(fold_lookalike),
+        _ => 0,
+    };
+    (folded != 0).then_some(folded)
+}
+
+/// The scalar value of the UTF-8 character `bytes` (its lead byte and
+/// continuation bytes, 2 to 4 of them).
+#[inline(always)]
+fn decode(bytes: &[u8]) -> u32 {
+    let lead = u32::from(bytes[0]);
+    let mut c = match bytes.len() {
+        2 => lead & 0x1F,
+        3 => lead & 0x0F,
+        _ => lead & 0x07,
+    };
+    for &b in &bytes[1..] {
+        c = (c << 6) | u32::from(b & 0x3F);
+    }
+    c
 }
 
 /// The features of normalised text, one character at a time: byte
@@ -440,8 +493,9 @@ impl Featurizer {
         i
     }
 
-    /// Takes the character at `text[i..]`; writes its features' buckets to
-    /// `out` and returns how many, and where the character ends.
+    /// Takes the character at `text[i..]` (UTF-8, as normalised text is);
+    /// writes its features' buckets to `out` and returns how many, and
+    /// where the character ends.
     #[inline(always)]
     fn next(&mut self, text: &[u8], i: usize, out: &mut [u16; 4]) -> (usize, usize) {
         let b = text[i];
@@ -464,10 +518,7 @@ impl Featurizer {
         let folded = if len == 1 {
             b.is_ascii_alphanumeric().then_some(b)
         } else {
-            std::str::from_utf8(&text[i..end])
-                .ok()
-                .and_then(|s| s.chars().next())
-                .and_then(fold_lookalike)
+            fold_scalar(decode(&text[i..end]))
         };
         if let Some(c) = folded {
             self.compact = (self.compact << 8) | u64::from(c);
@@ -524,6 +575,21 @@ mod tests {
         assert_eq!(&NgramModel::from_bytes(&model.to_bytes()).unwrap(), model);
         assert!(NgramModel::from_bytes(b"guardL2\x01short").is_err());
         assert!(NgramModel::from_bytes(&[0; 16]).is_err());
+    }
+
+    #[test]
+    fn the_fold_tables_fold_every_character_as_fold_lookalike_does() {
+        let mut folded = 0;
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let mut utf8 = [0; 4];
+            let bytes = c.encode_utf8(&mut utf8).as_bytes();
+            if bytes.len() > 1 {
+                assert_eq!(decode(bytes), u32::from(c));
+                assert_eq!(fold_scalar(u32::from(c)), fold_lookalike(c), "{c:?}");
+                folded += usize::from(fold_lookalike(c).is_some());
+            }
+        }
+        assert!(folded > 50, "{folded}");
     }
 
     #[test]

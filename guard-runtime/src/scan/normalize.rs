@@ -10,9 +10,13 @@ pub(crate) struct Normalized {
     pub text: String,
     offsets: Offsets,
     pub hidden_characters: bool,
-    /// Whether the text was ASCII without escapes, so that normalising only
-    /// lower-cased it and folded whitespace runs.
-    pub plain_ascii: bool,
+    /// Whether normalising only lower-cased ASCII letters and folded ASCII
+    /// whitespace (to spaces, runs to one), keeping every other character
+    /// as it is: ASCII text without escapes, and text whose other
+    /// characters are verbatim ones (CJK, emoji, lower-case Cyrillic...).
+    /// A literal with no whitespace but single spaces then occurs in the
+    /// normalised text wherever it occurs in the ASCII-lower-cased original.
+    pub case_and_space_only: bool,
 }
 
 enum Offsets {
@@ -155,7 +159,7 @@ fn normalize_ascii(input: &str) -> Option<Normalized> {
         text: String::from_utf8(out).expect("ASCII in, ASCII out"),
         offsets: Offsets::Checkpoints(points),
         hidden_characters: false,
-        plain_ascii: true,
+        case_and_space_only: true,
     })
 }
 
@@ -213,7 +217,7 @@ pub(crate) fn normalize(input: &str) -> Normalized {
         text: String::with_capacity(input.len()),
         offsets: Offsets::PerByte(Vec::with_capacity(input.len())),
         hidden_characters: false,
-        plain_ascii: false,
+        case_and_space_only: true,
     };
     let mut last_space = false;
     // Single-character lower cases met so far, direct-mapped: a text's
@@ -265,6 +269,19 @@ pub(crate) fn normalize(input: &str) -> Normalized {
             continue;
         }
         let before = std::mem::replace(&mut previous, c);
+        if is_verbatim(c) {
+            // With the verbatim characters after it, in one copy.
+            let mut end = at + c.len_utf8();
+            while let Some((next_at, next)) = chars.next_if(|&(_, n)| is_verbatim(n)) {
+                previous = next;
+                end = next_at + next.len_utf8();
+            }
+            last_space = false;
+            out.push_run(&input[at..end], at);
+            continue;
+        }
+        // Everything below changes or drops the character.
+        out.case_and_space_only = false;
         if is_hidden(c) {
             out.hidden_characters = true;
             continue;
@@ -306,18 +323,7 @@ pub(crate) fn normalize(input: &str) -> Normalized {
                 _ => {}
             }
         }
-        if c.is_ascii() {
-            push(&mut out, c, at, &mut last_space);
-        } else if is_verbatim(c) {
-            // With the verbatim characters after it, in one copy.
-            let mut end = at + c.len_utf8();
-            while let Some((next_at, next)) = chars.next_if(|&(_, n)| is_verbatim(n)) {
-                previous = next;
-                end = next_at + next.len_utf8();
-            }
-            last_space = false;
-            out.push_run(&input[at..end], at);
-        } else if is_nfkc_stable(c) {
+        if c.is_ascii() || is_nfkc_stable(c) {
             push(&mut out, c, at, &mut last_space);
         } else {
             for n in std::iter::once(c).nfkc() {
@@ -636,7 +642,7 @@ mod tests {
             let ascii = normalize_ascii(&text).expect("plain ASCII");
             // A final non-ASCII letter sends the whole text down the general path.
             let general = normalize(&format!("{text}é"));
-            assert!(!general.plain_ascii);
+            assert!(general.case_and_space_only);
             assert_eq!(general.text, format!("{}é", ascii.text), "{text:?}");
             for i in 0..ascii.text.len() {
                 assert_eq!(
@@ -646,6 +652,51 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// What the credential scanner relies on when it takes the literal
+    /// pass over the normalised text: a text flagged `case_and_space_only`
+    /// normalises to its ASCII-lower-cased self with whitespace runs
+    /// folded, byte for byte, each byte mapped to its own place.
+    #[test]
+    fn case_and_space_only_means_the_text_was_only_lower_cased_and_spaced() {
+        const PIECES: &[&str] = &[
+            "Token", " ", "  ", "\t\n", "PASS", "忽略", "😀", "ещё", "é", "ß", "ПРЕД", "Ｋ",
+            "\u{200B}", "\\n", "\u{3000}", "\u{a0}", "ﬁ", "É", "x=1", "\u{FE0F}",
+        ];
+        let (mut kept, mut changed) = (0, 0);
+        for text in crate::scan::generated_texts(PIECES, 3_000, 12, 0x5eed_cafe) {
+            let n = normalize(&text);
+            if !n.case_and_space_only {
+                changed += 1;
+                continue;
+            }
+            kept += 1;
+            let mut expected = String::new();
+            let mut places = Vec::new();
+            for (at, c) in text.char_indices() {
+                if c.is_ascii() && crate::scan::is_ascii_space(c as u8) {
+                    if !expected.ends_with(' ') {
+                        expected.push(' ');
+                        places.push(at);
+                    }
+                } else {
+                    let lower = c.to_ascii_lowercase();
+                    expected.push(lower);
+                    places.extend((0..lower.len_utf8()).map(|i| at + i));
+                }
+            }
+            assert_eq!(n.text, expected, "{text:?}");
+            for (i, &place) in places.iter().enumerate() {
+                let (start, end) = n.original(i, i + 1, &text);
+                if expected.is_char_boundary(i) {
+                    assert_eq!(start, place, "{text:?} at {i}");
+                }
+                assert!(end > place, "{text:?} at {i}");
+            }
+        }
+        // Both kinds occur, or the test shows nothing.
+        assert!(kept > 300 && changed > 300, "{kept} {changed}");
     }
 
     /// Smuggled text as first read: every character decoded.
@@ -741,7 +792,7 @@ mod tests {
                 text: String::new(),
                 offsets: Offsets::PerByte(Vec::new()),
                 hidden_characters: false,
-                plain_ascii: false,
+                case_and_space_only: false,
             };
             let (mut whole, mut one_by_one) = (empty(), empty());
             whole.push_run(run, 7);
