@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::finding::{Finding, dedup_overlaps};
 use super::learned::NgramModel;
-use super::literals::SecretHits;
+use super::literals::{Occurrence, SecretHits};
 use super::normalize::{decoded_chunks, normalize, rot13_reading};
 use super::rules::LITERALS;
 use super::rules::injection::{Family, HIDDEN_TEXT, PHRASES, STRUCTURES};
@@ -161,6 +161,28 @@ struct Compiled {
 struct Structure {
     regex: Regex,
     reach: usize,
+    longest_trigger: usize,
+    /// The same pattern for anchored searches, when every match starts
+    /// with one of the structure's trigger words: then it is searched only
+    /// from where they start, and no reverse scan looks for a match's start.
+    from_triggers: Option<regex_automata::meta::Regex>,
+}
+
+/// Whether every match of `pattern` starts with one of `triggers`: each
+/// literal every match must start with (regex-syntax's prefixes, a finite
+/// set) starts with a trigger.
+fn starts_with_trigger(pattern: &str, triggers: &[&str]) -> bool {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::parse(pattern).expect("structure parses");
+    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    prefixes.literals().is_some_and(|literals| {
+        !literals.is_empty()
+            && literals.iter().all(|literal| {
+                triggers
+                    .iter()
+                    .any(|t| literal.as_bytes().starts_with(t.as_bytes()))
+            })
+    })
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
@@ -189,7 +211,15 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
                     .unwrap_or_else(|| panic!("structure has no longest match: {pattern}"));
                 let longest_trigger = triggers.iter().map(|t| t.len()).max().unwrap_or(0);
                 let reach = longest_match + longest_trigger;
-                Structure { regex, reach }
+                let from_triggers = starts_with_trigger(regex.as_str(), triggers).then(|| {
+                    regex_automata::meta::Regex::new(regex.as_str()).expect("structure compiles")
+                });
+                Structure {
+                    regex,
+                    reach,
+                    longest_trigger,
+                    from_triggers,
+                }
             })
             .collect(),
     }
@@ -258,9 +288,13 @@ fn misspellings(pattern: &str) -> String {
 /// lies outside the spans of its literals, and none crosses from one span
 /// to the next: a search of each span finds what a search of the whole
 /// text would.
-fn spans_near(ends: &[usize], reach: usize, len: usize) -> Vec<(usize, usize)> {
+fn spans_near(
+    ends: impl IntoIterator<Item = usize>,
+    reach: usize,
+    len: usize,
+) -> Vec<(usize, usize)> {
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    for &end in ends {
+    for end in ends {
         let (from, to) = (end.saturating_sub(reach), (end + reach).min(len));
         match spans.last_mut() {
             Some(last) if from <= last.1 => last.1 = to,
@@ -270,25 +304,80 @@ fn spans_near(ends: &[usize], reach: usize, len: usize) -> Vec<(usize, usize)> {
     spans
 }
 
-/// A structure's matches in `haystack`, searched only within reach of
-/// where its trigger words end (ascending).
+/// The first start at or after `at` of `triggers` (by end ascending, each
+/// at most `longest` bytes), skipping for good those that end by `at`.
+fn first_start(
+    triggers: &[Occurrence],
+    next: &mut usize,
+    at: usize,
+    longest: usize,
+) -> Option<usize> {
+    while triggers.get(*next).is_some_and(|t| t.end() <= at) {
+        *next += 1;
+    }
+    let mut first: Option<usize> = None;
+    for t in &triggers[*next..] {
+        // Later ones start after this one at the earliest.
+        if first.is_some_and(|f| t.end() > f + longest) {
+            break;
+        }
+        if t.start() >= at && first.is_none_or(|f| t.start() < f) {
+            first = Some(t.start());
+        }
+    }
+    first
+}
+
+/// A structure's matches in `haystack`, searched only within reach of its
+/// trigger words (by end ascending).
 fn structure_matches(
     structure: &Structure,
-    trigger_ends: &[usize],
+    triggers: &[Occurrence],
     haystack: &str,
 ) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
-    for (from, to) in spans_near(trigger_ends, structure.reach, haystack.len()) {
+    let mut rest = triggers;
+    let ends = triggers.iter().map(|t| t.end());
+    for (from, to) in spans_near(ends, structure.reach, haystack.len()) {
+        // This span's triggers: those whose end it holds (each starts in
+        // it too, as the reach is longer than any trigger).
+        let (mine, later) = rest.split_at(rest.partition_point(|t| t.end() <= to));
+        rest = later;
         // On character boundaries: widening keeps every match inside.
         let (from, to) = (
             haystack.floor_char_boundary(from),
             haystack.ceil_char_boundary(to),
         );
-        // Text after `to` cannot hold a match near these triggers;
-        // `find_at` still reads what precedes `from`.
+        // Text after `to` cannot hold a match near these triggers; a
+        // search still reads what precedes `from`.
         let window = &haystack[..to];
+        let mut next = 0;
         let mut at = from;
-        while let Some(m) = structure.regex.find_at(window, at) {
+        loop {
+            if let Some(anchored) = &structure.from_triggers {
+                // Every match starts at a trigger, so the leftmost match
+                // from `at` starts at the first trigger after it, if one
+                // starts there: an anchored search from it finds the match
+                // with no reverse scan for its start. If none does, the
+                // search below goes on from the next character, so no text
+                // is read more than twice.
+                let Some(start) = first_start(mine, &mut next, at, structure.longest_trigger)
+                else {
+                    break;
+                };
+                let input = regex_automata::Input::new(window)
+                    .range(start..)
+                    .anchored(regex_automata::Anchored::Yes);
+                if let Some(m) = anchored.search(&input) {
+                    found.push((m.start(), m.end()));
+                    at = m.end();
+                    continue;
+                }
+                at = start + window[start..].chars().next().map_or(1, char::len_utf8);
+            }
+            let Some(m) = structure.regex.find_at(window, at) else {
+                break;
+            };
             found.push((m.start(), m.end()));
             if m.is_empty() {
                 // Past an empty match by one character.
@@ -374,17 +463,20 @@ impl InjectionScanner {
                             findings: &mut Vec<Finding>|
          -> SecretHits {
             let hits = LITERALS.find(haystack.as_bytes());
-            for (from, to) in spans_near(&hits.anchor_ends, compiled.longest_phrase, haystack.len())
-            {
+            for (from, to) in spans_near(
+                hits.anchor_ends.iter().copied(),
+                compiled.longest_phrase,
+                haystack.len(),
+            ) {
                 let input = aho_corasick::Input::new(haystack).span(from..to);
                 for m in compiled.phrases.find_iter(input) {
                     let (start, end) = map(m.start(), m.end());
                     note(PHRASES[m.pattern().as_usize()].1, start, end, findings);
                 }
             }
-            for (i, ends) in hits.trigger_ends.iter().enumerate() {
+            for (i, triggers) in hits.triggers.iter().enumerate() {
                 let structure = &compiled.structures[i];
-                for (start, end) in structure_matches(structure, ends, haystack) {
+                for (start, end) in structure_matches(structure, triggers, haystack) {
                     let (start, end) = map(start, end);
                     note(STRUCTURES[i].2, start, end, findings);
                 }
@@ -613,6 +705,80 @@ mod tests {
         assert!(report.flagged, "{report:?}");
     }
 
+    /// The structures that start with a trigger word are searched from
+    /// each trigger's start, and find exactly what the search through each
+    /// span finds: greedy matches over several triggers, triggers inside
+    /// words, sentence ends, multi-byte text.
+    #[test]
+    fn searching_from_trigger_starts_finds_what_searching_the_spans_finds() {
+        let compiled = &*COMPILED;
+        let from_triggers: Vec<usize> = (0..STRUCTURES.len())
+            .filter(|&i| compiled.structures[i].from_triggers.is_some())
+            .collect();
+        // The overrides in English, Russian and Chinese and the
+        // exfiltration request start with their triggers; a fake header
+        // starts with its bracket.
+        let russian = STRUCTURES.iter().position(|s| s.1.contains(&"игнорир"));
+        let chinese = STRUCTURES.iter().position(|s| s.1.contains(&"忽略"));
+        let header = STRUCTURES.iter().position(|s| s.0.starts_with("[#*"));
+        assert!(
+            from_triggers.contains(&russian.unwrap()) && from_triggers.contains(&chinese.unwrap())
+        );
+        assert!(!from_triggers.contains(&header.unwrap()));
+        assert!(from_triggers.len() >= 5, "{from_triggers:?}");
+        const PIECES: &[&str] = &[
+            "ignore ",
+            "ignroe ",
+            "xignore ",
+            "forget ",
+            "all ",
+            "previous ",
+            "prior ",
+            "the ",
+            "instructions",
+            "rules ",
+            ". ",
+            "\n",
+            "игнорируй ",
+            "забудьте ",
+            "все ",
+            "предыдущие ",
+            "инструкции ",
+            "忽略",
+            "之前",
+            "的所有",
+            "指令",
+            "。",
+            "send ",
+            "the data ",
+            "to ",
+            "https://x.test ",
+            "忽略 ПРЕД 😀 ",
+        ];
+        let mut matched = 0;
+        for text in crate::scan::generated_texts(PIECES, 1_500, 60, 0xa11_0c47) {
+            let hits = LITERALS.find(text.as_bytes());
+            for &i in &from_triggers {
+                let structure = &compiled.structures[i];
+                let through_spans = Structure {
+                    regex: structure.regex.clone(),
+                    reach: structure.reach,
+                    longest_trigger: structure.longest_trigger,
+                    from_triggers: None,
+                };
+                let triggers = hits.triggers.get(i).map_or(&[][..], Vec::as_slice);
+                let found = structure_matches(structure, triggers, &text);
+                assert_eq!(
+                    found,
+                    structure_matches(&through_spans, triggers, &text),
+                    "structure {i} in {text:?}"
+                );
+                matched += found.len();
+            }
+        }
+        assert!(matched > 300, "{matched}");
+    }
+
     /// Each structure searched near its triggers finds what a search of
     /// the whole text finds near them: matches of every structure, far
     /// apart and close together, among multi-byte text. (A match with no
@@ -650,10 +816,11 @@ mod tests {
         let mut fired = 0;
         for (i, structure) in compiled.structures.iter().enumerate() {
             let longest_trigger = STRUCTURES[i].1.iter().map(|t| t.len()).max().unwrap();
-            let ends = hits.trigger_ends.get(i).map_or(&[][..], Vec::as_slice);
+            let triggers = hits.triggers.get(i).map_or(&[][..], Vec::as_slice);
             let holds_trigger = |start: usize, end: usize| {
-                ends.iter()
-                    .any(|&e| e > start && e <= end + longest_trigger)
+                triggers
+                    .iter()
+                    .any(|t| t.end() > start && t.end() <= end + longest_trigger)
             };
             let whole: Vec<(usize, usize)> = structure
                 .regex
@@ -661,7 +828,7 @@ mod tests {
                 .map(|m| (m.start(), m.end()))
                 .filter(|&(start, end)| holds_trigger(start, end))
                 .collect();
-            let near = structure_matches(structure, ends, &text);
+            let near = structure_matches(structure, triggers, &text);
             assert_eq!(near, whole, "structure {i}: {}", STRUCTURES[i].0);
             fired += usize::from(!whole.is_empty());
         }
@@ -724,25 +891,29 @@ mod tests {
             .map(|m| (m.start(), m.end(), m.pattern()))
             .collect();
         let hits = LITERALS.find(text.as_bytes());
-        let near: Vec<_> = spans_near(&hits.anchor_ends, compiled.longest_phrase, text.len())
-            .into_iter()
-            .flat_map(|(from, to)| {
-                compiled
-                    .phrases
-                    .find_iter(aho_corasick::Input::new(&text).span(from..to))
-                    .map(|m| (m.start(), m.end(), m.pattern()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let near: Vec<_> = spans_near(
+            hits.anchor_ends.iter().copied(),
+            compiled.longest_phrase,
+            text.len(),
+        )
+        .into_iter()
+        .flat_map(|(from, to)| {
+            compiled
+                .phrases
+                .find_iter(aho_corasick::Input::new(&text).span(from..to))
+                .map(|m| (m.start(), m.end(), m.pattern()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
         assert!(whole.len() >= PHRASES.len());
         assert_eq!(near, whole);
     }
 
     #[test]
     fn nearby_anchor_spans_merge() {
-        assert_eq!(spans_near(&[50, 60, 500], 40, 520), [(10, 100), (460, 520)]);
-        assert_eq!(spans_near(&[10], 40, 30), [(0, 30)]);
-        assert!(spans_near(&[], 40, 30).is_empty());
+        assert_eq!(spans_near([50, 60, 500], 40, 520), [(10, 100), (460, 520)]);
+        assert_eq!(spans_near([10], 40, 30), [(0, 30)]);
+        assert!(spans_near([], 40, 30).is_empty());
     }
 
     #[test]

@@ -202,7 +202,6 @@ impl NgramModel {
                 stamp: 0,
             });
             let mut featurizer = Featurizer::new();
-            let mut out = [0u16; 4];
             // The text's last byte may end a word: it takes the general path.
             let last = text.len().saturating_sub(1);
             let mut i = 0;
@@ -218,12 +217,9 @@ impl NgramModel {
                 };
                 while i < limit {
                     i = featurizer.ascii_run(text, i, limit.min(last), &mut acc);
-                    if i < limit {
-                        let (found, end) = featurizer.next(text, i, &mut out);
-                        for &bucket in &out[..found] {
-                            acc.take(bucket);
-                        }
-                        i = end;
+                    // The other characters, up to the next ASCII one.
+                    while i < limit && (i >= last || !text[i].is_ascii()) {
+                        i = featurizer.next(text, i, |bucket| acc.take(bucket));
                     }
                 }
                 *sum = acc.sum;
@@ -493,11 +489,11 @@ impl Featurizer {
         i
     }
 
-    /// Takes the character at `text[i..]` (UTF-8, as normalised text is);
-    /// writes its features' buckets to `out` and returns how many, and
-    /// where the character ends.
+    /// Takes the character at `text[i..]` (UTF-8, as normalised text is),
+    /// hands each of its features' buckets to `take` (up to four), and
+    /// returns where the character ends.
     #[inline(always)]
-    fn next(&mut self, text: &[u8], i: usize, out: &mut [u16; 4]) -> (usize, usize) {
+    fn next(&mut self, text: &[u8], i: usize, mut take: impl FnMut(u16)) -> usize {
         let b = text[i];
         let len = match b {
             0x00..=0x7f => 1,
@@ -507,13 +503,11 @@ impl Featurizer {
         }
         .min(text.len() - i);
         let end = i + len;
-        let mut n = 0;
         for &byte in &text[i..end] {
             self.window = (self.window << 8) | u64::from(byte);
         }
         if end >= 4 {
-            out[n] = bucket(self.window & 0xFFFF_FFFF, 2);
-            n += 1;
+            take(bucket(self.window & 0xFFFF_FFFF, 2));
         }
         let folded = if len == 1 {
             b.is_ascii_alphanumeric().then_some(b)
@@ -524,8 +518,7 @@ impl Featurizer {
             self.compact = (self.compact << 8) | u64::from(c);
             self.compact_len += 1;
             if self.compact_len >= 4 {
-                out[n] = bucket(self.compact & 0xFFFF_FFFF, 4);
-                n += 1;
+                take(bucket(self.compact & 0xFFFF_FFFF, 4));
             }
         }
         let word_char = len > 1 || b.is_ascii_alphanumeric();
@@ -536,17 +529,15 @@ impl Featurizer {
             self.word_len += 1;
         }
         if self.word_len > 0 && (!word_char || end == text.len()) {
-            out[n] = bucket(self.word, 5);
-            n += 1;
+            take(bucket(self.word, 5));
             if self.previous_word != 0 {
-                out[n] = bucket(self.previous_word.rotate_left(17) ^ self.word, 6);
-                n += 1;
+                take(bucket(self.previous_word.rotate_left(17) ^ self.word, 6));
             }
             self.previous_word = self.word;
             self.word = WORD_SEED;
             self.word_len = 0;
         }
-        (n, end)
+        end
     }
 }
 
@@ -554,11 +545,11 @@ impl Featurizer {
 /// order of `end` (the byte offset just past the feature).
 fn features(text: &[u8], mut emit: impl FnMut(usize, usize)) {
     let mut featurizer = Featurizer::new();
-    let mut out = [0u16; 4];
     let mut i = 0;
     while i < text.len() {
-        let (n, end) = featurizer.next(text, i, &mut out);
-        for &bucket in &out[..n] {
+        let mut found = Vec::with_capacity(4);
+        let end = featurizer.next(text, i, |bucket| found.push(bucket));
+        for bucket in found {
             emit(end, usize::from(bucket));
         }
         i = end;
@@ -662,12 +653,10 @@ mod tests {
             // A feature belongs to the block its character started in.
             let mut starts = Vec::new();
             let mut featurizer = Featurizer::new();
-            let mut out = [0u16; 4];
             let mut i = 0;
             while i < text.len() {
-                let (found, end) = featurizer.next(text, i, &mut out);
-                starts.extend(out[..found].iter().map(|&b| (i / STRIDE, b)));
-                i = end;
+                let block = i / STRIDE;
+                i = featurizer.next(text, i, |b| starts.push((block, b)));
             }
             for (block, bucket) in starts {
                 if seen[block].insert(bucket) {

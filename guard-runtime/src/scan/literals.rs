@@ -35,11 +35,42 @@ pub(crate) enum Use {
 pub(crate) struct Hits {
     /// End offsets of anchor occurrences, ascending.
     pub anchor_ends: Vec<usize>,
-    /// By structure index: where its trigger words end, ascending (empty,
-    /// or missing at the end: none occurs).
-    pub trigger_ends: Vec<Vec<usize>>,
+    /// By structure index: its trigger words' occurrences, by end
+    /// ascending (empty, or missing at the end: none occurs).
+    pub triggers: Vec<Vec<Occurrence>>,
     /// What the credential scanner gates on.
     pub secrets: SecretHits,
+}
+
+/// Where a literal occurs: its end and length in one word, as dense
+/// text holds a trigger every few bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Occurrence(u64);
+
+impl Occurrence {
+    /// Literals are shorter than this.
+    const LONGEST: usize = 1 << 8;
+
+    fn new(end: usize, len: usize) -> Occurrence {
+        debug_assert!(len < Self::LONGEST);
+        Occurrence(((end as u64) << 8) | len as u64)
+    }
+
+    /// The offset just past the occurrence.
+    pub(crate) fn end(self) -> usize {
+        (self.0 >> 8) as usize
+    }
+
+    /// The offset of its first byte.
+    pub(crate) fn start(self) -> usize {
+        self.end() - (self.0 & 0xFF) as usize
+    }
+}
+
+impl std::fmt::Debug for Occurrence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}..{}", self.start(), self.end())
+    }
 }
 
 /// What the pass tells the credential scanner.
@@ -107,10 +138,10 @@ impl Hits {
                     }
                 }
                 Use::Trigger(i) => {
-                    if self.trigger_ends.len() <= i {
-                        self.trigger_ends.resize_with(i + 1, Vec::new);
+                    if self.triggers.len() <= i {
+                        self.triggers.resize_with(i + 1, Vec::new);
                     }
-                    self.trigger_ends[i].push(end);
+                    self.triggers[i].push(Occurrence::new(end, len));
                 }
                 Use::Secret(i) => self.secrets.detectors.insert(i),
                 Use::SecretName => self.secrets.names.push((end - len, end)),
@@ -145,6 +176,10 @@ impl Literals {
             assert!(
                 !literal.is_empty() && !literal.bytes().any(|b| b.is_ascii_uppercase()),
                 "gate literals are non-empty and lower-case: {literal:?}"
+            );
+            assert!(
+                literal.len() < Occurrence::LONGEST,
+                "gate literals are short: {literal:?}"
             );
             match patterns.iter().position(|p| *p == literal) {
                 Some(at) => uses[at].push(u),
@@ -257,12 +292,11 @@ impl Literals {
         );
         for part in lanes {
             hits.anchor_ends.extend(part.anchor_ends);
-            if hits.trigger_ends.len() < part.trigger_ends.len() {
-                hits.trigger_ends
-                    .resize_with(part.trigger_ends.len(), Vec::new);
+            if hits.triggers.len() < part.triggers.len() {
+                hits.triggers.resize_with(part.triggers.len(), Vec::new);
             }
-            for (all, ends) in hits.trigger_ends.iter_mut().zip(part.trigger_ends) {
-                all.extend(ends);
+            for (all, found) in hits.triggers.iter_mut().zip(part.triggers) {
+                all.extend(found);
             }
             hits.secrets.detectors.union(&part.secrets.detectors);
             hits.secrets.names.extend(part.secrets.names);
@@ -296,7 +330,10 @@ impl Literals {
         lanes: &mut [Hits; LANES],
     ) {
         for (l, (state, hits)) in states.into_iter().zip(lanes).enumerate() {
-            self.report(state, l * lane + end, hits);
+            // Checked here: in dense text some lane matches at most steps.
+            if self.dfa.is_match(state) {
+                self.report(state, l * lane + end, hits);
+            }
         }
     }
 
@@ -353,7 +390,7 @@ mod tests {
                     assert!(
                         lanes.anchor_ends.contains(&(at + literal.len()))
                             || !lanes.secrets.detectors.is_empty()
-                            || !lanes.trigger_ends.is_empty(),
+                            || !lanes.triggers.is_empty(),
                         "{literal:?} at {at} was not seen"
                     );
                 }
@@ -374,12 +411,16 @@ mod tests {
             .map(|(i, _)| i)
             .collect();
         assert_eq!(triggered_by_ignore.len(), 2);
-        let triggered: Vec<usize> = (0..hits.trigger_ends.len())
-            .filter(|&i| !hits.trigger_ends[i].is_empty())
+        let triggered: Vec<usize> = (0..hits.triggers.len())
+            .filter(|&i| !hits.triggers[i].is_empty())
             .collect();
         assert_eq!(triggered, triggered_by_ignore);
         for i in triggered {
-            assert_eq!(hits.trigger_ends[i], [13]);
+            assert_eq!(hits.triggers[i], [Occurrence::new(13, 6)]);
+            assert_eq!(
+                (hits.triggers[i][0].start(), hits.triggers[i][0].end()),
+                (7, 13)
+            );
         }
         assert!(hits.secrets.detectors.is_empty());
     }
