@@ -166,23 +166,23 @@ struct Structure {
     /// with one of the structure's trigger words: then it is searched only
     /// from where they start, and no reverse scan looks for a match's start.
     from_triggers: Option<regex_automata::meta::Regex>,
+    /// Otherwise the bytes every match starts with one of, when they are
+    /// known: a search starts at the first of them, and none runs where
+    /// none occurs. (The regex engine looks for whole prefixes, where a
+    /// structure has too many of them to find fast, or for a word inside
+    /// the match, which text dense in trigger words holds everywhere.)
+    first_bytes: Option<AhoCorasick>,
 }
 
-/// Whether every match of `pattern` starts with one of `triggers`: each
-/// literal every match must start with (regex-syntax's prefixes, a finite
-/// set) starts with a trigger.
-fn starts_with_trigger(pattern: &str, triggers: &[&str]) -> bool {
+/// The literals every match of `pattern` starts with one of
+/// (regex-syntax's prefixes), when they are a finite set of non-empty ones.
+fn prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::parse(pattern).expect("structure parses");
     let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-    prefixes.literals().is_some_and(|literals| {
-        !literals.is_empty()
-            && literals.iter().all(|literal| {
-                triggers
-                    .iter()
-                    .any(|t| literal.as_bytes().starts_with(t.as_bytes()))
-            })
-    })
+    let literals = prefixes.literals()?;
+    (!literals.is_empty() && literals.iter().all(|l| !l.is_empty()))
+        .then(|| literals.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
@@ -211,14 +211,37 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
                     .unwrap_or_else(|| panic!("structure has no longest match: {pattern}"));
                 let longest_trigger = triggers.iter().map(|t| t.len()).max().unwrap_or(0);
                 let reach = longest_match + longest_trigger;
-                let from_triggers = starts_with_trigger(regex.as_str(), triggers).then(|| {
-                    regex_automata::meta::Regex::new(regex.as_str()).expect("structure compiles")
-                });
+                let prefixes = prefixes(regex.as_str());
+                let from_triggers = prefixes
+                    .as_ref()
+                    .is_some_and(|prefixes| {
+                        prefixes
+                            .iter()
+                            .all(|prefix| triggers.iter().any(|t| prefix.starts_with(t.as_bytes())))
+                    })
+                    .then(|| {
+                        regex_automata::meta::Regex::new(regex.as_str())
+                            .expect("structure compiles")
+                    });
+                // A UTF-8 lead byte or an ASCII byte is never inside a
+                // character: each byte found starts one.
+                let first_bytes = prefixes
+                    .filter(|_| from_triggers.is_none())
+                    .map(|prefixes| {
+                        let mut bytes: Vec<[u8; 1]> = prefixes.iter().map(|p| [p[0]]).collect();
+                        bytes.sort_unstable();
+                        bytes.dedup();
+                        AhoCorasickBuilder::new()
+                            .match_kind(MatchKind::LeftmostFirst)
+                            .build(bytes)
+                            .expect("bytes are plain literals")
+                    });
                 Structure {
                     regex,
                     reach,
                     longest_trigger,
                     from_triggers,
+                    first_bytes,
                 }
             })
             .collect(),
@@ -374,6 +397,13 @@ fn structure_matches(
                     continue;
                 }
                 at = start + window[start..].chars().next().map_or(1, char::len_utf8);
+            }
+            if let Some(first_bytes) = &structure.first_bytes {
+                // No match starts before the first of its first bytes.
+                match first_bytes.find(aho_corasick::Input::new(window).range(at..)) {
+                    Some(first) => at = first.start(),
+                    None => break,
+                }
             }
             let Some(m) = structure.regex.find_at(window, at) else {
                 break;
@@ -706,26 +736,37 @@ mod tests {
     }
 
     /// The structures that start with a trigger word are searched from
-    /// each trigger's start, and find exactly what the search through each
-    /// span finds: greedy matches over several triggers, triggers inside
-    /// words, sentence ends, multi-byte text.
+    /// each trigger's start, and those whose first bytes are known from the
+    /// first of them on: each finds exactly what the plain search through
+    /// each span finds (greedy matches over several triggers, triggers
+    /// inside words, sentence ends, multi-byte text).
     #[test]
-    fn searching_from_trigger_starts_finds_what_searching_the_spans_finds() {
+    fn searching_from_triggers_or_first_bytes_finds_what_searching_the_spans_finds() {
         let compiled = &*COMPILED;
         let from_triggers: Vec<usize> = (0..STRUCTURES.len())
             .filter(|&i| compiled.structures[i].from_triggers.is_some())
             .collect();
+        let from_first_bytes: Vec<usize> = (0..STRUCTURES.len())
+            .filter(|&i| compiled.structures[i].first_bytes.is_some())
+            .collect();
         // The overrides in English, Russian and Chinese and the
         // exfiltration request start with their triggers; a fake header
-        // starts with its bracket.
+        // starts with its bracket, and a prompt-leak request with its verb.
         let russian = STRUCTURES.iter().position(|s| s.1.contains(&"игнорир"));
         let chinese = STRUCTURES.iter().position(|s| s.1.contains(&"忽略"));
         let header = STRUCTURES.iter().position(|s| s.0.starts_with("[#*"));
+        let leak = STRUCTURES
+            .iter()
+            .position(|s| s.1.contains(&"systemprompt"));
         assert!(
             from_triggers.contains(&russian.unwrap()) && from_triggers.contains(&chinese.unwrap())
         );
-        assert!(!from_triggers.contains(&header.unwrap()));
+        assert!(
+            from_first_bytes.contains(&header.unwrap())
+                && from_first_bytes.contains(&leak.unwrap())
+        );
         assert!(from_triggers.len() >= 5, "{from_triggers:?}");
+        assert!(from_first_bytes.len() >= 10, "{from_first_bytes:?}");
         const PIECES: &[&str] = &[
             "ignore ",
             "ignroe ",
@@ -754,29 +795,46 @@ mod tests {
             "to ",
             "https://x.test ",
             "忽略 ПРЕД 😀 ",
+            "###(",
+            "system_message) ",
+            "[system instruction]: ",
+            "zeig ",
+            "mir ",
+            "den ",
+            "systemprompt ",
+            "system: ",
+            "du bist jetzt ",
+            "stay in ",
+            "developer ",
+            "mode ",
+            "!!! ",
+            "stop",
         ];
-        let mut matched = 0;
-        for text in crate::scan::generated_texts(PIECES, 1_500, 60, 0xa11_0c47) {
+        let mut matched = [0, 0];
+        for text in crate::scan::generated_texts(PIECES, 3_000, 60, 0xa11_0c47) {
             let hits = LITERALS.find(text.as_bytes());
-            for &i in &from_triggers {
-                let structure = &compiled.structures[i];
-                let through_spans = Structure {
-                    regex: structure.regex.clone(),
-                    reach: structure.reach,
-                    longest_trigger: structure.longest_trigger,
-                    from_triggers: None,
-                };
-                let triggers = hits.triggers.get(i).map_or(&[][..], Vec::as_slice);
-                let found = structure_matches(structure, triggers, &text);
-                assert_eq!(
-                    found,
-                    structure_matches(&through_spans, triggers, &text),
-                    "structure {i} in {text:?}"
-                );
-                matched += found.len();
+            for (kind, structures) in [&from_triggers, &from_first_bytes].into_iter().enumerate() {
+                for &i in structures {
+                    let structure = &compiled.structures[i];
+                    let through_spans = Structure {
+                        regex: structure.regex.clone(),
+                        reach: structure.reach,
+                        longest_trigger: structure.longest_trigger,
+                        from_triggers: None,
+                        first_bytes: None,
+                    };
+                    let triggers = hits.triggers.get(i).map_or(&[][..], Vec::as_slice);
+                    let found = structure_matches(structure, triggers, &text);
+                    assert_eq!(
+                        found,
+                        structure_matches(&through_spans, triggers, &text),
+                        "structure {i} in {text:?}"
+                    );
+                    matched[kind] += found.len();
+                }
             }
         }
-        assert!(matched > 300, "{matched}");
+        assert!(matched[0] > 500 && matched[1] > 500, "{matched:?}");
     }
 
     /// Each structure searched near its triggers finds what a search of
