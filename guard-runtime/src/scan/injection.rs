@@ -13,6 +13,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::Regex;
+use regex_syntax::hir::literal::ExtractKind;
 use serde::Serialize;
 
 use super::finding::{Finding, dedup_overlaps};
@@ -172,18 +173,26 @@ struct Structure {
     /// structure has too many of them to find fast, or for a word inside
     /// the match, which text dense in trigger words holds everywhere.)
     first_bytes: Option<AhoCorasick>,
+    /// The literals every match ends with one of, when they are few: a
+    /// span that holds none is not searched.
+    suffixes: Option<AhoCorasick>,
 }
 
-/// The literals every match of `pattern` starts with one of
-/// (regex-syntax's prefixes), when they are a finite set of non-empty ones.
-fn prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+/// The literals every match of `pattern` starts (`Prefix`) or ends
+/// (`Suffix`) with one of, by regex-syntax, when they are a finite set of
+/// non-empty ones.
+fn affixes(pattern: &str, kind: ExtractKind) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::Extractor;
     let hir = regex_syntax::parse(pattern).expect("structure parses");
-    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-    let literals = prefixes.literals()?;
+    let affixes = Extractor::new().kind(kind).extract(&hir);
+    let literals = affixes.literals()?;
     (!literals.is_empty() && literals.iter().all(|l| !l.is_empty()))
         .then(|| literals.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
+
+/// Suffix sets up to this size are looked for before a span is searched:
+/// a packed search finds this many at once, fast.
+const MOST_SUFFIXES: usize = 64;
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     // The DFA costs some memory once and searches about twice as fast.
@@ -211,7 +220,12 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
                     .unwrap_or_else(|| panic!("structure has no longest match: {pattern}"));
                 let longest_trigger = triggers.iter().map(|t| t.len()).max().unwrap_or(0);
                 let reach = longest_match + longest_trigger;
-                let prefixes = prefixes(regex.as_str());
+                let prefixes = affixes(regex.as_str(), ExtractKind::Prefix);
+                let suffixes = affixes(regex.as_str(), ExtractKind::Suffix)
+                    .filter(|suffixes| suffixes.len() <= MOST_SUFFIXES)
+                    .map(|suffixes| {
+                        AhoCorasick::new(suffixes).expect("suffixes are plain literals")
+                    });
                 let from_triggers = prefixes
                     .as_ref()
                     .is_some_and(|prefixes| {
@@ -242,6 +256,7 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
                     longest_trigger,
                     from_triggers,
                     first_bytes,
+                    suffixes,
                 }
             })
             .collect(),
@@ -371,6 +386,12 @@ fn structure_matches(
             haystack.floor_char_boundary(from),
             haystack.ceil_char_boundary(to),
         );
+        // A match ends with one of its suffixes, inside the span.
+        if let Some(suffixes) = &structure.suffixes
+            && !suffixes.is_match(aho_corasick::Input::new(&haystack[..to]).range(from..))
+        {
+            continue;
+        }
         // Text after `to` cannot hold a match near these triggers; a
         // search still reads what precedes `from`.
         let window = &haystack[..to];
@@ -736,37 +757,45 @@ mod tests {
     }
 
     /// The structures that start with a trigger word are searched from
-    /// each trigger's start, and those whose first bytes are known from the
-    /// first of them on: each finds exactly what the plain search through
-    /// each span finds (greedy matches over several triggers, triggers
-    /// inside words, sentence ends, multi-byte text).
+    /// each trigger's start, those whose first bytes are known from the
+    /// first of them on, and those with few suffixes only in spans that
+    /// hold one: each finds exactly what the plain search through each
+    /// span finds (greedy matches over several triggers, triggers inside
+    /// words, sentence ends, multi-byte text).
     #[test]
-    fn searching_from_triggers_or_first_bytes_finds_what_searching_the_spans_finds() {
+    fn searching_from_triggers_first_bytes_or_suffixes_finds_what_searching_the_spans_finds() {
         let compiled = &*COMPILED;
-        let from_triggers: Vec<usize> = (0..STRUCTURES.len())
-            .filter(|&i| compiled.structures[i].from_triggers.is_some())
-            .collect();
-        let from_first_bytes: Vec<usize> = (0..STRUCTURES.len())
-            .filter(|&i| compiled.structures[i].first_bytes.is_some())
-            .collect();
+        let having = |has: fn(&Structure) -> bool| -> Vec<usize> {
+            (0..STRUCTURES.len())
+                .filter(|&i| has(&compiled.structures[i]))
+                .collect()
+        };
+        let from_triggers = having(|s| s.from_triggers.is_some());
+        let from_first_bytes = having(|s| s.first_bytes.is_some());
+        let with_suffixes = having(|s| s.suffixes.is_some());
         // The overrides in English, Russian and Chinese and the
         // exfiltration request start with their triggers; a fake header
-        // starts with its bracket, and a prompt-leak request with its verb.
-        let russian = STRUCTURES.iter().position(|s| s.1.contains(&"игнорир"));
-        let chinese = STRUCTURES.iter().position(|s| s.1.contains(&"忽略"));
-        let header = STRUCTURES.iter().position(|s| s.0.starts_with("[#*"));
-        let leak = STRUCTURES
-            .iter()
-            .position(|s| s.1.contains(&"systemprompt"));
-        assert!(
-            from_triggers.contains(&russian.unwrap()) && from_triggers.contains(&chinese.unwrap())
-        );
-        assert!(
-            from_first_bytes.contains(&header.unwrap())
-                && from_first_bytes.contains(&leak.unwrap())
-        );
+        // starts with its bracket, and a prompt-leak request with its verb;
+        // the override that tolerates no misspelling ends in one of a few
+        // words, and a `system:` header in a colon.
+        let find = |has: fn(&(&str, &[&str], &Family)) -> bool| {
+            STRUCTURES
+                .iter()
+                .position(has)
+                .expect("the structure is there")
+        };
+        let russian = find(|s| s.1.contains(&"игнорир"));
+        let chinese = find(|s| s.1.contains(&"忽略"));
+        let header = find(|s| s.0.starts_with("[#*"));
+        let leak = find(|s| s.1.contains(&"systemprompt"));
+        let exact_override = find(|s| s.0.contains("|skip|override|bypass)"));
+        let colon_header = find(|s| s.0.ends_with(r"\s{0,4}:"));
+        assert!(from_triggers.contains(&russian) && from_triggers.contains(&chinese));
+        assert!(from_first_bytes.contains(&header) && from_first_bytes.contains(&leak));
+        assert!(with_suffixes.contains(&exact_override) && with_suffixes.contains(&colon_header));
         assert!(from_triggers.len() >= 5, "{from_triggers:?}");
         assert!(from_first_bytes.len() >= 10, "{from_first_bytes:?}");
+        assert!(with_suffixes.len() >= 5, "{with_suffixes:?}");
         const PIECES: &[&str] = &[
             "ignore ",
             "ignroe ",
@@ -809,32 +838,39 @@ mod tests {
             "mode ",
             "!!! ",
             "stop",
+            "system ",
+            ":",
         ];
-        let mut matched = [0, 0];
+        let mut matched = [0; 3];
         for text in crate::scan::generated_texts(PIECES, 3_000, 60, 0xa11_0c47) {
             let hits = LITERALS.find(text.as_bytes());
-            for (kind, structures) in [&from_triggers, &from_first_bytes].into_iter().enumerate() {
-                for &i in structures {
-                    let structure = &compiled.structures[i];
-                    let through_spans = Structure {
-                        regex: structure.regex.clone(),
-                        reach: structure.reach,
-                        longest_trigger: structure.longest_trigger,
-                        from_triggers: None,
-                        first_bytes: None,
-                    };
-                    let triggers = hits.triggers.get(i).map_or(&[][..], Vec::as_slice);
-                    let found = structure_matches(structure, triggers, &text);
-                    assert_eq!(
-                        found,
-                        structure_matches(&through_spans, triggers, &text),
-                        "structure {i} in {text:?}"
-                    );
-                    matched[kind] += found.len();
+            for (i, structure) in compiled.structures.iter().enumerate() {
+                let through_spans = Structure {
+                    regex: structure.regex.clone(),
+                    reach: structure.reach,
+                    longest_trigger: structure.longest_trigger,
+                    from_triggers: None,
+                    first_bytes: None,
+                    suffixes: None,
+                };
+                let triggers = hits.triggers.get(i).map_or(&[][..], Vec::as_slice);
+                let found = structure_matches(structure, triggers, &text);
+                assert_eq!(
+                    found,
+                    structure_matches(&through_spans, triggers, &text),
+                    "structure {i} in {text:?}"
+                );
+                for (kind, group) in [&from_triggers, &from_first_bytes, &with_suffixes]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if group.contains(&i) {
+                        matched[kind] += found.len();
+                    }
                 }
             }
         }
-        assert!(matched[0] > 500 && matched[1] > 500, "{matched:?}");
+        assert!(matched.iter().all(|&m| m > 500), "{matched:?}");
     }
 
     /// Each structure searched near its triggers finds what a search of
