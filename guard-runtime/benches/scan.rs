@@ -181,6 +181,9 @@ fn scan_shapes(c: &mut Criterion) {
         ("digits", "4111 1111 1111 1112 555-12-3456 "),
         ("at_signs", "a@b.c@d.e@"),
         ("emails", "ada@ex.org "),
+        // Trigger words of structures searched from each trigger's start,
+        // which never match: each must still be read about once.
+        ("triggers_without_matches", "send ignore all "),
     ] {
         let text = repeated(unit, len);
         group.throughput(Throughput::Bytes(text.len() as u64));
