@@ -403,8 +403,11 @@ fn structure_matches(
                 // from `at` starts at the first trigger after it, if one
                 // starts there: an anchored search from it finds the match
                 // with no reverse scan for its start. If none does, the
-                // search below goes on from the next character, so no text
-                // is read more than twice.
+                // search below goes on from the next character: one
+                // anchored attempt per match found, each read at most the
+                // structure's reach, so text dense in triggers that never
+                // match is read about once (an attempt from every trigger
+                // would read it up to a reach over again).
                 let Some(start) = first_start(mine, &mut next, at, structure.longest_trigger)
                 else {
                     break;
