@@ -1006,6 +1006,34 @@ mod tests {
         assert_eq!(near, whole);
     }
 
+    /// The next trigger start: none inside the last match, the earliest
+    /// even when a longer trigger ending later starts first.
+    #[test]
+    fn the_first_trigger_start_after_a_match_is_found() {
+        use crate::scan::literals::Occurrence;
+        // By end: 0..6, 4..10, 8..12, 7..13 and 3..14 (longer words),
+        // 20..26.
+        let triggers = [
+            Occurrence::new(6, 6),
+            Occurrence::new(10, 6),
+            Occurrence::new(12, 4),
+            Occurrence::new(13, 6),
+            Occurrence::new(14, 11),
+            Occurrence::new(26, 6),
+        ];
+        let first = |at: usize| first_start(&triggers, &mut 0, at, 11);
+        assert_eq!(first(0), Some(0));
+        // 0..6 and 4..10 are inside a match that ended at 5, and 3..14
+        // too; 7..13 ends after 8..12 but starts first.
+        assert_eq!(first(5), Some(7));
+        assert_eq!(first(9), Some(20));
+        assert_eq!(first(21), None);
+        // Those that end by `at` are passed for good.
+        let mut next = 0;
+        assert_eq!(first_start(&triggers, &mut next, 12, 11), Some(20));
+        assert_eq!(next, 3);
+    }
+
     #[test]
     fn nearby_anchor_spans_merge() {
         assert_eq!(spans_near([50, 60, 500], 40, 520), [(10, 100), (460, 520)]);

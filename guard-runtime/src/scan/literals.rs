@@ -51,7 +51,7 @@ impl Occurrence {
     /// Literals are shorter than this.
     const LONGEST: usize = 1 << 8;
 
-    fn new(end: usize, len: usize) -> Occurrence {
+    pub(crate) fn new(end: usize, len: usize) -> Occurrence {
         debug_assert!(len < Self::LONGEST);
         Occurrence(((end as u64) << 8) | len as u64)
     }
