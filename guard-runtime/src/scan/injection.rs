@@ -178,13 +178,12 @@ struct Structure {
     suffixes: Option<AhoCorasick>,
 }
 
-/// The literals every match of `pattern` starts (`Prefix`) or ends
-/// (`Suffix`) with one of, by regex-syntax, when they are a finite set of
-/// non-empty ones.
-fn affixes(pattern: &str, kind: ExtractKind) -> Option<Vec<Vec<u8>>> {
+/// The literals every match of `hir` starts (`Prefix`) or ends (`Suffix`)
+/// with one of, by regex-syntax, when they are a finite set of non-empty
+/// ones.
+fn affixes(hir: &regex_syntax::hir::Hir, kind: ExtractKind) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::Extractor;
-    let hir = regex_syntax::parse(pattern).expect("structure parses");
-    let affixes = Extractor::new().kind(kind).extract(&hir);
+    let affixes = Extractor::new().kind(kind).extract(hir);
     let literals = affixes.literals()?;
     (!literals.is_empty() && literals.iter().all(|l| !l.is_empty()))
         .then(|| literals.iter().map(|l| l.as_bytes().to_vec()).collect())
@@ -193,6 +192,71 @@ fn affixes(pattern: &str, kind: ExtractKind) -> Option<Vec<Vec<u8>>> {
 /// Suffix sets up to this size are looked for before a span is searched:
 /// a packed search finds this many at once, fast.
 const MOST_SUFFIXES: usize = 64;
+
+impl Structure {
+    /// Compiles a structure of the table, with the shortcuts its literals
+    /// allow.
+    fn new(pattern: &str, triggers: &[&str]) -> Structure {
+        let regex = super::ascii_regex(&misspellings(pattern)).expect("structure compiles");
+        let hir = regex_syntax::parse(regex.as_str()).expect("structure parses");
+        // A match counts where it holds a trigger word (what the gate has
+        // always meant), so a window of the longest match plus the longest
+        // trigger on either side of a trigger's end holds every match that
+        // counts. Bounded, or it would be searched through whole texts.
+        let longest_match = hir
+            .properties()
+            .maximum_len()
+            .unwrap_or_else(|| panic!("structure has no longest match: {pattern}"));
+        let longest_trigger = triggers.iter().map(|t| t.len()).max().unwrap_or(0);
+        let prefixes = affixes(&hir, ExtractKind::Prefix);
+        let starts_with_trigger = |prefixes: &Vec<Vec<u8>>| {
+            prefixes
+                .iter()
+                .all(|prefix| triggers.iter().any(|t| prefix.starts_with(t.as_bytes())))
+        };
+        let from_triggers = prefixes
+            .as_ref()
+            .is_some_and(starts_with_trigger)
+            .then(|| regex_automata::meta::Regex::new(regex.as_str()).expect("structure compiles"));
+        // A UTF-8 lead byte or an ASCII byte is never inside a character:
+        // each byte found starts one.
+        let first_bytes = prefixes
+            .filter(|_| from_triggers.is_none())
+            .map(|prefixes| {
+                let mut bytes: Vec<[u8; 1]> = prefixes.iter().map(|p| [p[0]]).collect();
+                bytes.sort_unstable();
+                bytes.dedup();
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(bytes)
+                    .expect("bytes are plain literals")
+            });
+        let suffixes = affixes(&hir, ExtractKind::Suffix)
+            .filter(|suffixes| suffixes.len() <= MOST_SUFFIXES)
+            .map(|suffixes| AhoCorasick::new(suffixes).expect("suffixes are plain literals"));
+        Structure {
+            regex,
+            reach: longest_match + longest_trigger,
+            longest_trigger,
+            from_triggers,
+            first_bytes,
+            suffixes,
+        }
+    }
+
+    /// The same structure without its shortcuts: what they must agree with.
+    #[cfg(test)]
+    fn plain(&self) -> Structure {
+        Structure {
+            regex: self.regex.clone(),
+            reach: self.reach,
+            longest_trigger: self.longest_trigger,
+            from_triggers: None,
+            first_bytes: None,
+            suffixes: None,
+        }
+    }
+}
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     // The DFA costs some memory once and searches about twice as fast.
@@ -206,59 +270,7 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
         longest_phrase: PHRASES.iter().map(|(p, _)| p.len()).max().unwrap_or(0),
         structures: STRUCTURES
             .iter()
-            .map(|(pattern, triggers, _)| {
-                let regex = super::ascii_regex(&misspellings(pattern)).expect("structure compiles");
-                // A match counts where it holds a trigger word (what the
-                // gate has always meant), so a window of the longest match
-                // plus the longest trigger on either side of a trigger's
-                // end holds every match that counts.
-                // Bounded, or it would be searched through whole texts.
-                let longest_match = regex_syntax::parse(regex.as_str())
-                    .expect("structure parses")
-                    .properties()
-                    .maximum_len()
-                    .unwrap_or_else(|| panic!("structure has no longest match: {pattern}"));
-                let longest_trigger = triggers.iter().map(|t| t.len()).max().unwrap_or(0);
-                let reach = longest_match + longest_trigger;
-                let prefixes = affixes(regex.as_str(), ExtractKind::Prefix);
-                let suffixes = affixes(regex.as_str(), ExtractKind::Suffix)
-                    .filter(|suffixes| suffixes.len() <= MOST_SUFFIXES)
-                    .map(|suffixes| {
-                        AhoCorasick::new(suffixes).expect("suffixes are plain literals")
-                    });
-                let from_triggers = prefixes
-                    .as_ref()
-                    .is_some_and(|prefixes| {
-                        prefixes
-                            .iter()
-                            .all(|prefix| triggers.iter().any(|t| prefix.starts_with(t.as_bytes())))
-                    })
-                    .then(|| {
-                        regex_automata::meta::Regex::new(regex.as_str())
-                            .expect("structure compiles")
-                    });
-                // A UTF-8 lead byte or an ASCII byte is never inside a
-                // character: each byte found starts one.
-                let first_bytes = prefixes
-                    .filter(|_| from_triggers.is_none())
-                    .map(|prefixes| {
-                        let mut bytes: Vec<[u8; 1]> = prefixes.iter().map(|p| [p[0]]).collect();
-                        bytes.sort_unstable();
-                        bytes.dedup();
-                        AhoCorasickBuilder::new()
-                            .match_kind(MatchKind::LeftmostFirst)
-                            .build(bytes)
-                            .expect("bytes are plain literals")
-                    });
-                Structure {
-                    regex,
-                    reach,
-                    longest_trigger,
-                    from_triggers,
-                    first_bytes,
-                    suffixes,
-                }
-            })
+            .map(|(pattern, triggers, _)| Structure::new(pattern, triggers))
             .collect(),
     }
 });
@@ -848,14 +860,7 @@ mod tests {
         for text in crate::scan::generated_texts(PIECES, 3_000, 60, 0xa11_0c47) {
             let hits = LITERALS.find(text.as_bytes());
             for (i, structure) in compiled.structures.iter().enumerate() {
-                let through_spans = Structure {
-                    regex: structure.regex.clone(),
-                    reach: structure.reach,
-                    longest_trigger: structure.longest_trigger,
-                    from_triggers: None,
-                    first_bytes: None,
-                    suffixes: None,
-                };
+                let through_spans = structure.plain();
                 let triggers = hits.triggers.get(i).map_or(&[][..], Vec::as_slice);
                 let found = structure_matches(structure, triggers, &text);
                 assert_eq!(
@@ -912,12 +917,11 @@ mod tests {
         let hits = LITERALS.find(text.as_bytes());
         let mut fired = 0;
         for (i, structure) in compiled.structures.iter().enumerate() {
-            let longest_trigger = STRUCTURES[i].1.iter().map(|t| t.len()).max().unwrap();
             let triggers = hits.triggers.get(i).map_or(&[][..], Vec::as_slice);
             let holds_trigger = |start: usize, end: usize| {
                 triggers
                     .iter()
-                    .any(|t| t.end() > start && t.end() <= end + longest_trigger)
+                    .any(|t| t.end() > start && t.end() <= end + structure.longest_trigger)
             };
             let whole: Vec<(usize, usize)> = structure
                 .regex

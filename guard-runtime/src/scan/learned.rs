@@ -547,9 +547,12 @@ fn features(text: &[u8], mut emit: impl FnMut(usize, usize)) {
     let mut featurizer = Featurizer::new();
     let mut i = 0;
     while i < text.len() {
-        let mut found = Vec::with_capacity(4);
-        let end = featurizer.next(text, i, |bucket| found.push(bucket));
-        for bucket in found {
+        let (mut found, mut n) = ([0u16; 4], 0);
+        let end = featurizer.next(text, i, |bucket| {
+            found[n] = bucket;
+            n += 1;
+        });
+        for &bucket in &found[..n] {
             emit(end, usize::from(bucket));
         }
         i = end;
